@@ -1,0 +1,34 @@
+"""Dates as government portals write them, read as Asia/Shanghai unless they say otherwise."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from pusher.timeutil import DEFAULT_TZ, to_utc
+
+_CN = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}))?)?")
+
+
+def parse_date(text: str | None, tz: str = DEFAULT_TZ) -> datetime | None:
+    """Aware UTC datetime from ``2020年08月02日``, ``2016-11-22 09:53``, ``2026-10-04 01:39:11.0``,
+    ISO 8601 or RFC 822; ``None`` when the text holds no date."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), tz)
+    except ValueError:
+        pass
+    m = _CN.search(text)
+    if m:
+        y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+        try:
+            return to_utc(datetime(y, mo, d, h, mi, s), tz)
+        except ValueError:
+            return None
+    try:
+        return to_utc(parsedate_to_datetime(text), tz)
+    except (TypeError, ValueError, IndexError):
+        return None

@@ -1,0 +1,240 @@
+"""Turn a portal detail page into a :class:`~pusher.interfaces.Document`.
+
+Shared by every HTML adapter: the body container becomes blocks (paragraphs, headings,
+tables, images), the "信息公开目录" metadata block and ``<meta>`` tags become fields, and links
+to PDF/DOC/WPS/XLS files or ``downfile.jsp`` become attachments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import urljoin
+
+from lxml import html
+
+from pusher.errors import ParseError
+from pusher.interfaces import Attachment, Block, Document
+
+from .dates import parse_date
+
+BODY_SELECTORS = (
+    "//*[@id='zoom']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]",
+    "//article",
+    "//*[@id='content']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' content ')]",
+)
+FIELDS = {
+    "索引号": "index_no",
+    "发布机构": "publisher",
+    "发文机关": "publisher",
+    "信息来源": "publisher",
+    "文号": "doc_no",
+    "发文字号": "doc_no",
+    "主题分类": "topic",
+    "成文日期": "written",
+    "发文日期": "written",
+    "发文时间": "published",
+    "发布日期": "published",
+    "发布时间": "published",
+    "有效性": "validity",
+    "名称": "title",
+    "标题": "title",
+}
+ATTACHMENT = re.compile(r"(\.(pdf|docx?|wps|xlsx?|et|zip|rar|ofd)(\?|$))|downfile\.jsp", re.I)
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+BLOCK_TAGS = {"p", "div", "section", "article", "table", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "center", "tbody", "thead", "tr", "dl", "dd", "dt", "form"}
+SKIP_TAGS = {"script", "style", "noscript", "iframe", "object", "button", "input", "select", "textarea"}
+
+
+def clean(text: str | None) -> str:
+    """Collapse whitespace (full-width indents included: the renderer indents by itself)."""
+    return _WS.sub(" ", text or "").strip()
+
+
+def _label(text: str) -> str:
+    return clean(text).replace(" ", "").rstrip("：:").strip()
+
+
+def extract_document(
+    page: html.HtmlElement,
+    url: str,
+    *,
+    body_xpath: str | None = None,
+    title_hint: str = "",
+    fallback_selectors: Sequence[str] = BODY_SELECTORS,
+) -> Document:
+    fields: dict[str, str] = {}
+    _from_meta(page, fields)
+    _from_metadata_block(page, fields)
+    body = _find_body(page, body_xpath, fallback_selectors)
+    if body is None:
+        raise ParseError("no article body found" + (f" at {body_xpath}" if body_xpath else ""), url=url)
+    blocks = blocks_from(body, url)
+    title = clean(fields.get("title") or title_hint)
+    if not title:
+        h1 = page.xpath("//h1")
+        title = clean(h1[0].text_content()) if h1 else clean(page.findtext(".//title"))
+    if not title:
+        raise ParseError("no title found", url=url)
+    if not blocks:
+        raise ParseError("the article body is empty", url=url)
+    written = parse_date(fields.get("written"))
+    return Document(
+        url=url,
+        title=title,
+        blocks=tuple(blocks),
+        published=parse_date(fields.get("published")),
+        publisher=clean(fields.get("publisher")),
+        index_no=clean(fields.get("index_no")),
+        doc_no=clean(fields.get("doc_no")),
+        topic=clean(fields.get("topic")),
+        written=written.date() if written else None,
+        validity=clean(fields.get("validity")),
+        column=clean(fields.get("column")),
+        attachments=tuple(attachments(page, url)),
+    )
+
+
+def _from_meta(page: html.HtmlElement, fields: dict[str, str]) -> None:
+    metas = {(m.get("name") or "").lower(): m.get("content") or "" for m in page.iter("meta")}
+    # MakeTime is when the CMS rebuilt the page, not when it was published: never use it.
+    for name, field in (("articletitle", "title"), ("pubdate", "published"), ("contentsource", "publisher"), ("columnname", "column")):
+        if clean(metas.get(name)):
+            fields.setdefault(field, metas[name])
+
+
+def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str]) -> None:
+    found: dict[str, str] = {}
+    for el in page.iter("td", "th", "strong", "b", "span", "label", "dt", "em", "font"):
+        label = _label(el.text_content())
+        field = FIELDS.get(label)
+        if not field or field in found:
+            continue
+        value = ""
+        if el.tag in ("td", "th", "dt"):
+            nxt = el.getnext()
+            value = nxt.text_content() if nxt is not None else ""
+        else:
+            value = (el.tail or "").lstrip(" ：:\u3000")
+            if not clean(value):
+                nxt = el.getnext()
+                value = nxt.text_content() if nxt is not None and nxt.tag not in ("strong", "b") else ""
+        if clean(value):
+            found[field] = clean(value)
+    # Metadata written inline in one cell: "索引号: 330784ZF060000/2013-13135 发布机构: …"
+    if not found.get("index_no"):
+        text = clean(page.text_content())
+        m = re.search(r"索\s*引\s*号\s*[:：]\s*([A-Za-z0-9\-/_.]+)", text)
+        if m:
+            found["index_no"] = m.group(1)
+    for k, v in found.items():
+        # The metadata block is the most specific source; it beats <meta> except for the title.
+        if k == "title":
+            fields.setdefault(k, v)
+        else:
+            fields[k] = v
+
+
+def _find_body(page: html.HtmlElement, body_xpath: str | None, fallbacks: Sequence[str]) -> html.HtmlElement | None:
+    for xp in ([body_xpath] if body_xpath else list(fallbacks)):
+        found = page.xpath(xp)
+        if found:
+            return found[0]
+    return None
+
+
+def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:
+    out: list[Block] = []
+
+    def para(text: str | None) -> None:
+        for line in (text or "").split("\n"):
+            t = clean(line)
+            if t:
+                out.append(Block("p", t))
+
+    def inline_text(el: html.HtmlElement) -> str:
+        parts: list[str] = [el.text or ""]
+        for child in el:
+            if not isinstance(child.tag, str) or child.tag in SKIP_TAGS:
+                parts.append(child.tail or "")
+                continue
+            if child.tag == "br":
+                parts.append("\n")
+            elif child.tag == "img":
+                pass
+            else:
+                parts.append(inline_text(child))
+            parts.append(child.tail or "")
+        return "".join(parts)
+
+    def walk(el: html.HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag or tag in SKIP_TAGS:
+            return
+        if tag == "table":
+            rows = table_rows(el)
+            if rows:
+                out.append(Block("table", rows=rows, header_rows=1 if len(rows) > 1 else 0))
+            return
+        if tag == "img":
+            src = el.get("src")
+            if src:
+                out.append(Block("img", text=clean(el.get("alt")), src=urljoin(base_url, src)))
+            return
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            t = clean(el.text_content())
+            if t:
+                out.append(Block("h", t))
+            return
+        has_blocks = any(isinstance(c.tag, str) and (c.tag in BLOCK_TAGS or c.tag == "img") for c in el)
+        if not has_blocks:
+            para(inline_text(el))
+            for img in el.iter("img"):
+                walk(img)
+            return
+        para(el.text)
+        for child in el:
+            if isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or child.tag == "img"):
+                walk(child)
+            elif isinstance(child.tag, str) and child.tag not in SKIP_TAGS:
+                para(inline_text(child))
+            para(child.tail)
+
+    walk(container)
+    return out
+
+
+def table_rows(table: html.HtmlElement) -> tuple[tuple[str, ...], ...]:
+    rows: list[tuple[str, ...]] = []
+    for tr in table.iter("tr"):
+        if tr.getparent() is not None and _nearest_table(tr) is not table:
+            continue  # a row of a nested table: its text is already in the outer cell
+        cells = tuple(clean(td.text_content()) for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th"))
+        if any(cells):
+            rows.append(cells)
+    return tuple(rows)
+
+
+def _nearest_table(el: html.HtmlElement) -> html.HtmlElement | None:
+    p = el.getparent()
+    while p is not None and p.tag != "table":
+        p = p.getparent()
+    return p
+
+
+def attachments(page: html.HtmlElement, base_url: str) -> list[Attachment]:
+    seen: set[str] = set()
+    out: list[Attachment] = []
+    for a in page.iter("a"):
+        href = a.get("href") or ""
+        if not ATTACHMENT.search(href):
+            continue
+        url = urljoin(base_url, href)
+        if url in seen:
+            continue
+        seen.add(url)
+        out.append(Attachment(name=clean(a.get("title") or a.text_content()) or url.rsplit("/", 1)[-1], url=url))
+    return out

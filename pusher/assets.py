@@ -1,0 +1,36 @@
+"""The local asset cache: rendered page images, stored under their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+class AssetStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def name_of(sha256: str, ext: str = "png") -> str:
+        """The asset's name in a headend, relative to the manifest."""
+        return f"assets/{sha256}.{ext}"
+
+    def path(self, sha256: str, ext: str = "png") -> Path:
+        return self.root / f"{sha256}.{ext}"
+
+    def put(self, data: bytes, ext: str = "png") -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.path(sha, ext)
+        if not path.exists():
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        return sha
+
+    def read(self, sha256: str, ext: str = "png") -> bytes:
+        return self.path(sha256, ext).read_bytes()
+
+    def has(self, sha256: str, ext: str = "png") -> bool:
+        return self.path(sha256, ext).exists()

@@ -1,0 +1,65 @@
+"""The ``pusher`` command: a thin skin over the library.
+
+Each command module adds its commands to :data:`app` (one module per concern, imported at the
+bottom). Errors reach the operator as one line on stderr and a non-zero exit status:
+1 for an operational error, 2 for bad usage or configuration — never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from pusher.errors import ConfigError, TvPusherError
+
+app = typer.Typer(
+    name="pusher",
+    help="tvpusher: the government portal on the digital-TV channel (poll, screen, render, publish, push).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", envvar="PUSHER_CONFIG", help="Configuration file (TOML); default $PUSHER_CONFIG.", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except ConfigError as exc:
+        err.print(f"error: configuration: {exc}", markup=False)
+        return 2
+    except TvPusherError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def run() -> None:  # pragma: no cover - console script entry
+    sys.exit(main())
+
+
+# Command modules register on `app` when imported.
+from . import core  # noqa: E402,F401

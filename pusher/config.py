@@ -1,0 +1,226 @@
+"""Configuration: one TOML file, validated into frozen settings objects.
+
+Found with ``--config PATH`` or ``$PUSHER_CONFIG``. Errors name the bad key
+(``sources[1].interval: …``). Any string value written as ``${NAME}`` is read from the
+environment, so that passwords and tokens need not be in the file. Relative paths are relative
+to the config file. Every key is documented in ``config/tvpusher.example.toml`` and the README.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .registry import Options
+
+ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelSettings(_Model):
+    name: str = "数字电视政务频道"
+    profile: Literal["sd", "hd", "fhd"] = "hd"
+    timezone: str = "Asia/Shanghai"
+    workdir: Path = Path("var")
+    database: str = ""  # default: sqlite in workdir
+    publish_interval: int = Field(default=60, ge=5)  # seconds between publish/delivery rounds
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{self.workdir / 'tvpusher.db'}"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.workdir / "assets"
+
+
+class ColumnSettings(_Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,32}$")
+    name: str
+    key: Literal["red", "green", "yellow", "blue"] | None = None
+    # An item lands in the first column whose rule matches (see feeds.classify); a source's
+    # own ``column`` is the fallback.
+    portal_columns: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+
+class SourceSettings(_Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    kind: str
+    url: str
+    column: str
+    interval: int = Field(default=300, ge=10)
+    enabled: bool = True
+    hosts: tuple[str, ...] = ()  # extra hosts that links and redirects may go to
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    def validated_options(self) -> Options:
+        from .implementations import SOURCES
+
+        return SOURCES.validate_options(self.kind, self.options)
+
+
+class TargetSettings(_Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    kind: str
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class HttpSettings(_Model):
+    user_agent: str = "tvpusher/0.1 (+government TV channel publisher)"
+    timeout: float = Field(default=15.0, gt=0)  # per request, whole request, not per socket read
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0)
+    per_host: int = Field(default=2, ge=1)
+    delay: float = Field(default=0.2, ge=0)  # between two requests to one host
+
+
+class RenderSettings(_Model):
+    fonts: tuple[str, ...] = ("Noto Sans CJK SC",)  # fontconfig names or file paths, in fallback order
+    bold_fonts: tuple[str, ...] = ("Noto Sans CJK SC:bold",)
+    theme: str = "default"
+    qr: bool = True
+
+
+class GateSettings(_Model):
+    enabled: bool = True
+    keyword_files: tuple[Path, ...] = ()
+    allow: tuple[str, ...] = ()  # public contacts (office phones, e-mails) that pass untouched
+    policy: dict[str, Literal["pass", "mask", "hold", "block"]] = Field(default_factory=dict)
+
+
+class Settings(_Model):
+    channel: ChannelSettings = ChannelSettings()
+    columns: tuple[ColumnSettings, ...] = ()
+    sources: tuple[SourceSettings, ...] = ()
+    targets: tuple[TargetSettings, ...] = ()
+    http: HttpSettings = HttpSettings()
+    render: RenderSettings = RenderSettings()
+    gate: GateSettings = GateSettings()
+    path: Path | None = None  # the file it was read from
+
+    @field_validator("columns")
+    @classmethod
+    def _unique_columns(cls, v: tuple[ColumnSettings, ...]) -> tuple[ColumnSettings, ...]:
+        _unique([c.id for c in v], "column id")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        _unique([s.name for s in self.sources], "source name")
+        _unique([t.name for t in self.targets], "target name")
+        ids = {c.id for c in self.columns}
+        for s in self.sources:
+            if s.column not in ids:
+                raise ValueError(f"source {s.name!r}: column {s.column!r} is not one of the [[columns]] ({', '.join(sorted(ids)) or 'none defined'})")
+        return self
+
+    def source(self, name: str) -> SourceSettings:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise ConfigError(f"no source named {name!r} (have: {', '.join(s.name for s in self.sources) or 'none'})", key="sources")
+
+    def target(self, name: str) -> TargetSettings:
+        for t in self.targets:
+            if t.name == name:
+                return t
+        raise ConfigError(f"no target named {name!r} (have: {', '.join(t.name for t in self.targets) or 'none'})", key="targets")
+
+    def column(self, cid: str) -> ColumnSettings:
+        for c in self.columns:
+            if c.id == cid:
+                return c
+        raise ConfigError(f"no column {cid!r}", key="columns")
+
+
+def _unique(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"duplicate {what} {v!r}")
+        seen.add(v)
+
+
+def _expand_env(value: Any, key: str) -> Any:
+    if isinstance(value, str):
+        m = ENV_REF.match(value)
+        if m:
+            try:
+                return os.environ[m.group(1)]
+            except KeyError:
+                raise ConfigError(f"environment variable {m.group(1)} is not set", key=key) from None
+        return value
+    if isinstance(value, dict):
+        return {k: _expand_env(v, f"{key}.{k}" if key else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, f"{key}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
+    chan = raw.setdefault("channel", {})
+    if "workdir" in chan and not Path(chan["workdir"]).is_absolute():
+        chan["workdir"] = str(base / chan["workdir"])
+    elif "workdir" not in chan:
+        chan["workdir"] = str(base / "var")
+    for t in raw.get("targets", []):
+        opts = t.get("options", {})
+        if isinstance(opts, dict) and isinstance(opts.get("path"), str) and not Path(opts["path"]).is_absolute():
+            opts["path"] = str(base / opts["path"])
+    gate = raw.get("gate", {})
+    if isinstance(gate, dict) and isinstance(gate.get("keyword_files"), list):
+        gate["keyword_files"] = [f if Path(f).is_absolute() else str(base / f) for f in gate["keyword_files"]]
+
+
+def parse_settings(raw: dict[str, Any], base: Path, path: Path | None = None) -> Settings:
+    raw = _expand_env(raw, "")
+    _resolve_paths(raw, base)
+    try:
+        settings = Settings.model_validate({**raw, "path": path})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        raise ConfigError(msg, key=loc or None) from None
+    # Options are validated by the registered implementation they configure.
+    for i, s in enumerate(settings.sources):
+        try:
+            s.validated_options()
+        except ConfigError as exc:
+            raise ConfigError(str(exc).split(": ", 1)[-1], key=f"sources[{i}].{exc.key}") from None
+    from .implementations import TARGETS
+
+    for i, t in enumerate(settings.targets):
+        try:
+            TARGETS.validate_options(t.kind, t.options)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).split(": ", 1)[-1], key=f"targets[{i}].{exc.key}") from None
+    return settings
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    path = path or os.environ.get("PUSHER_CONFIG")
+    if not path:
+        raise ConfigError("no configuration: pass --config PATH or set PUSHER_CONFIG (`pusher demo` needs none)")
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {p} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p} is not valid TOML: {exc}") from None
+    return parse_settings(raw, p.resolve().parent, p.resolve())

@@ -1,0 +1,30 @@
+"""Versioned schema migrations (Alembic), run programmatically by :meth:`pusher.store.Store.migrate`.
+
+To change the schema: edit :mod:`pusher.models`, then add a revision file in ``versions/``
+(``alembic revision --autogenerate`` with ``script_location`` pointing here works too).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+
+HERE = Path(__file__).parent
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    command.downgrade(alembic_config(engine), revision)

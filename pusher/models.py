@@ -1,0 +1,153 @@
+"""The store's tables (SQLModel). All datetimes are aware, kept in UTC (see :mod:`pusher.timeutil`).
+
+Schema changes go through a new Alembic revision in ``pusher/migrations/versions``; the test
+``tests/store/test_migrations.py`` checks that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .states import ItemState
+from .timeutil import utcnow
+
+
+class SourceRow(SQLModel, table=True):
+    __tablename__ = "source"
+
+    name: str = Field(primary_key=True)
+    kind: str
+    validators: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    last_poll_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    last_status: str = ""  # ok | not_modified | error
+    last_error: str = ""
+    failing_since: datetime | None = None
+    polls: int = 0
+    errors: int = 0
+    requests: int = 0
+
+
+class Item(SQLModel, table=True):
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("source", "url", name="uq_item_source_url"),
+        Index("ix_item_state", "state"),
+        Index("ix_item_dedupe", "dedupe_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    url: str
+    dedupe_key: str = ""  # 索引号, else title + date: the same notice under two URLs
+    duplicate_of: int | None = None
+    title: str
+    column: str = ""  # channel column id
+    portal_column: str = ""
+    index_no: str = ""  # 索引号
+    publisher: str = ""  # 发布机构
+    doc_no: str = ""  # 文号
+    topic: str = ""  # 主题分类
+    validity: str = ""  # 有效性
+    published: datetime | None = None
+    written: datetime | None = None  # 成文日期
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    body: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))  # JSON blocks
+    attachments: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    content_hash: str = ""
+    version: int = 1
+    state: ItemState = Field(default=ItemState.NEW)
+    state_reason: str = ""
+    screened_body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # JSON, as it may air
+    screened_title: str = ""
+    findings: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    rendered_version: int = 0
+    pinned: bool = False
+    missing_polls: int = 0
+    first_seen: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str = ""
+    claimed_until: datetime | None = None
+
+
+class Page(SQLModel, table=True):
+    """A rendered page image. ``owner`` is ``item:<id>``, ``menu:<column>``, ``home`` or ``alert:<id>``."""
+
+    __tablename__ = "page"
+    __table_args__ = (Index("ix_page_owner", "owner", "profile", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str
+    version: int = 1
+    seq: int
+    profile: str
+    sha256: str
+    bytes: int
+    width: int
+    height: int
+    layout: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))  # lines, entries
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChannelVersion(SQLModel, table=True):
+    __tablename__ = "channel_version"
+
+    version: int = Field(primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    digest: str  # hash of the content, without version and time: equal digest = unchanged channel
+    manifest: str = Field(sa_column=Column(Text, nullable=False))
+    assets: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))  # JSON [[sha, bytes]]
+    items: int = 0
+    pages: int = 0
+    bytes: int = 0
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per channel version per target."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("target", "channel_version", name="uq_delivery_target_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    target: str = Field(index=True)
+    channel_version: int
+    state: str = "pending"  # pending | done | superseded
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str = ""
+    bytes_sent: int = 0
+    files_sent: int = 0
+    priority: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+    claimed_by: str = ""
+    claimed_until: datetime | None = None
+
+
+class TargetAsset(SQLModel, table=True):
+    """What each target is known to hold, so that only missing assets travel."""
+
+    __tablename__ = "target_asset"
+
+    target: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    bytes: int
+    pushed_at: datetime = Field(default_factory=utcnow)
+    unreferenced_since: datetime | None = None
+
+
+class Audit(SQLModel, table=True):
+    """Operator actions (review, retract, manual push, alerts): who, when, why."""
+
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str
+    action: str
+    item_id: int | None = None
+    reason: str = ""
+    detail: str = ""

@@ -1,0 +1,55 @@
+"""Everything a stage needs, built once from the settings: store, sources, renderer, targets, gate."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from urllib.parse import urlsplit
+
+from . import implementations as impl
+from .assets import AssetStore
+from .config import Settings, SourceSettings
+from .interfaces import Gate, Renderer, Source, Target
+from .store import Store
+
+
+class Runtime:
+    def __init__(self, settings: Settings, store: Store | None = None, *, migrate: bool = True) -> None:
+        self.settings = settings
+        settings.channel.workdir.mkdir(parents=True, exist_ok=True)
+        self.store = store or Store(settings.channel.database_url)
+        if migrate:
+            self.store.migrate()
+        self.assets = AssetStore(settings.channel.assets_dir)
+        self.stopping = threading.Event()  # set by SIGTERM: stages finish the current item and return
+
+    def source(self, name: str) -> Source:
+        s = self.settings.source(name)
+        entry = impl.SOURCES.get(s.kind)
+        return entry.factory(s, s.validated_options())
+
+    def http(self, s: SourceSettings):  # -> feeds.http.Http
+        from feeds.http import Http
+
+        hosts = {urlsplit(s.url).hostname or "", *s.hosts}
+        return Http(self.settings.http, source=s.name, hosts=hosts)
+
+    @functools.cached_property
+    def renderer(self) -> Renderer:
+        from renderers import make_renderer
+
+        return make_renderer(self.settings.channel.profile, self.settings.render)
+
+    @functools.cached_property
+    def gate(self) -> Gate:
+        from .gate import build_gate
+
+        return build_gate(self.settings.gate)
+
+    def target(self, name: str) -> Target:
+        t = self.settings.target(name)
+        entry = impl.TARGETS.get(t.kind)
+        return entry.factory(t.name, impl.TARGETS.validate_options(t.kind, t.options))
+
+    def close(self) -> None:
+        self.store.dispose()
