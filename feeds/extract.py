@@ -45,7 +45,32 @@ FIELDS = {
 }
 ATTACHMENT = re.compile(r"(\.(pdf|docx?|wps|xlsx?|et|zip|rar|ofd)(\?|$))|downfile\.jsp", re.I)
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
-BLOCK_TAGS = {"p", "div", "section", "article", "table", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "center", "tbody", "thead", "tr", "dl", "dd", "dt", "form"}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "table",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "center",
+    "tbody",
+    "thead",
+    "tr",
+    "dl",
+    "dd",
+    "dt",
+    "form",
+}
 SKIP_TAGS = {"script", "style", "noscript", "iframe", "object", "button", "input", "select", "textarea"}
 
 
@@ -139,7 +164,7 @@ def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str]) -> None
 
 
 def _find_body(page: html.HtmlElement, body_xpath: str | None, fallbacks: Sequence[str]) -> html.HtmlElement | None:
-    for xp in ([body_xpath] if body_xpath else list(fallbacks)):
+    for xp in [body_xpath] if body_xpath else list(fallbacks):
         found = page.xpath(xp)
         if found:
             return found[0]

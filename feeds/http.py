@@ -56,7 +56,9 @@ class Http:
     def post(self, url: str, data: Mapping[str, str], *, headers: Mapping[str, str] | None = None) -> Response:
         return self._request("POST", url, headers=headers, data=data)
 
-    def _request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None, data: Mapping[str, str] | None = None) -> Response:
+    def _request(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, data: Mapping[str, str] | None = None
+    ) -> Response:
         deadline = time.monotonic() + self.settings.timeout
         for _hop in range(self.settings.max_redirects + 1):
             self._check_host(url)
@@ -77,7 +79,9 @@ class Http:
         if self.hosts and host not in self.hosts:
             raise FetchError(f"host {host} is not one the source allows", source=self.source, url=url)
 
-    def _once(self, method: str, url: str, headers: Mapping[str, str] | None, data: Mapping[str, str] | None, deadline: float) -> tuple[int, dict[str, str], bytes]:
+    def _once(
+        self, method: str, url: str, headers: Mapping[str, str] | None, data: Mapping[str, str] | None, deadline: float
+    ) -> tuple[int, dict[str, str], bytes]:
         host = urlsplit(url).hostname or ""
         with _politeness.slot(host, self.settings.per_host, self.settings.delay):
             self.requests += 1

@@ -14,16 +14,16 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from pusher.gate.settings import GateSettings
+from renderers.settings import RenderSettings
 
 from .errors import ConfigError
 from .registry import Options
+from .settings_base import SettingsModel as _Model
 
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ChannelSettings(_Model):
@@ -86,20 +86,6 @@ class HttpSettings(_Model):
     delay: float = Field(default=0.2, ge=0)  # between two requests to one host
 
 
-class RenderSettings(_Model):
-    fonts: tuple[str, ...] = ("Noto Sans CJK SC",)  # fontconfig names or file paths, in fallback order
-    bold_fonts: tuple[str, ...] = ("Noto Sans CJK SC:bold",)
-    theme: str = "default"
-    qr: bool = True
-
-
-class GateSettings(_Model):
-    enabled: bool = True
-    keyword_files: tuple[Path, ...] = ()
-    allow: tuple[str, ...] = ()  # public contacts (office phones, e-mails) that pass untouched
-    policy: dict[str, Literal["pass", "mask", "hold", "block"]] = Field(default_factory=dict)
-
-
 class Settings(_Model):
     channel: ChannelSettings = ChannelSettings()
     columns: tuple[ColumnSettings, ...] = ()
@@ -123,7 +109,9 @@ class Settings(_Model):
         ids = {c.id for c in self.columns}
         for s in self.sources:
             if s.column not in ids:
-                raise ValueError(f"source {s.name!r}: column {s.column!r} is not one of the [[columns]] ({', '.join(sorted(ids)) or 'none defined'})")
+                raise ValueError(
+                    f"source {s.name!r}: column {s.column!r} is not one of the [[columns]] ({', '.join(sorted(ids)) or 'none defined'})"
+                )
         return self
 
     def source(self, name: str) -> SourceSettings:

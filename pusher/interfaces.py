@@ -147,7 +147,7 @@ class Source(Protocol):
 # --------------------------------------------------------------------- gate --
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     PASS = "pass"
     MASK = "mask"
     HOLD = "hold"

@@ -38,9 +38,7 @@ class Registry(Generic[T]):
         self.what = what
         self._entries: dict[str, Entry[T]] = {}
 
-    def register(
-        self, kind: str, options: type[Options] = Options, summary: str = ""
-    ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    def register(self, kind: str, options: type[Options] = Options, summary: str = "") -> Callable[[Callable[..., T]], Callable[..., T]]:
         def deco(factory: Callable[..., T]) -> Callable[..., T]:
             if kind in self._entries:
                 raise ValueError(f"{self.what} kind {kind!r} registered twice")

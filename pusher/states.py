@@ -19,7 +19,7 @@ import enum
 from .errors import TvPusherError
 
 
-class ItemState(str, enum.Enum):
+class ItemState(enum.StrEnum):
     NEW = "new"
     SCREENED = "screened"
     HELD = "held"

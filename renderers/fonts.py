@@ -41,7 +41,9 @@ def find_font(spec: str) -> FontFile:
     index, _, family = rest.partition("|")
     wanted = spec.split(":")[0].strip().lower()
     if not file or wanted not in family.lower():
-        raise FontError(f"font {spec!r} is not installed (fontconfig offers {family or 'nothing'}); on Debian: apt-get install fonts-noto-cjk")
+        raise FontError(
+            f"font {spec!r} is not installed (fontconfig offers {family or 'nothing'}); on Debian: apt-get install fonts-noto-cjk"
+        )
     return FontFile(file, int(index or 0))
 
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from pusher.config import RenderSettings
 from pusher.errors import FontError, RenderError
 from pusher.interfaces import Document, Menu, PageContext, PageImage, Profile
 from pusher.timeutil import local
 
 from .fonts import FontChain, pil_font
 from .linebreak import wrap
+from .settings import RenderSettings
 
 PROFILES = {
     "sd": Profile("sd", 720, 576),
@@ -76,7 +76,9 @@ class TvRenderer:
             return body_font.getlength(s)
 
         title_lines = wrap(doc.title, width, title_font.getlength)
-        meta = "　".join(p for p in (doc.publisher, local(doc.published).strftime("%Y年%m月%d日") if doc.published else "", doc.doc_no) if p)
+        meta = "　".join(
+            p for p in (doc.publisher, local(doc.published).strftime("%Y年%m月%d日") if doc.published else "", doc.doc_no) if p
+        )
         lines: list[tuple[str, str, int]] = []  # (kind, text, indent px)
         for block in doc.blocks:
             if block.kind == "table":

@@ -78,8 +78,9 @@ class HtmlSource:
             entries += self._entries(resp)
         if unchanged == len(urls):
             return Listing(entries=(), not_modified=True, validators=new_vals, requests=len(urls))
-        return Listing(entries=tuple(_dedupe(entries))[: self.options.max_items], validators=new_vals, requests=len(urls),
-                       complete=unchanged == 0)
+        return Listing(
+            entries=tuple(_dedupe(entries))[: self.options.max_items], validators=new_vals, requests=len(urls), complete=unchanged == 0
+        )
 
     def _entries(self, resp: Response) -> list[ListEntry]:
         page = parse_html(resp.text, base_url=resp.url)

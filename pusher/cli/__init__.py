@@ -61,5 +61,13 @@ def run() -> None:  # pragma: no cover - console script entry
     sys.exit(main())
 
 
-# Command modules register on `app` when imported.
-from . import core  # noqa: E402,F401
+def _load_commands() -> None:
+    """Every module of this package adds its commands to ``app`` when imported."""
+    import importlib
+    import pkgutil
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+        importlib.import_module(f"{__name__}.{mod}")
+
+
+_load_commands()

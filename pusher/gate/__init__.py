@@ -5,8 +5,9 @@ Placeholder until the gate issue lands: no detectors, every document passes unch
 
 from __future__ import annotations
 
-from pusher.config import GateSettings
 from pusher.interfaces import Action, Document, Gate, Screening
+
+from .settings import GateSettings
 
 
 class PassGate:
