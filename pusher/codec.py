@@ -1,0 +1,75 @@
+"""Documents to and from the store's JSON columns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .interfaces import Attachment, Block, Document
+from .models import Item
+
+
+def blocks_to_json(blocks: tuple[Block, ...]) -> str:
+    out: list[dict[str, Any]] = []
+    for b in blocks:
+        d: dict[str, Any] = {"kind": b.kind}
+        if b.text:
+            d["text"] = b.text
+        if b.rows:
+            d["rows"] = [list(r) for r in b.rows]
+            d["header_rows"] = b.header_rows
+        if b.src:
+            d["src"] = b.src
+        out.append(d)
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+
+def blocks_from_json(data: str) -> tuple[Block, ...]:
+    return tuple(
+        Block(
+            kind=d["kind"],
+            text=d.get("text", ""),
+            rows=tuple(tuple(r) for r in d.get("rows", ())),
+            header_rows=d.get("header_rows", 0),
+            src=d.get("src", ""),
+        )
+        for d in json.loads(data or "[]")
+    )
+
+
+def attachments_to_json(atts: tuple[Attachment, ...]) -> str:
+    return json.dumps([{"name": a.name, "url": a.url} for a in atts], ensure_ascii=False)
+
+
+def attachments_from_json(data: str) -> tuple[Attachment, ...]:
+    return tuple(Attachment(d["name"], d["url"]) for d in json.loads(data or "[]"))
+
+
+def content_hash(doc: Document) -> str:
+    """What counts as a change: title, normalised text, tables, images and the metadata fields."""
+    h = hashlib.sha256()
+    for part in (doc.title, blocks_to_json(doc.blocks), doc.index_no, doc.doc_no, doc.publisher, attachments_to_json(doc.attachments)):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def document_of(item: Item, *, screened: bool = False) -> Document:
+    """The item as a Document: as published on the portal, or (``screened``) as it may air."""
+    body = item.screened_body if screened and item.screened_body else item.body
+    title = item.screened_title if screened and item.screened_title else item.title
+    return Document(
+        url=item.url,
+        title=title,
+        blocks=blocks_from_json(body),
+        published=item.published,
+        publisher=item.publisher,
+        index_no=item.index_no,
+        doc_no=item.doc_no,
+        topic=item.topic,
+        written=item.written.date() if item.written else None,
+        validity=item.validity,
+        column=item.portal_column,
+        attachments=attachments_from_json(item.attachments),
+    )

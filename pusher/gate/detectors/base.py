@@ -1,0 +1,81 @@
+"""What a detector is, and the registry that names them.
+
+A detector finds spans in the *folded* text (see :func:`pusher.gate.text.fold`: same length as
+the original, full-width forms made ASCII) and knows how to mask what it found without changing
+its length. It decides nothing: the policy maps its name to an action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from pusher.registry import Registry
+
+if TYPE_CHECKING:
+    from pusher.gate.settings import GateSettings
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+
+
+class Detector(Protocol):
+    name: ClassVar[str]
+    #: Contact data (phones, e-mails): the allowlist of public office contacts applies.
+    contact: ClassVar[bool]
+
+    def find(self, text: str) -> Iterator[Match]:
+        """Spans of ``text`` (folded) that hold what this detector looks for."""
+        ...
+
+    def mask(self, matched: str) -> str:
+        """``matched`` with the sensitive part hidden; same length, and found no more."""
+        ...
+
+
+#: name → factory(settings: GateSettings) -> Detector
+DETECTORS: Registry[Detector] = Registry("detector")
+
+
+def register(cls: type) -> type:
+    """Class decorator: register a detector class under its ``name``."""
+
+    def factory(settings: GateSettings) -> Detector:
+        return cls(settings) if getattr(cls, "needs_settings", False) else cls()
+
+    DETECTORS.register(cls.name, summary=(cls.__doc__ or "").strip().split("\n")[0])(factory)
+    return cls
+
+
+def mask_digits(s: str, head: int, tail: int) -> str:
+    """Replace the digits (and ``X``) of ``s`` with ``*``, keeping the first ``head`` and the
+    last ``tail`` of them; separators stay where they are."""
+    positions = [i for i, c in enumerate(s) if c.isdigit() or c in "Xx"]
+    hide = set(positions[head : len(positions) - tail if tail else None])
+    return "".join("*" if i in hide else c for i, c in enumerate(s))
+
+
+def mask_all(s: str) -> str:
+    """Every visible character hidden: full-width ``＊`` for CJK so the line keeps its width."""
+    return "".join(c if c.isspace() else ("＊" if ord(c) > 0x2E7F else "*") for c in s)
+
+
+def is_digit_boundary(text: str, start: int, end: int, *, grouped: bool = False) -> bool:
+    """No ASCII letter or digit glued to either side of ``text[start:end]``; with ``grouped``,
+    a number written in groups ("6222 0212 …") must not be a piece of a longer run of groups."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before.isascii() and before.isalnum():
+        return False
+    if after.isascii() and after.isalnum():
+        return False
+    # A plain number may sit next to another in a list ("0579-87101077 13812345678").
+    if not grouped or not any(c in " -" for c in text[start:end]):
+        return True
+    if before in " -" and start > 1 and text[start - 2].isdigit():
+        return False
+    return not (after in " -" and end + 1 < len(text) and text[end + 1].isdigit())

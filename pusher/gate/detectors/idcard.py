@@ -1,0 +1,107 @@
+"""Resident identity card numbers (GB 11643): 18 digits with check digit, and the old 15."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from .base import Match, is_digit_boundary, mask_digits, register
+
+# GB/T 2260 province-level prefixes; 71 Taiwan, 81/82/83 residence permits (HK, Macau, Taiwan).
+PROVINCES = frozenset(
+    {
+        11,
+        12,
+        13,
+        14,
+        15,
+        21,
+        22,
+        23,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        50,
+        51,
+        52,
+        53,
+        54,
+        61,
+        62,
+        63,
+        64,
+        65,
+        71,
+        81,
+        82,
+        83,
+    }
+)
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+# Plain, or in groups 6-8-4 / 6-4-4-4 with one kind of separator.
+_ID18 = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{6}([ -])\d{8}\1\d{3}[\dXx]|\d{6}([ -])\d{4}\2\d{4}\2\d{3}[\dXx])(?![0-9A-Za-z])")
+_ID15 = re.compile(r"(?<![0-9A-Za-z])(?:\d{15}|\d{6}([ -])\d{6}\1\d{3})(?![0-9A-Za-z])")
+
+
+def check_digit(first17: str) -> str:
+    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def _birth_ok(y: int, m: int, d: int) -> bool:
+    try:
+        born = date(y, m, d)
+    except ValueError:
+        return False
+    return date(1900, 1, 1) <= born <= date.today()
+
+
+def valid_id18(digits: str) -> bool:
+    """``digits``: 17 digits and a check character, no separators."""
+    if len(digits) != 18 or int(digits[:2]) not in PROVINCES:
+        return False
+    if not _birth_ok(int(digits[6:10]), int(digits[10:12]), int(digits[12:14])):
+        return False
+    return check_digit(digits[:17]) == digits[17].upper()
+
+
+def valid_id15(digits: str) -> bool:
+    """Old 15-digit numbers (issued until 1999): no check digit, a 19YYMMDD birth date."""
+    if len(digits) != 15 or int(digits[:2]) not in PROVINCES:
+        return False
+    return _birth_ok(1900 + int(digits[6:8]), int(digits[8:10]), int(digits[10:12]))
+
+
+def _digits(s: str) -> str:
+    return "".join(c for c in s if c not in " -")
+
+
+@register
+class IdCardDetector:
+    """Resident ID numbers: 18 digits (region, birth date, check digit) or the old 15."""
+
+    name = "id_card"
+    contact = False
+
+    def find(self, text: str) -> Iterator[Match]:
+        for rx, valid in ((_ID18, valid_id18), (_ID15, valid_id15)):
+            for m in rx.finditer(text):
+                if valid(_digits(m.group())) and is_digit_boundary(text, m.start(), m.end(), grouped=True):
+                    yield Match(m.start(), m.end())
+
+    def mask(self, matched: str) -> str:
+        # Region and last four stay, as in 330784********1234: the masked form people expect.
+        n = len(_digits(matched))
+        return mask_digits(matched, 6, 4 if n == 18 else 3)

@@ -1,0 +1,128 @@
+"""Preview a headend folder in a browser: the reference viewer plus the folder, on loopback.
+
+The viewer (``pusher/viewer``) is served at ``/``; ``channel.xml`` and ``assets/`` come from the
+folder, exactly as a headend's web server would serve them next to the viewer. Assets are
+named by their content hash, so they may be cached for good; the manifest never is.
+
+``serve_preview`` runs the server in a thread (for ``pusher demo`` and tests);
+``preview_forever`` blocks until interrupted (for ``pusher preview``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from pusher.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+VIEWER_DIR = Path(__file__).with_name("viewer")
+VIEWER_FILES = {"/": "index.html", "/index.html": "index.html", "/viewer.js": "viewer.js", "/viewer.css": "viewer.css"}
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: a page turn should not wait for a TCP handshake
+    extensions_map = {  # noqa: RUF012 - the base class declares it as a plain class attribute
+        ".html": "text/html; charset=utf-8",
+        ".js": "text/javascript; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
+        ".xml": "application/xml",
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        "": "application/octet-stream",
+    }
+
+    def translate_path(self, path: str) -> str:
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        name = VIEWER_FILES.get(clean)
+        if name is not None:
+            return str(VIEWER_DIR / name)
+        return super().translate_path(path)
+
+    def list_directory(self, path: Any) -> None:
+        # A headend folder is not browsable.
+        self.send_error(404, "Not found")
+        return None
+
+    def end_headers(self) -> None:
+        clean = self.path.split("?", 1)[0]
+        if clean.startswith("/assets/"):
+            self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+        else:
+            self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("preview %s " + format, self.client_address[0], *args)
+
+
+class PreviewServer(ThreadingHTTPServer):
+    """A threaded HTTP server for one folder; ``url`` is where the viewer is."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.folder = folder
+        super().__init__((host, port), partial(_Handler, directory=str(folder)))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def start(self) -> PreviewServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="pusher-preview", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
+
+    def __enter__(self) -> PreviewServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _open(folder: Path, host: str, port: int) -> PreviewServer:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"not a folder: {folder}", key="preview")
+    try:
+        return PreviewServer(folder.resolve(), host, port)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", key="preview") from None
+
+
+def serve_preview(folder: Path, host: str = "127.0.0.1", port: int = 0) -> tuple[PreviewServer, str]:
+    """Serve ``folder`` with the viewer in a background thread; ``server.close()`` stops it.
+
+    ``port=0`` picks a free port; the URL returned says which.
+    """
+    server = _open(folder, host, port).start()
+    return server, server.url
+
+
+def preview_forever(folder: Path, host: str = "127.0.0.1", port: int = 0, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until interrupted (Ctrl-C ends it with ``KeyboardInterrupt``, after closing)."""
+    server = _open(folder, host, port)
+    try:
+        if on_ready is not None:
+            on_ready(server.url)
+        server.serve_forever()
+    finally:
+        server.server_close()

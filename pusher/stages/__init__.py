@@ -1,0 +1,14 @@
+"""The pipeline stages, in flow order. Each reads its work from the store, does it outside any
+transaction, writes results back in short transactions, and is idempotent: running a stage twice
+does nothing new the second time.
+
+poll (portal → items) → screen (gate) → render (pages) → publish (channel version) → deliver (targets)
+"""
+
+from .deliver import deliver
+from .poll import PollReport, poll_source
+from .publish import publish
+from .render import render_items
+from .screen import screen_items
+
+__all__ = ["PollReport", "deliver", "poll_source", "publish", "render_items", "screen_items"]

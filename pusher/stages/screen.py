@@ -1,0 +1,68 @@
+"""Screen new items through the sensitive-information gate.
+
+PASS and MASK go on (SCREENED, with the document as it may air); HOLD waits for an operator
+(``pusher review``); BLOCK is final until the item changes on the portal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlmodel import select
+
+from pusher.codec import blocks_to_json, document_of
+from pusher.errors import GateError
+from pusher.interfaces import Action, Screening
+from pusher.models import Item
+from pusher.runtime import Runtime
+from pusher.states import ItemState, check_transition
+from pusher.timeutil import utcnow
+
+log = logging.getLogger("tvpusher.screen")
+
+NEXT_STATE = {
+    Action.PASS: ItemState.SCREENED,
+    Action.MASK: ItemState.SCREENED,
+    Action.HOLD: ItemState.HELD,
+    Action.BLOCK: ItemState.REJECTED,
+}
+
+
+def findings_json(screening: Screening) -> str:
+    return json.dumps(
+        [{"detector": f.detector, "start": f.start, "end": f.end, "text": f.text, "action": f.action.value} for f in screening.findings],
+        ensure_ascii=False,
+    )
+
+
+def screen_items(rt: Runtime, limit: int = 500) -> int:
+    with rt.store.read() as db:
+        work = [
+            (i.id, i.version, document_of(i))
+            for i in db.exec(select(Item).where(Item.state == ItemState.NEW).order_by(Item.id).limit(limit))
+        ]  # type: ignore[arg-type]
+    done = 0
+    for item_id, version, doc in work:
+        if rt.stopping.is_set():
+            break
+        try:
+            verdict = rt.gate.screen(doc)
+        except GateError as exc:
+            log.error("gate failed for item %s: %s", item_id, exc)
+            continue
+        with rt.store.write() as db:
+            item = db.get(Item, item_id)
+            if item is None or item.version != version or item.state != ItemState.NEW:
+                continue  # changed meanwhile: the next round screens the new version
+            new = NEXT_STATE[verdict.action]
+            check_transition(item.state, new)
+            item.state = new
+            item.state_reason = f"gate: {verdict.action.value}" + (f" ({len(verdict.findings)} findings)" if verdict.findings else "")
+            item.screened_title = verdict.document.title
+            item.screened_body = blocks_to_json(verdict.document.blocks)
+            item.findings = findings_json(verdict)
+            item.updated_at = utcnow()
+            log.info("item %s screened: %s", item_id, new.value, extra={"item": item_id, "state": new.value})
+        done += 1
+    return done

@@ -1,0 +1,628 @@
+/*
+ * tvpusher reference viewer: what a set-top box should do with channel.xml.
+ *
+ * Plain ES5 (set-top-box browsers are old): XMLHttpRequest + DOMParser, no modules, no build.
+ * It reads only the folder it is served from: channel.xml and the assets/ it names (page hrefs
+ * must match assets/<sha256>.png|jpg, anything else is dropped). Everything taken from the
+ * manifest is text: it reaches the DOM through textContent or attributes, never as markup.
+ *
+ * URL query (for operators and tests): poll=<ms> manifest poll interval (default 5000),
+ * preload=0 disables preloading of the pages one key away (a baseline for latency).
+ *
+ * State for tests and box integrators: document.body.dataset (page, focus, version, item,
+ * column, status, paintMs, paints) and window.tvViewer.
+ */
+(function () {
+  "use strict";
+
+  var NS = "urn:tvpusher:channel:1";
+  var ID_RE = /^[A-Za-z0-9_.\-]{1,64}$/;
+  var HREF_RE = /^assets\/[0-9a-f]{64}\.(png|jpg)$/;
+  var KEY_CODES = ["LEFT", "RIGHT", "UP", "DOWN", "OK", "BACK", "CH_UP", "CH_DOWN"];
+  var COLOURS = ["red", "green", "yellow", "blue"];
+  var RECENT = 16; // decoded page images kept besides the current page and its neighbours
+
+  var params = readParams(window.location.search);
+  var POLL_MS = Math.max(100, parseInt(params.poll, 10) || 5000);
+  var PRELOAD = params.preload !== "0";
+
+  var el = {
+    body: document.body,
+    viewport: document.getElementById("viewport"),
+    screen: document.getElementById("screen"),
+    focus: document.getElementById("focus"),
+    ticker: document.getElementById("ticker"),
+    tickerText: document.getElementById("ticker-text"),
+    status: document.getElementById("status")
+  };
+
+  var state = {
+    m: null, // the manifest model on screen
+    text: null, // the manifest text last seen (unchanged text is not parsed again)
+    pageId: null, // the page on screen or being loaded
+    focus: 0, // focused entry number on a menu page, 0 when none
+    shownHref: null,
+    token: 0, // bumps on every navigation, so a late image load cannot win over a newer one
+    latencies: [],
+    problem: "" // "" | "manifest" | "fetch" | "image"
+  };
+  var cache = {}; // href -> HTMLImageElement (decoded, or decoding)
+  var recent = [];
+
+  // ------------------------------------------------------------ manifest ----
+
+  function readParams(search) {
+    var out = {};
+    search.replace(/^\?/, "").split("&").forEach(function (kv) {
+      if (!kv) return;
+      var i = kv.indexOf("=");
+      var k = decodeURIComponent(i < 0 ? kv : kv.slice(0, i));
+      out[k] = i < 0 ? "" : decodeURIComponent(kv.slice(i + 1));
+    });
+    return out;
+  }
+
+  function kids(node, name) {
+    var out = [];
+    for (var c = node.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType === 1 && c.namespaceURI === NS && c.localName === name) out.push(c);
+    }
+    return out;
+  }
+
+  function kid(node, name) {
+    return kids(node, name)[0] || null;
+  }
+
+  function text(node, name) {
+    var k = kid(node, name);
+    return k ? k.textContent : "";
+  }
+
+  function uint(node, attr) {
+    var v = node.getAttribute(attr);
+    if (v === null || !/^\s*\d+\s*$/.test(v)) return null;
+    return parseInt(v, 10);
+  }
+
+  /** Reads one <page>; returns null for a page the viewer must not load. */
+  function readPage(node, owner) {
+    var id = node.getAttribute("id") || "";
+    var href = node.getAttribute("href") || "";
+    if (!ID_RE.test(id) || !HREF_RE.test(href)) return null;
+    var page = {
+      id: id,
+      href: href,
+      width: uint(node, "width") || 0,
+      height: uint(node, "height") || 0,
+      entries: [],
+      keys: {},
+      owner: owner
+    };
+    kids(node, "entry").forEach(function (e) {
+      var number = uint(e, "number");
+      var to = e.getAttribute("to") || "";
+      if (!number || !ID_RE.test(to)) return;
+      page.entries.push({
+        number: number,
+        to: to,
+        item: e.getAttribute("item") || "",
+        x: uint(e, "x"),
+        y: uint(e, "y"),
+        w: uint(e, "w"),
+        h: uint(e, "h")
+      });
+    });
+    page.entries.sort(function (a, b) { return a.number - b.number; });
+    kids(node, "key").forEach(function (k) {
+      var code = k.getAttribute("code");
+      var to = k.getAttribute("to") || "";
+      if (KEY_CODES.indexOf(code) >= 0 && ID_RE.test(to) && !page.keys[code]) page.keys[code] = to;
+    });
+    return page;
+  }
+
+  /** Parses channel.xml into the model; throws Error with a reason when it is unusable. */
+  function parseManifest(xml) {
+    var doc = new DOMParser().parseFromString(xml, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) throw new Error("not well-formed XML");
+    var root = doc.documentElement;
+    if (!root || root.namespaceURI !== NS || root.localName !== "channel") throw new Error("not a channel manifest");
+    var version = root.getAttribute("version") || "";
+    if (!/^\d+$/.test(version)) throw new Error("channel without a version");
+
+    var m = {
+      version: version,
+      name: root.getAttribute("name") || "",
+      width: uint(root, "width") || 1280,
+      height: uint(root, "height") || 720,
+      homeId: root.getAttribute("home") || "",
+      pages: {},
+      home: [],
+      columns: [],
+      column: {},
+      items: {},
+      alerts: []
+    };
+
+    function addPages(nodes, kind, ownerId, list) {
+      nodes.forEach(function (n) {
+        var p = readPage(n, { kind: kind, id: ownerId, index: list.length });
+        if (p && !m.pages[p.id]) {
+          m.pages[p.id] = p;
+          list.push(p.id);
+        }
+      });
+    }
+
+    var home = kid(root, "home");
+    if (home) addPages(kids(home, "page"), "home", "", m.home);
+    if (!m.home.length) throw new Error("no home page");
+    if (!m.pages[m.homeId] || m.pages[m.homeId].owner.kind !== "home") m.homeId = m.home[0];
+
+    var columns = kid(root, "columns");
+    (columns ? kids(columns, "column") : []).forEach(function (c) {
+      var id = c.getAttribute("id") || "";
+      if (!ID_RE.test(id) || m.column[id]) return;
+      var key = c.getAttribute("key");
+      var col = { id: id, name: c.getAttribute("name") || "", key: COLOURS.indexOf(key) >= 0 ? key : "", pages: [] };
+      addPages(kids(c, "page"), "column", id, col.pages);
+      if (!col.pages.length) return;
+      m.columns.push(col);
+      m.column[id] = col;
+    });
+
+    var items = kid(root, "items");
+    (items ? kids(items, "item") : []).forEach(function (it) {
+      var id = it.getAttribute("id") || "";
+      if (!ID_RE.test(id) || m.items[id]) return;
+      var item = { id: id, column: it.getAttribute("column") || "", version: it.getAttribute("version") || "", title: text(it, "title"), pages: [] };
+      addPages(kids(it, "page"), "item", id, item.pages);
+      if (item.pages.length) m.items[id] = item;
+    });
+
+    var alerts = kid(root, "alerts");
+    (alerts ? kids(alerts, "alert") : []).forEach(function (a) {
+      var id = a.getAttribute("id") || "";
+      var alert = { id: id, level: a.getAttribute("level") || "info", until: Date.parse(a.getAttribute("until") || "") || 0, text: text(a, "text"), pages: [] };
+      addPages(kids(a, "page"), "alert", id, alert.pages);
+      if (alert.text) m.alerts.push(alert);
+    });
+    return m;
+  }
+
+  // ---------------------------------------------------------- navigation ----
+
+  function ownerPages(m, owner) {
+    if (owner.kind === "home") return m.home;
+    if (owner.kind === "column") return m.column[owner.id] ? m.column[owner.id].pages : [];
+    if (owner.kind === "item") return m.items[owner.id] ? m.items[owner.id].pages : [];
+    for (var i = 0; i < m.alerts.length; i++) if (m.alerts[i].id === owner.id) return m.alerts[i].pages;
+    return [];
+  }
+
+  function sibling(m, page, delta) {
+    var list = ownerPages(m, page.owner);
+    return list[page.owner.index + delta] || null;
+  }
+
+  function columnOf(m, page) {
+    if (page.owner.kind === "column") return m.column[page.owner.id] || null;
+    if (page.owner.kind === "item" && m.items[page.owner.id]) return m.column[m.items[page.owner.id].column] || null;
+    return null;
+  }
+
+  /** Where a key leads: the page's own <key>, else what a box would sensibly do. */
+  function target(code) {
+    var m = state.m;
+    var page = m.pages[state.pageId];
+    if (!page) return null;
+    if (page.keys[code] && m.pages[page.keys[code]]) return page.keys[code];
+    if (code === "LEFT") return sibling(m, page, -1);
+    if (code === "RIGHT") return sibling(m, page, +1);
+    if (code === "BACK") {
+      if (page.owner.kind === "item" || page.owner.kind === "alert") {
+        var col = columnOf(m, page);
+        return col ? menuPageFor(col.pages, page.owner.id) : m.homeId;
+      }
+      return page.owner.kind === "home" ? null : menuPageFor(m.home, page.owner.id);
+    }
+    if (code === "CH_UP" || code === "CH_DOWN") {
+      if (!m.columns.length) return null;
+      var cur = columnOf(m, page);
+      var i = cur ? m.columns.indexOf(cur) : -1;
+      var n = m.columns.length;
+      i = code === "CH_UP" ? (i + 1) % n : (i < 0 ? n - 1 : (i - 1 + n) % n);
+      return m.columns[i].pages[0];
+    }
+    return null;
+  }
+
+  /** The menu page (of a list) whose entry leads to ownerId; the first page otherwise. */
+  function menuPageFor(list, ownerId) {
+    for (var i = 0; i < list.length; i++) {
+      if (entryFor(state.m.pages[list[i]], ownerId)) return list[i];
+    }
+    return list[0] || null;
+  }
+
+  function entryFor(page, ownerId) {
+    if (!page || !ownerId) return null;
+    for (var i = 0; i < page.entries.length; i++) {
+      var e = page.entries[i];
+      var to = state.m.pages[e.to];
+      if (e.item === ownerId || (to && to.owner.kind !== "home" && to.owner.id === ownerId)) return e;
+    }
+    return null;
+  }
+
+  function entryByNumber(page, number) {
+    for (var i = 0; i < page.entries.length; i++) if (page.entries[i].number === number) return page.entries[i];
+    return null;
+  }
+
+  function neighbours(page) {
+    var out = [];
+    var m = state.m;
+    function add(id) {
+      if (id && m.pages[id] && out.indexOf(id) < 0 && id !== page.id) out.push(id);
+    }
+    // Most likely first: the next page, the focused entry, then the rest.
+    add(page.keys.RIGHT || sibling(m, page, +1));
+    var f = entryByNumber(page, state.focus);
+    if (f) add(f.to);
+    page.entries.forEach(function (e) { add(e.to); });
+    KEY_CODES.forEach(function (c) { add(page.keys[c]); });
+    add(sibling(m, page, -1));
+    return out;
+  }
+
+  // ------------------------------------------------------------- display ----
+
+  function image(href) {
+    var img = cache[href];
+    if (!img) {
+      img = new Image();
+      img.alt = "";
+      img.src = href;
+      cache[href] = img;
+      // Decoding off the main path is what makes a page turn show at once.
+      if (img.decode) img.decode().then(null, function () {});
+    }
+    return img;
+  }
+
+  function ready(img) {
+    return img.complete && img.naturalWidth > 0;
+  }
+
+  function go(pageId, opts) {
+    var m = state.m;
+    var page = m && m.pages[pageId];
+    if (!page) return false;
+    opts = opts || {};
+    state.pageId = pageId;
+    var focus = 0;
+    if (page.entries.length) {
+      var e = (opts.focus && entryByNumber(page, opts.focus)) || entryFor(page, opts.from) || page.entries[0];
+      focus = e.number;
+    }
+    state.focus = focus;
+    var token = ++state.token;
+    var img = image(page.href);
+    var t0 = opts.t0;
+    if (ready(img)) {
+      swap(page, img, t0);
+    } else {
+      img.onload = function () {
+        if (token === state.token) swap(page, img, t0);
+      };
+      img.onerror = function () {
+        if (token !== state.token) return;
+        delete cache[page.href];
+        problem("image", "页面图片缺失");
+      };
+    }
+    publish();
+    return true;
+  }
+
+  function swap(page, img, t0) {
+    var current = document.getElementById("page");
+    if (current !== img) {
+      img.id = "page";
+      if (current) {
+        current.removeAttribute("id");
+        el.screen.replaceChild(img, current);
+      } else {
+        el.screen.insertBefore(img, el.focus);
+      }
+    }
+    state.shownHref = page.href;
+    if (state.problem === "image") problem("", "");
+    layout();
+    drawFocus();
+    if (t0 !== undefined) measure(page.id, t0);
+    preload(page);
+    publish();
+  }
+
+  /** Key press to paint: the frame after the swap has been produced once this rAF's task ran. */
+  function measure(pageId, t0) {
+    requestAnimationFrame(function () {
+      var done = function () {
+        var ms = now() - t0;
+        state.latencies.push({ page: pageId, ms: ms });
+        el.body.setAttribute("data-paint-ms", ms.toFixed(1));
+        el.body.setAttribute("data-paints", String(state.latencies.length));
+      };
+      if (window.MessageChannel) {
+        var ch = new MessageChannel();
+        ch.port1.onmessage = done;
+        ch.port2.postMessage(0);
+      } else {
+        setTimeout(done, 0);
+      }
+    });
+  }
+
+  function preload(page) {
+    var keep = {};
+    keep[page.href] = true;
+    recent = recent.filter(function (h) { return h !== page.href; });
+    recent.unshift(page.href);
+    recent.length = Math.min(recent.length, RECENT);
+    recent.forEach(function (h) { keep[h] = true; });
+    if (PRELOAD) {
+      neighbours(page).forEach(function (id) {
+        var href = state.m.pages[id].href;
+        keep[href] = true;
+        image(href);
+      });
+    }
+    // Boxes have little memory: forget what is neither near nor recent.
+    for (var h in cache) if (Object.prototype.hasOwnProperty.call(cache, h) && !keep[h]) delete cache[h];
+  }
+
+  function layout() {
+    var page = state.m && state.m.pages[state.pageId];
+    var w = (page && page.width) || (state.m && state.m.width) || 1280;
+    var h = (page && page.height) || (state.m && state.m.height) || 720;
+    var vw = el.viewport.clientWidth || window.innerWidth;
+    var vh = el.viewport.clientHeight || window.innerHeight;
+    var s = Math.min(vw / w, vh / h);
+    var st = el.screen.style;
+    st.width = w + "px";
+    st.height = h + "px";
+    st.left = Math.round((vw - w * s) / 2) + "px";
+    st.top = Math.round((vh - h * s) / 2) + "px";
+    st.transform = st.webkitTransform = "scale(" + s + ")";
+  }
+
+  function drawFocus() {
+    var page = state.m && state.m.pages[state.pageId];
+    var e = page && entryByNumber(page, state.focus);
+    if (!e || e.x === null || e.y === null || !e.w || !e.h || state.shownHref !== page.href) {
+      el.focus.hidden = true;
+      return;
+    }
+    var st = el.focus.style;
+    st.left = e.x + "px";
+    st.top = e.y + "px";
+    st.width = e.w + "px";
+    st.height = e.h + "px";
+    el.focus.hidden = false;
+  }
+
+  function drawTicker() {
+    var t = Date.now();
+    var live = (state.m ? state.m.alerts : []).filter(function (a) { return !a.until || a.until > t; });
+    if (!live.length) {
+      el.ticker.hidden = true;
+      el.tickerText.textContent = "";
+      return;
+    }
+    var level = live.some(function (a) { return a.level === "urgent"; }) ? "urgent" : live.some(function (a) { return a.level === "warning"; }) ? "warning" : "info";
+    var msg = live.map(function (a) { return a.text; }).join("　　◆　　");
+    if (el.tickerText.textContent !== msg) {
+      el.tickerText.textContent = msg;
+      // About six characters a second, whatever the length.
+      el.tickerText.style.animationDuration = Math.max(8, Math.round(msg.length / 6) + 6) + "s";
+    }
+    el.ticker.className = level;
+    el.ticker.hidden = false;
+  }
+
+  function problem(kind, message) {
+    state.problem = kind;
+    el.status.textContent = message;
+    el.status.hidden = !message;
+    publish();
+  }
+
+  function publish() {
+    var m = state.m;
+    var page = m && m.pages[state.pageId];
+    var b = el.body;
+    b.setAttribute("data-page", state.pageId || "");
+    b.setAttribute("data-shown", (page && state.shownHref === page.href) ? page.id : "");
+    b.setAttribute("data-focus", String(state.focus));
+    b.setAttribute("data-version", m ? m.version : "");
+    b.setAttribute("data-item", page && page.owner.kind === "item" ? page.owner.id : "");
+    var col = page && columnOf(m, page);
+    b.setAttribute("data-column", col ? col.id : "");
+    b.setAttribute("data-status", state.problem ? "error-" + state.problem : m ? "ok" : "loading");
+  }
+
+  // ------------------------------------------------------ manifest reload ----
+
+  /** Where the viewer should be in a new manifest: same item and page index if they exist. */
+  function relocate(oldM, newM, pageId) {
+    var old = oldM && oldM.pages[pageId];
+    if (!old) return newM.homeId;
+    var o = old.owner;
+    if (o.kind === "item") {
+      var item = newM.items[o.id];
+      if (item) return item.pages[Math.min(o.index, item.pages.length - 1)];
+      // Withdrawn: back to its column's menu (or home when the column went too).
+      var colId = oldM.items[o.id] ? oldM.items[o.id].column : "";
+      return newM.column[colId] ? newM.column[colId].pages[0] : newM.homeId;
+    }
+    var list = ownerPages(newM, o);
+    if (list.length) return list[Math.min(o.index, list.length - 1)];
+    return newM.homeId;
+  }
+
+  function accept(xml) {
+    if (xml === state.text && state.problem !== "manifest") return;
+    var m;
+    try {
+      m = parseManifest(xml);
+    } catch (err) {
+      state.text = xml;
+      if (window.console) console.warn("channel.xml rejected:", err.message);
+      problem("manifest", state.m ? "频道数据有误，继续显示上一版" : "频道数据有误，无法显示");
+      return;
+    }
+    state.text = xml;
+    if (state.problem !== "image") problem("", "");
+    var old = state.m;
+    if (old && old.version === m.version) return;
+    var focus = state.focus;
+    var pageId = old ? relocate(old, m, state.pageId) : m.homeId;
+    state.m = m;
+    document.title = m.name || document.title;
+    drawTicker();
+    var keepFocus = old && old.pages[state.pageId] && old.pages[state.pageId].owner.kind === m.pages[pageId].owner.kind;
+    go(pageId, { focus: keepFocus ? focus : 0 });
+  }
+
+  var polling = false;
+  function poll() {
+    if (polling) return;
+    polling = true;
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", "channel.xml", true);
+    xhr.setRequestHeader("Cache-Control", "no-cache");
+    xhr.onreadystatechange = function () {
+      if (xhr.readyState !== 4) return;
+      polling = false;
+      if (xhr.status === 200) {
+        accept(xhr.responseText);
+      } else {
+        problem("fetch", state.m ? "频道数据暂时无法更新" : "正在等待频道数据…");
+      }
+      drawTicker();
+    };
+    xhr.send(null);
+  }
+
+  // ---------------------------------------------------------------- keys ----
+
+  function keyOf(e) {
+    var k = e.key;
+    var c = e.keyCode || e.which;
+    if (k === "ArrowLeft" || k === "Left" || c === 37) return "LEFT";
+    if (k === "ArrowRight" || k === "Right" || c === 39) return "RIGHT";
+    if (k === "ArrowUp" || k === "Up" || c === 38) return "UP";
+    if (k === "ArrowDown" || k === "Down" || c === 40) return "DOWN";
+    if (k === "Enter" || c === 13) return "OK";
+    if (k === "Backspace" || k === "Escape" || k === "Esc" || k === "BrowserBack" || c === 8 || c === 27 || c === 461 || isVk(c, "VK_BACK")) return "BACK";
+    if (k === "PageUp" || k === "ChannelUp" || c === 33 || c === 427 || isVk(c, "VK_CHANNEL_UP")) return "CH_UP";
+    if (k === "PageDown" || k === "ChannelDown" || c === 34 || c === 428 || isVk(c, "VK_CHANNEL_DOWN")) return "CH_DOWN";
+    if (k === "ColorF0Red" || k === "r" || k === "R" || c === 403 || isVk(c, "VK_RED")) return "red";
+    if (k === "ColorF1Green" || k === "g" || k === "G" || c === 404 || isVk(c, "VK_GREEN")) return "green";
+    if (k === "ColorF2Yellow" || k === "y" || k === "Y" || c === 405 || isVk(c, "VK_YELLOW")) return "yellow";
+    if (k === "ColorF3Blue" || k === "b" || k === "B" || c === 406 || isVk(c, "VK_BLUE")) return "blue";
+    if (k && k.length === 1 && k >= "0" && k <= "9") return k;
+    if (c >= 48 && c <= 57) return String(c - 48);
+    if (c >= 96 && c <= 105) return String(c - 96);
+    return null;
+  }
+
+  /** HbbTV/OIPF boxes define VK_* constants globally or on KeyEvent. */
+  function isVk(code, name) {
+    var v = typeof window[name] === "number" ? window[name] : window.KeyEvent && typeof window.KeyEvent[name] === "number" ? window.KeyEvent[name] : null;
+    return v !== null && v === code;
+  }
+
+  function eventTime(e) {
+    // event.timeStamp is on the performance clock in current browsers, epoch ms in old ones.
+    var t = e.timeStamp;
+    var n = now();
+    return typeof t === "number" && t > 0 && t <= n && n - t < 10000 ? t : n;
+  }
+
+  function now() {
+    return window.performance && performance.now ? performance.now() : Date.now();
+  }
+
+  function onKey(e) {
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
+    var key = keyOf(e);
+    if (!key) return;
+    e.preventDefault();
+    if (!state.m || !state.m.pages[state.pageId]) return;
+    press(key, eventTime(e));
+  }
+
+  function press(key, t0) {
+    var m = state.m;
+    var page = m.pages[state.pageId];
+    var from = page.owner.kind === "home" ? "" : page.owner.id;
+    if (/^[0-9]$/.test(key)) {
+      var e = entryByNumber(page, key === "0" ? 10 : parseInt(key, 10));
+      if (e) go(e.to, { t0: t0 });
+      return;
+    }
+    if (COLOURS.indexOf(key) >= 0) {
+      for (var i = 0; i < m.columns.length; i++) {
+        if (m.columns[i].key === key) {
+          go(m.columns[i].pages[0], { t0: t0 });
+          return;
+        }
+      }
+      return;
+    }
+    if ((key === "UP" || key === "DOWN") && page.entries.length) {
+      var idx = 0;
+      for (var j = 0; j < page.entries.length; j++) if (page.entries[j].number === state.focus) idx = j;
+      var next = idx + (key === "UP" ? -1 : 1);
+      if (next >= 0 && next < page.entries.length) {
+        state.focus = page.entries[next].number;
+        drawFocus();
+        preload(page);
+        publish();
+        return;
+      }
+      // At the edge of the list the page's own UP/DOWN key (if any) applies.
+    }
+    if (key === "OK" && page.entries.length) {
+      var f = entryByNumber(page, state.focus);
+      if (f) go(f.to, { t0: t0 });
+      return;
+    }
+    var to = target(key);
+    if (to) go(to, { t0: t0, from: key === "BACK" ? from : "" });
+  }
+
+  // ---------------------------------------------------------------- start ----
+
+  window.tvViewer = {
+    state: state,
+    poll: poll,
+    press: function (key) { if (state.m) press(key, now()); },
+    latencies: function () { return state.latencies.map(function (l) { return l.ms; }); },
+    pollMs: POLL_MS,
+    preload: PRELOAD
+  };
+
+  document.addEventListener("keydown", onKey, false);
+  window.addEventListener("resize", function () { layout(); }, false);
+  layout();
+  problem("", "");
+  el.status.textContent = "正在载入频道…";
+  el.status.hidden = false;
+  poll();
+  setInterval(poll, POLL_MS);
+})();
