@@ -1,19 +1,42 @@
 """The sensitive-information gate: screens every item before it can be rendered.
 
-Placeholder until the gate issue lands: no detectors, every document passes unchanged.
+``build_gate(settings).screen(doc)`` returns a :class:`~pusher.interfaces.Screening`: the
+strongest action of the findings (block > hold > mask > pass), the findings (offsets into
+:func:`screened_text`, i.e. ``title + "\\n" + Document.text``), and the document as it may go on
+air, masked where the policy masks. Detectors live in :mod:`pusher.gate.detectors`, the policy
+and allowlist in :mod:`pusher.gate.settings`.
 """
 
 from __future__ import annotations
 
-from pusher.interfaces import Action, Document, Gate, Screening
+from pusher.interfaces import Gate
 
-from .settings import GateSettings
-
-
-class PassGate:
-    def screen(self, doc: Document) -> Screening:
-        return Screening(action=Action.PASS, findings=(), document=doc)
+from .detectors import DETECTORS, Detector
+from .gate import DetectorGate, PassGate, contact_key, strongest
+from .settings import DEFAULT_POLICY, GateSettings
+from .text import fold, screened_text
 
 
-def build_gate(settings: GateSettings) -> Gate:
-    return PassGate()
+def build_gate(settings: GateSettings) -> DetectorGate | PassGate:
+    """The gate the configuration asks for; a keyword list that cannot be read is a GateError."""
+    if not settings.enabled:
+        return PassGate()
+    rules = settings.rules()
+    detectors = [entry.factory(settings) for entry in DETECTORS if rules.get(entry.kind, "off") != "off"]
+    return DetectorGate(detectors, rules, settings.allow)
+
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DETECTORS",
+    "Detector",
+    "DetectorGate",
+    "Gate",
+    "GateSettings",
+    "PassGate",
+    "build_gate",
+    "contact_key",
+    "fold",
+    "screened_text",
+    "strongest",
+]

@@ -1,17 +1,57 @@
-"""The ``[gate]`` section of the configuration."""
+"""The ``[gate]`` section of the configuration.
+
+::
+
+    [gate]
+    keyword_files = ["keywords"]               # files or directories of *.txt, relative to the config
+    allow = ["0579-87101077", "gkb1416@126.com"]  # the office's public contacts: pass untouched
+
+    [gate.policy]                              # detector → rule; unnamed detectors keep the default
+    landline = "mask"
+
+Rules: ``off`` (detector not run), ``pass`` (reported only), ``mask`` (hidden on air, item goes
+on), ``hold`` (item waits for ``pusher review``), ``mask+hold`` (hidden, and held: approving
+``--mask`` airs the masked text), ``block`` (rejected until the item changes).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from pusher.settings_base import SettingsModel
+
+Rule = Literal["off", "pass", "mask", "hold", "mask+hold", "block"]
+
+#: Marks block; personal numbers are masked and the item held; keywords and unknown e-mail
+#: addresses hold; landlines (nearly always an office's published number) are only reported.
+DEFAULT_POLICY: dict[str, Rule] = {
+    "classification": "block",
+    "id_card": "mask+hold",
+    "bank_card": "mask+hold",
+    "mobile": "mask+hold",
+    "email": "hold",
+    "landline": "pass",
+    "keyword": "hold",
+}
 
 
 class GateSettings(SettingsModel):
     enabled: bool = True
     keyword_files: tuple[Path, ...] = ()
     allow: tuple[str, ...] = ()  # public contacts (office phones, e-mails) that pass untouched
-    policy: dict[str, Literal["pass", "mask", "hold", "block"]] = Field(default_factory=dict)
+    policy: dict[str, Rule] = Field(default_factory=dict)
+
+    @field_validator("policy")
+    @classmethod
+    def _known_detectors(cls, v: dict[str, Rule]) -> dict[str, Rule]:
+        unknown = sorted(set(v) - set(DEFAULT_POLICY))
+        if unknown:
+            raise ValueError(f"unknown detector {unknown[0]!r} (known: {', '.join(sorted(DEFAULT_POLICY))})")
+        return v
+
+    def rules(self) -> dict[str, Rule]:
+        """The effective policy: the defaults with this configuration's overrides."""
+        return {**DEFAULT_POLICY, **self.policy}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pusher.registry import Registry
 
@@ -24,9 +24,9 @@ class Match:
 
 
 class Detector(Protocol):
-    name: ClassVar[str]
+    name: str
     #: Contact data (phones, e-mails): the allowlist of public office contacts applies.
-    contact: ClassVar[bool]
+    contact: bool
 
     def find(self, text: str) -> Iterator[Match]:
         """Spans of ``text`` (folded) that hold what this detector looks for."""
@@ -41,11 +41,14 @@ class Detector(Protocol):
 DETECTORS: Registry[Detector] = Registry("detector")
 
 
-def register(cls: type) -> type:
+_D = TypeVar("_D", bound=Detector)
+
+
+def register(cls: type[_D]) -> type[_D]:
     """Class decorator: register a detector class under its ``name``."""
 
     def factory(settings: GateSettings) -> Detector:
-        return cls(settings) if getattr(cls, "needs_settings", False) else cls()
+        return cls(settings) if getattr(cls, "needs_settings", False) else cls()  # type: ignore[call-arg]
 
     DETECTORS.register(cls.name, summary=(cls.__doc__ or "").strip().split("\n")[0])(factory)
     return cls

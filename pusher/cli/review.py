@@ -1,0 +1,177 @@
+"""Review commands: held items wait here for an operator, and ``scan`` tries the gate on a text.
+
+``pusher review list | show ID | approve ID [--mask|--as-is] --reason T | reject ID --reason T``
+and ``pusher scan --text-file F [--json]``. Every decision is written to the audit log with the
+OS user, the time and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+from sqlmodel import select
+
+from pusher.errors import TvPusherError
+from pusher.gate import GateSettings, build_gate, screened_text
+from pusher.models import Item
+from pusher.states import ItemState, check_transition
+from pusher.timeutil import utcnow
+
+from . import ConfigOpt, JsonOpt, app, out
+
+review_app = typer.Typer(help="Review items the sensitive-information gate held.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit log).", show_default=False)]
+ItemArg = Annotated[int, typer.Argument(help="Item id (from `pusher review list`).", show_default=False)]
+STYLE = {"block": "bold white on red", "hold": "bold black on yellow", "mask": "black on cyan", "pass": "underline"}
+
+
+def _runtime(config: Path | None) -> Any:
+    from pusher.config import load_settings
+    from pusher.runtime import Runtime
+
+    return Runtime(load_settings(config))
+
+
+def _print_json(data: Any) -> None:
+    out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False, highlight=False)
+
+
+def _findings(item: Item) -> list[dict[str, Any]]:
+    return list(json.loads(item.findings or "[]"))
+
+
+@review_app.command("list")
+def review_list(
+    config: ConfigOpt = None,
+    state: Annotated[str, typer.Option(help="held, or rejected to see what the gate blocked.")] = "held",
+    as_json: JsonOpt = False,
+) -> None:
+    """Items waiting for review (or rejected ones), with what the gate found."""
+    want = ItemState(state)
+    rt = _runtime(config)
+    try:
+        with rt.store.read() as db:
+            items = list(db.exec(select(Item).where(Item.state == want).order_by(Item.id)))  # type: ignore[arg-type]
+    finally:
+        rt.close()
+    rows = []
+    for it in items:
+        counts = Counter(f["detector"] for f in _findings(it))
+        rows.append({"id": it.id, "title": it.title, "source": it.source, "reason": it.state_reason, "findings": dict(counts)})
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print("没有待审核的信息" if want == ItemState.HELD else "（无）")
+        return
+    for r in rows:
+        found = "、".join(f"{k}×{v}" for k, v in sorted(r["findings"].items())) or "-"
+        out.print(f"{r['id']:>6}  {r['title']}  [{r['source']}]  {found}", markup=False)
+
+
+@review_app.command("show")
+def review_show(item_id: ItemArg, config: ConfigOpt = None) -> None:
+    """An item's text with the findings highlighted, and how it would air if approved masked."""
+    from pusher.codec import document_of
+
+    rt = _runtime(config)
+    try:
+        with rt.store.read() as db:
+            item = db.get(Item, item_id)
+    finally:
+        rt.close()
+    if item is None:
+        raise TvPusherError(f"no item {item_id}")
+    findings = _findings(item)
+    out.print(f"#{item.id}  {item.state.value}  {item.state_reason}", markup=False)
+    out.print(item.url, markup=False)
+    text = Text(screened_text(document_of(item)))
+    for f in findings:
+        text.stylize(STYLE.get(f["action"], "reverse"), f["start"], f["end"])
+    out.print(text)
+    out.print()
+    for f in findings:
+        out.print(f"  {f['detector']:<15} {f['action']:<6} {f['start']:>6}–{f['end']:<6} {f['text']}", markup=False)
+    if item.screened_body and item.screened_body != item.body:
+        out.print("\n审核通过（--mask）后播出：", markup=False)
+        out.print(screened_text(document_of(item, screened=True)), markup=False)
+
+
+def _decide(item_id: int, config: Path | None, new: ItemState, action: str, reason: str, *, as_is: bool = False) -> Item:
+    if not reason.strip():
+        raise TvPusherError("a reason is required (--reason)")
+    rt = _runtime(config)
+    try:
+        with rt.store.write() as db:
+            item = db.get(Item, item_id)
+            if item is None:
+                raise TvPusherError(f"no item {item_id}")
+            if item.state != ItemState.HELD:
+                raise TvPusherError(f"item {item_id} is {item.state.value}, not held: nothing to decide")
+            check_transition(item.state, new)
+            if as_is:
+                item.screened_body, item.screened_title = item.body, item.title
+            item.state = new
+            item.state_reason = f"review: {action} by operator"
+            item.updated_at = utcnow()
+            db.add(item)
+            rt.store.audit(db, f"review.{action}", item_id=item_id, reason=reason.strip(), detail=f"version {item.version}")
+        return item
+    finally:
+        rt.close()
+
+
+@review_app.command("approve")
+def review_approve(
+    item_id: ItemArg,
+    reason: ReasonOpt,
+    config: ConfigOpt = None,
+    mask: Annotated[bool, typer.Option("--mask/--as-is", help="Air the masked text (default) or the original.")] = True,
+) -> None:
+    """Let a held item go on air, masked (default) or as published on the portal."""
+    item = _decide(item_id, config, ItemState.SCREENED, "approve-masked" if mask else "approve-as-is", reason, as_is=not mask)
+    out.print(f"已通过：#{item.id} {item.title}（{'脱敏播出' if mask else '原文播出'}）", markup=False)
+
+
+@review_app.command("reject")
+def review_reject(item_id: ItemArg, reason: ReasonOpt, config: ConfigOpt = None) -> None:
+    """Keep a held item off the air for good (until the portal changes it)."""
+    item = _decide(item_id, config, ItemState.REJECTED, "reject", reason)
+    out.print(f"已驳回：#{item.id} {item.title}", markup=False)
+
+
+@app.command("scan")
+def scan(
+    text_file: Annotated[Path, typer.Option("--text-file", "-f", help="UTF-8 text to screen (- for stdin).", show_default=False)],
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Screen a text with the gate (nothing is stored) and print the findings."""
+    import sys
+
+    from pusher.config import load_settings
+
+    settings = load_settings(config).gate if config else GateSettings()
+    try:
+        text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TvPusherError(f"cannot read {text_file}: {exc}") from exc
+    gate = build_gate(settings)
+    findings = gate.scan(text)
+    if as_json:
+        data = [{"detector": f.detector, "start": f.start, "end": f.end, "text": f.text, "action": f.action.value} for f in findings]
+        _print_json(data)
+        return
+    for f in findings:
+        out.print(f"{f.start:>7}–{f.end:<7} {f.detector:<15} {f.action.value:<6} {f.text}", markup=False)
+    actions = Counter(f.action.value for f in findings)
+    out.print(
+        f"{len(findings)} findings" + (": " + ", ".join(f"{k} {v}" for k, v in sorted(actions.items())) if findings else ""), markup=False
+    )

@@ -1,0 +1,98 @@
+"""Keyword lists: plain-text files matched with Aho–Corasick, reloaded when they change.
+
+A list file is UTF-8, one keyword per line; blank lines and lines starting with ``#`` are
+ignored. ``keyword_files`` may name files or directories (every ``*.txt`` inside). Before each
+screening the detector compares the files' names, sizes and modification times with those it
+loaded (a few ``stat`` calls) and rebuilds the automaton when anything changed, so an operator
+edits a list and the running daemon uses it on its next item.
+
+A list that cannot be read is a :class:`~pusher.errors.GateError`: the gate fails closed rather
+than screening without the words it was told to look for.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import ahocorasick
+
+from pusher.errors import GateError
+
+from ..text import fold
+from .base import Match, mask_all, register
+
+if TYPE_CHECKING:
+    from pusher.gate.settings import GateSettings
+
+_LOWER = {cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)}  # ASCII only: keeps lengths
+
+
+def read_keywords(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GateError(f"keyword list {path} cannot be read: {exc}") from exc
+    return [w for w in (line.strip() for line in lines) if w and not w.startswith("#")]
+
+
+@register
+class KeywordDetector:
+    """Words and phrases from the keyword list files (Aho–Corasick)."""
+
+    name = "keyword"
+    contact = False
+    needs_settings = True
+
+    def __init__(self, settings: GateSettings) -> None:
+        self.sources = tuple(settings.keyword_files)
+        self._lock = threading.Lock()
+        self._stamp: tuple[tuple[str, int, int], ...] | None = None
+        self._automaton: ahocorasick.Automaton | None = None
+        self.keywords: frozenset[str] = frozenset()
+        self.refresh()
+
+    def files(self) -> list[Path]:
+        out: list[Path] = []
+        for src in self.sources:
+            if src.is_dir():
+                out.extend(sorted(p for p in src.glob("*.txt") if p.is_file()))
+            elif src.is_file():
+                out.append(src)
+            else:
+                raise GateError(f"keyword list {src} does not exist")
+        return out
+
+    def refresh(self) -> bool:
+        """Reload the lists if any file was added, removed or modified; True if it did."""
+        files = self.files()
+        try:
+            stamp = tuple((str(p), (st := p.stat()).st_mtime_ns, st.st_size) for p in files)
+        except OSError as exc:
+            raise GateError(f"keyword list cannot be read: {exc}") from exc
+        with self._lock:
+            if stamp == self._stamp:
+                return False
+            words = {w for p in files for w in read_keywords(p)}
+            automaton = ahocorasick.Automaton()
+            for w in words:
+                key = fold(w).translate(_LOWER)
+                automaton.add_word(key, len(key))
+            if words:
+                automaton.make_automaton()
+            self._automaton = automaton if words else None
+            self.keywords = frozenset(words)
+            self._stamp = stamp
+            return True
+
+    def find(self, text: str) -> Iterator[Match]:
+        automaton = self._automaton
+        if automaton is None:
+            return
+        for end, length in automaton.iter(text.translate(_LOWER)):
+            yield Match(end + 1 - length, end + 1)
+
+    def mask(self, matched: str) -> str:
+        return mask_all(matched)

@@ -1,0 +1,97 @@
+"""The gate: run the detectors, apply the policy, mask what the policy masks.
+
+The strongest action of the findings decides the item: block > hold > mask > pass.
+Allowlisted contacts and numbers already masked (``330784********1234``) are not findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from pusher.interfaces import Action, Document, Finding, Screening
+
+from .detectors import Detector
+from .settings import Rule
+from .text import fold, rebuild, screened_text
+
+ORDER = (Action.PASS, Action.MASK, Action.HOLD, Action.BLOCK)
+_ACTION: dict[Rule, Action] = {
+    "pass": Action.PASS,
+    "mask": Action.MASK,
+    "hold": Action.HOLD,
+    "mask+hold": Action.HOLD,
+    "block": Action.BLOCK,
+}
+_MASKS: frozenset[Rule] = frozenset({"mask", "mask+hold"})
+
+
+def strongest(actions: Iterable[Action]) -> Action:
+    return max(actions, key=ORDER.index, default=Action.PASS)
+
+
+def contact_key(s: str) -> str:
+    """What two spellings of one contact have in common: the lower-cased address, or the
+    digits of a number without the country code (+86 / 0086 / 86)."""
+    s = fold(s).strip()
+    if "@" in s:
+        return s.lower()
+    digits = re.sub(r"\D", "", s)
+    for cc in ("0086", "86"):
+        if digits.startswith(cc) and len(digits) - len(cc) >= 11:
+            return digits[len(cc) :]
+    return digits
+
+
+class DetectorGate:
+    def __init__(self, detectors: Sequence[Detector], rules: dict[str, Rule], allow: Iterable[str] = ()) -> None:
+        self.detectors = [d for d in detectors if rules.get(d.name, "off") != "off"]
+        self.rules = rules
+        self.allow = frozenset(contact_key(a) for a in allow)
+
+    def scan(self, text: str) -> list[Finding]:
+        """Findings in ``text``, offsets into it, sorted by position."""
+        for d in self.detectors:
+            refresh = getattr(d, "refresh", None)
+            if refresh is not None:
+                refresh()  # keyword lists edited on disk take effect now
+        folded = fold(text)
+        found: list[Finding] = []
+        for d in self.detectors:
+            action = _ACTION[self.rules[d.name]]
+            for m in d.find(folded):
+                matched = text[m.start : m.end]
+                if d.contact and contact_key(matched) in self.allow:
+                    continue
+                found.append(Finding(detector=d.name, start=m.start, end=m.end, text=matched, action=action))
+        found.sort(key=lambda f: (f.start, f.end, f.detector))
+        return found
+
+    def mask(self, text: str, findings: Iterable[Finding]) -> str:
+        """``text`` with the findings the policy masks hidden (same length)."""
+        chars = list(text)
+        by_name = {d.name: d for d in self.detectors}
+        for f in findings:
+            if self.rules[f.detector] in _MASKS:
+                chars[f.start : f.end] = by_name[f.detector].mask(f.text)
+        return "".join(chars)
+
+    def screen(self, doc: Document) -> Screening:
+        text = screened_text(doc)
+        findings = self.scan(text)
+        masked = self.mask(text, findings)
+        return Screening(
+            action=strongest(f.action for f in findings),
+            findings=tuple(findings),
+            document=rebuild(doc, masked) if masked != text else doc,
+        )
+
+
+class PassGate:
+    """``[gate] enabled = false``: every document passes unchanged."""
+
+    def screen(self, doc: Document) -> Screening:
+        return Screening(action=Action.PASS, findings=(), document=doc)
+
+    def scan(self, text: str) -> list[Finding]:
+        return []
