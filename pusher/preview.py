@@ -77,7 +77,7 @@ class PreviewServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def start(self) -> PreviewServer:
         self._thread = threading.Thread(target=self.serve_forever, name="pusher-preview", daemon=True)

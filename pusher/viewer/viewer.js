@@ -338,6 +338,8 @@
         el.screen.insertBefore(img, el.focus);
       }
     }
+    // The title, as an attribute (text, never markup), for screen readers and integrators.
+    img.alt = label(page);
     state.shownHref = page.href;
     if (state.problem === "image") problem("", "");
     layout();
@@ -345,6 +347,14 @@
     if (t0 !== undefined) measure(page.id, t0);
     preload(page);
     publish();
+  }
+
+  function label(page) {
+    var m = state.m;
+    var o = page.owner;
+    if (o.kind === "item" && m.items[o.id]) return m.items[o.id].title;
+    if (o.kind === "column" && m.column[o.id]) return m.column[o.id].name;
+    return m.name;
   }
 
   /** Key press to paint: the frame after the swap has been produced once this rAF's task ran. */
@@ -406,10 +416,12 @@
       el.focus.hidden = true;
       return;
     }
+    // Entry rectangles start at the text; a little air keeps the frame off the first glyph.
+    var pad = Math.round(e.h / 5);
     var st = el.focus.style;
-    st.left = e.x + "px";
+    st.left = e.x - pad + "px";
     st.top = e.y + "px";
-    st.width = e.w + "px";
+    st.width = e.w + 2 * pad + "px";
     st.height = e.h + "px";
     el.focus.hidden = false;
   }

@@ -1,0 +1,90 @@
+"""Browsing the fixture channel with remote-control keys in headless Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from viewer_channel import href_of
+
+pytestmark = pytest.mark.browser
+
+
+def test_opens_on_home_with_first_entry_focused(served: str, headend: Path, tv) -> None:
+    t = tv(served)
+    d = t.shown("home-1", focus="1", version="1", status="ok")
+    assert d["item"] == "" and d["column"] == ""
+    xml = (headend / "channel.xml").read_bytes()
+    assert t.src() == href_of(xml, "home-1")
+    # The focus box is the first entry's rectangle (x=64 y=160 w=1152 h=54 at 1280×720).
+    b = t.box("#focus")
+    assert (round(b["y"]), round(b["height"])) == (160, 54)
+    assert 64 - 16 <= b["x"] <= 64 and 64 + 1152 <= b["x"] + b["width"] <= 64 + 1152 + 16
+    assert t.page.locator("#ticker").is_hidden()
+    t.shot("hd-home")
+
+
+def test_digit_arrows_ok_pages_back_and_colour_keys(served: str, headend: Path, tv) -> None:
+    xml = (headend / "channel.xml").read_bytes()
+    t = tv(served)
+    t.shown("home-1")
+    t.press("2")  # digit: the second column
+    t.shown("col-policy-1", column="policy", focus="1")
+    t.press("Backspace")  # back home, focus on where we came from
+    t.shown("home-1", focus="2")
+    t.press("ArrowDown")
+    t.wait(focus="3")
+    t.press("ArrowDown")  # already at the last entry: stays
+    t.wait(focus="3")
+    t.press("ArrowUp")
+    t.press("ArrowUp")
+    t.wait(focus="1")
+    t.press("ArrowDown")
+    t.press("ArrowDown")
+    t.press("Enter")  # arrows + OK: the third column
+    t.shown("col-news-1", column="news", focus="1")
+    t.press("ArrowDown")
+    t.wait(focus="2")
+    t.shot("hd-column-focus-2")
+    t.press("Enter")
+    t.shown("w2-1", item="w2", column="news")
+    assert t.src() == href_of(xml, "w2-1")
+    assert t.page.locator("#focus").is_hidden()
+    t.press("ArrowRight")  # page turn
+    t.shown("w2-2")
+    assert t.src() == href_of(xml, "w2-2")
+    t.shot("hd-item-page-2")
+    t.press("ArrowRight")  # the last page has no RIGHT key: nothing happens
+    t.press("ArrowLeft")
+    t.shown("w2-1")
+    t.press("ArrowRight")
+    t.shown("w2-2")
+    t.press("Escape")  # BACK: the column menu, focus on the item we read
+    t.shown("col-news-1", focus="2")
+    t.press("r")  # colour keys: the column bound to red, then green
+    t.shown("col-notices-1", column="notices")
+    t.press("g")
+    t.shown("col-policy-1", column="policy")
+    t.press("b")  # no column has blue: nothing happens
+    t.press("PageUp")  # channel +: the next column
+    t.shown("col-news-1")
+    t.press("PageUp")
+    t.shown("col-notices-1")
+    t.press("PageDown")
+    t.shown("col-news-1")
+    t.press("3")  # digit beyond the menu: nothing happens
+    t.press("1")
+    t.shown("w1-1", item="w1")
+
+
+def test_hbbtv_colour_key_codes(served: str, tv) -> None:
+    t = tv(served)
+    t.shown("home-1")
+    t.press_code(405)  # VK_YELLOW
+    t.shown("col-news-1")
+    t.press_code(403)  # VK_RED
+    t.shown("col-notices-1")
+    t.press_code(404)  # VK_GREEN
+    t.shown("col-policy-1")
+    t.press_code(461)  # VK_BACK
+    t.shown("home-1", focus="2")
