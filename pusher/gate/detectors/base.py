@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pusher.registry import Registry
 
+from ..text import fold
+
 if TYPE_CHECKING:
     from pusher.gate.settings import GateSettings
 
@@ -57,7 +59,7 @@ def register(cls: type[_D]) -> type[_D]:
 def mask_digits(s: str, head: int, tail: int) -> str:
     """Replace the digits (and ``X``) of ``s`` with ``*``, keeping the first ``head`` and the
     last ``tail`` of them; separators stay where they are."""
-    positions = [i for i, c in enumerate(s) if c.isdigit() or c in "Xx"]
+    positions = [i for i, c in enumerate(fold(s)) if c in "0123456789Xx"]
     hide = set(positions[head : len(positions) - tail if tail else None])
     return "".join("*" if i in hide else c for i, c in enumerate(s))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..text import fold
 from .base import Match, register
 
 # Starts only where a run of address characters starts, so that long ASCII runs stay linear.
@@ -26,6 +27,6 @@ class EmailDetector:
             yield Match(m.start(), m.end())
 
     def mask(self, matched: str) -> str:
-        local, _, domain = matched.partition("@")
-        keep = 1 if len(local) > 1 else 0
-        return local[:keep] + "*" * (len(local) - keep) + "@" + domain
+        at = fold(matched).index("@")  # the original may spell it ＠
+        keep = 1 if at > 1 else 0
+        return matched[:keep] + "*" * (at - keep) + matched[at:]
