@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urljoin
 
-from lxml import html
+from lxml import etree, html
 
 from pusher.errors import ParseError
 from pusher.interfaces import Attachment, Block, Document
@@ -92,12 +92,18 @@ def extract_document(
     fallback_selectors: Sequence[str] = BODY_SELECTORS,
 ) -> Document:
     fields: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
     _from_meta(page, fields)
-    _from_metadata_block(page, fields)
+    _from_markers(page, fields)
+    _from_metadata_block(page, fields, pairs)
     body = _find_body(page, body_xpath, fallback_selectors)
-    if body is None:
+    if body is not None:
+        blocks = blocks_from(body, url)
+    elif fields.get("index_no") and pairs:
+        # A 信息公开 page whose text lives only in its attachment: the metadata is the content.
+        blocks = [Block("table", rows=tuple((k, v) for k, v in pairs), header_rows=0)]
+    else:
         raise ParseError("no article body found" + (f" at {body_xpath}" if body_xpath else ""), url=url)
-    blocks = blocks_from(body, url)
     title = clean(fields.get("title") or title_hint)
     if not title:
         h1 = page.xpath("//h1")
@@ -131,7 +137,31 @@ def _from_meta(page: html.HtmlElement, fields: dict[str, str]) -> None:
             fields.setdefault(field, metas[name])
 
 
-def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str]) -> None:
+_MARKER = re.compile(r"^<\$\[(.+?)\]>(begin|end)$")
+
+
+def _from_markers(page: html.HtmlElement, fields: dict[str, str]) -> None:
+    """Hanweb wraps fields in ``<!--<$[信息来源]>begin-->省发改委<!--<$[信息来源]>end-->``."""
+    for c in page.iter(etree.Comment):
+        m = _MARKER.match((c.text or "").strip())
+        if not m or m.group(2) != "begin":
+            continue
+        field = FIELDS.get(m.group(1).replace(" ", ""))
+        if not field or field in fields:
+            continue
+        parts = [c.tail or ""]
+        for sib in c.itersiblings():
+            if isinstance(sib, etree._Comment) and (sib.text or "").strip() == f"<$[{m.group(1)}]>end":
+                break
+            if isinstance(sib.tag, str):
+                parts.append(sib.text_content())
+            parts.append(sib.tail or "")
+        value = clean("".join(parts))
+        if value:
+            fields[field] = value
+
+
+def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str], pairs: list[tuple[str, str]] | None = None) -> None:
     found: dict[str, str] = {}
     for el in page.iter("td", "th", "strong", "b", "span", "label", "dt", "em", "font"):
         label = _label(el.text_content())
@@ -149,6 +179,8 @@ def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str]) -> None
                 value = nxt.text_content() if nxt is not None and nxt.tag not in ("strong", "b") else ""
         if clean(value):
             found[field] = clean(value)
+            if pairs is not None:
+                pairs.append((label, clean(value)))
     # Metadata written inline in one cell: "索引号: 330784ZF060000/2013-13135 发布机构: …"
     if not found.get("index_no"):
         text = clean(page.text_content())

@@ -1,17 +1,27 @@
 """The HTTP client sources use: bounded in bytes and time, polite, and kept to known hosts.
 
-httpx has no body limit and inflates gzip freely, so bodies are streamed and counted after
-decompression (a gzip bomb stops at the cap). A per-request deadline covers the whole
-exchange: a server that drips one byte a second is cut off even though no single read times
-out. Redirects are followed by hand so that each hop is checked against the allowed hosts.
+- **Bytes.** httpx has no body limit and inflates gzip freely (one 64 KB chunk of a gzip bomb
+  inflates to 64 MB before anyone can count it), so the raw stream is read and decompressed
+  here, in steps no larger than the room left under the cap.
+- **Time.** A per-request deadline covers the whole exchange, headers included: a timer shuts
+  the socket down when it passes, so a server that drips one byte a second is cut off even
+  though no single read times out. Keep-alive is off so that every request owns its socket.
+- **Hosts.** Redirects are followed by hand, at most ``max_redirects`` of them, and each hop
+  is checked against the source's allowed hosts.
+- **Politeness.** At most ``per_host`` requests at a time to one host and ``delay`` seconds
+  between two starts, process-wide; the User-Agent names tvpusher.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -21,6 +31,7 @@ from pusher.errors import BodyTooLarge, FetchError
 from pusher.interfaces import Response
 
 REDIRECTS = {301, 302, 303, 307, 308}
+CHUNK = 64 * 1024
 
 
 class Http:
@@ -36,13 +47,14 @@ class Http:
     ) -> None:
         self.settings = settings
         self.source = source
-        self.hosts = {h.lower() for h in hosts}
+        self.hosts = {h.lower() for h in hosts if h}
         self.requests = 0
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             transport=transport,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     def allow_host(self, url: str) -> None:
@@ -59,12 +71,11 @@ class Http:
     def _request(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, data: Mapping[str, str] | None = None
     ) -> Response:
-        deadline = time.monotonic() + self.settings.timeout
         for _hop in range(self.settings.max_redirects + 1):
             self._check_host(url)
-            status, resp_headers, body = self._once(method, url, headers, data, deadline)
+            status, resp_headers, body = self._once(method, url, headers, data)
             if status in REDIRECTS and "location" in resp_headers:
-                url = urljoin(url, resp_headers["location"])
+                url = urljoin(url, resp_headers["location"].strip())
                 if status == 303 or (status in (301, 302) and method == "POST"):
                     method, data = "GET", None
                 continue
@@ -80,33 +91,50 @@ class Http:
             raise FetchError(f"host {host} is not one the source allows", source=self.source, url=url)
 
     def _once(
-        self, method: str, url: str, headers: Mapping[str, str] | None, data: Mapping[str, str] | None, deadline: float
+        self, method: str, url: str, headers: Mapping[str, str] | None, data: Mapping[str, str] | None
     ) -> tuple[int, dict[str, str], bytes]:
         host = urlsplit(url).hostname or ""
+        timeout = self.settings.timeout
         with _politeness.slot(host, self.settings.per_host, self.settings.delay):
             self.requests += 1
+            guard = _Deadline(timeout)
             try:
-                with self._client.stream(method, url, headers=dict(headers or {}), data=data) as r:
-                    cap = self.settings.max_bytes
-                    declared = r.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > cap and "content-encoding" not in r.headers:
-                        raise BodyTooLarge(f"body of {int(declared)} bytes exceeds the cap of {cap}", source=self.source, url=url)
-                    chunks: list[bytes] = []
-                    size = 0
-                    for chunk in r.iter_bytes():
-                        size += len(chunk)
-                        if size > cap:
-                            raise BodyTooLarge(f"body exceeds the cap of {cap} bytes (after decompression)", source=self.source, url=url)
-                        if time.monotonic() > deadline:
-                            raise FetchError(f"no complete answer within {self.settings.timeout:g} s", source=self.source, url=url)
-                        chunks.append(chunk)
-                    return r.status_code, {k.lower(): v for k, v in r.headers.items()}, b"".join(chunks)
+                with (
+                    guard,
+                    self._client.stream(method, url, headers=dict(headers or {}), data=data, extensions={"trace": guard.trace}) as r,
+                ):
+                    resp_headers = {k.lower(): v for k, v in r.headers.items()}
+                    body = self._read(r.iter_raw(CHUNK), resp_headers, url, guard)
+                    return r.status_code, resp_headers, body
             except httpx.TimeoutException:
-                raise FetchError(f"timed out after {self.settings.timeout:g} s", source=self.source, url=url) from None
-            except httpx.DecodingError as exc:
-                raise FetchError(f"cannot decode body: {exc}", source=self.source, url=url) from None
+                raise FetchError(f"timed out after {timeout:g} s", source=self.source, url=url) from None
             except httpx.HTTPError as exc:
+                if guard.expired:
+                    raise FetchError(f"no complete answer within {timeout:g} s", source=self.source, url=url) from None
                 raise FetchError(f"{type(exc).__name__}: {exc}", source=self.source, url=url) from None
+
+    def _read(self, raw: Iterator[bytes], headers: Mapping[str, str], url: str, guard: _Deadline) -> bytes:
+        cap = self.settings.max_bytes
+        encoding = headers.get("content-encoding", "").strip().lower()
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap and encoding in ("", "identity"):
+            raise BodyTooLarge(f"body of {int(declared)} bytes exceeds the cap of {cap}", source=self.source, url=url)
+        inflate = _inflater(encoding)
+        if inflate is False:
+            raise FetchError(f"unsupported content-encoding {encoding!r}", source=self.source, url=url)
+        out = bytearray()
+        for chunk in raw:
+            if guard.expired:
+                raise FetchError(f"no complete answer within {self.settings.timeout:g} s", source=self.source, url=url)
+            try:
+                pieces = _inflate(inflate, chunk, cap - len(out)) if inflate else (chunk,)
+                for piece in pieces:
+                    out += piece
+                    if len(out) > cap:
+                        raise BodyTooLarge(f"body exceeds the cap of {cap} bytes (after decompression)", source=self.source, url=url)
+            except zlib.error as exc:
+                raise FetchError(f"cannot decode {encoding} body: {exc}", source=self.source, url=url) from None
+        return bytes(out)
 
     def close(self) -> None:
         self._client.close()
@@ -118,18 +146,101 @@ class Http:
         self.close()
 
 
+def _inflater(encoding: str) -> Any:
+    """A zlib decompressor for the content-encoding, None for identity, False if unsupported."""
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return _Deflate()
+    return False
+
+
+def _inflate(d: Any, data: bytes, room: int) -> Iterator[bytes]:
+    """Decompress ``data`` in pieces of at most ``room + 1`` bytes: enough to see the cap passed."""
+    while data:
+        piece = d.decompress(data, max(room, 0) + 1)
+        room -= len(piece)
+        yield piece
+        data = d.unconsumed_tail
+        if room < 0:
+            return
+
+
+class _Deflate:
+    """'deflate' is zlib-wrapped by the RFC and raw in the wild: try the first, fall back."""
+
+    def __init__(self) -> None:
+        self._d: Any = None
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self._d is None:
+            self._d = zlib.decompressobj()
+            try:
+                return bytes(self._d.decompress(data, max_length))
+            except zlib.error:
+                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+        return bytes(self._d.decompress(data, max_length))
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return bytes(self._d.unconsumed_tail) if self._d is not None else b""
+
+
+class _Deadline:
+    """Shuts the request's socket down when the deadline passes, wherever the request is blocked."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+            with self._lock:
+                self._sock = info["return_value"].get_extra_info("socket")
+                if self.expired:
+                    self._shutdown()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
 class _Politeness:
     """At most N requests at a time per host, and a pause between two starts, process-wide."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._sems: dict[str, threading.BoundedSemaphore] = {}
+        self._sems: dict[tuple[str, int], threading.BoundedSemaphore] = {}
         self._last: dict[str, float] = defaultdict(float)
 
     def slot(self, host: str, per_host: int, delay: float) -> _Slot:
         with self._lock:
-            sem = self._sems.setdefault(host, threading.BoundedSemaphore(per_host))
+            sem = self._sems.setdefault((host, per_host), threading.BoundedSemaphore(per_host))
         return _Slot(self, host, sem, delay)
+
+    def in_flight(self, host: str) -> int:
+        """Requests to ``host`` running now (for tests and metrics)."""
+        with self._lock:
+            return sum(s._initial_value - s._value for (h, _), s in self._sems.items() if h == host)  # type: ignore[attr-defined]
 
 
 class _Slot:

@@ -67,6 +67,10 @@ class Item(SQLModel, table=True):
     rendered_version: int = 0
     pinned: bool = False
     missing_polls: int = 0
+    # Conditional re-checks of the detail page: {"etag", "last_modified", "list"} ("list" is the
+    # title|date the column list showed, so that a changed list line triggers a re-read).
+    validators: str = Field(default="{}", sa_column=Column("validators", Text, nullable=False, server_default="{}"))
+    checked_at: datetime | None = None  # last time the detail page was fetched or answered 304
     first_seen: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     claimed_by: str = ""

@@ -7,50 +7,30 @@ pattern), detail pages are read by :func:`feeds.extract.extract_document`.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from pusher.config import SourceSettings
-from pusher.errors import FetchError, ParseError
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
 from pusher.registry import SOURCES, Options
 
-from ..extract import clean, extract_document
-from ..xmlsafe import parse_html
+from ..dates import parse_date
+from ..extract import clean
+from .common import check_status, conditional_headers, dedupe, link_title, new_validators, page_of, read_detail, resolve
+
+# Re-exported: older code imports these helpers from here.
+__all__ = ["HtmlOptions", "HtmlSource", "check_status", "conditional_headers", "new_validators"]
 
 
 class HtmlOptions(Options):
     list_urls: tuple[str, ...] = ()  # default: the source's url
     link_xpath: str = "//a[@href]"
     link_pattern: str = ""  # regex an item URL must match (e.g. "/art/\\d{4}/")
-    date_xpath: str = ""  # relative to the link's parent, e.g. "following-sibling::span"
+    date_xpath: str = ""  # relative to the link, e.g. "../span"
     body_xpath: str = ""
     max_items: int = 200
-
-
-def conditional_headers(validators: Mapping[str, str]) -> dict[str, str]:
-    h = {}
-    if validators.get("etag"):
-        h["If-None-Match"] = validators["etag"]
-    if validators.get("last_modified"):
-        h["If-Modified-Since"] = validators["last_modified"]
-    return h
-
-
-def new_validators(resp: Response) -> dict[str, str]:
-    out = {}
-    if resp.headers.get("etag"):
-        out["etag"] = resp.headers["etag"]
-    if resp.headers.get("last-modified"):
-        out["last_modified"] = resp.headers["last-modified"]
-    return out
-
-
-def check_status(resp: Response, source: str) -> None:
-    if resp.status == 304 or (200 <= resp.status < 300 and resp.status != 202):
-        return
-    raise FetchError(f"HTTP {resp.status}", source=source, url=resp.url)
 
 
 @SOURCES.register("html", HtmlOptions, "generic HTML list + detail pages picked by XPath")
@@ -60,11 +40,11 @@ class HtmlSource:
         self.settings = settings
         self.options = options
         self._pattern = re.compile(options.link_pattern) if options.link_pattern else None
-        self._host = urlsplit(settings.url).hostname
+        self.hosts = {urlsplit(settings.url).hostname or "", *settings.hosts}
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
         urls = self.options.list_urls or (self.settings.url,)
-        entries: list[ListEntry] = []
+        entries: builtins.list[ListEntry] = []
         new_vals: dict[str, dict[str, str]] = {}
         unchanged = 0
         for url in urls:
@@ -79,56 +59,25 @@ class HtmlSource:
         if unchanged == len(urls):
             return Listing(entries=(), not_modified=True, validators=new_vals, requests=len(urls))
         return Listing(
-            entries=tuple(_dedupe(entries))[: self.options.max_items], validators=new_vals, requests=len(urls), complete=unchanged == 0
+            entries=tuple(dedupe(entries))[: self.options.max_items], validators=new_vals, requests=len(urls), complete=unchanged == 0
         )
 
-    def _entries(self, resp: Response) -> list[ListEntry]:
-        page = parse_html(resp.text, base_url=resp.url)
+    def _entries(self, resp: Response) -> builtins.list[ListEntry]:
+        page = page_of(resp, self.name)
         out = []
         for a in page.xpath(self.options.link_xpath):
-            href = (a.get("href") or "").strip()
-            if not href or href.startswith(("#", "javascript:", "mailto:")):
+            url = resolve(resp.url, a.get("href"), self.hosts)
+            if not url or (self._pattern and not self._pattern.search(url)):
                 continue
-            url = urljoin(resp.url, href)
-            if self._pattern and not self._pattern.search(url):
-                continue
-            if urlsplit(url).hostname not in {self._host, *self.settings.hosts}:
-                continue
-            title = clean(a.get("title")) or clean(a.text_content())
+            title = link_title(a)
             date = None
             if self.options.date_xpath:
-                from ..dates import parse_date
-
                 found = a.xpath(self.options.date_xpath)
-                date = parse_date(clean(found[0] if isinstance(found[0], str) else found[0].text_content())) if found else None
+                if found:
+                    date = parse_date(clean(found[0] if isinstance(found[0], str) else found[0].text_content()))
             if title:
                 out.append(ListEntry(url=url, title=title, published=date))
         return out
 
     def detail(self, http: HttpClient, entry: ListEntry) -> Document | Gone:
-        resp = http.get(entry.url)
-        if resp.status in (404, 410):
-            return Gone(entry.url, resp.status)
-        check_status(resp, self.name)
-        if resp.status == 304:
-            raise ParseError("unexpected 304 for a detail page", source=self.name, url=entry.url)
-        page = parse_html(resp.text, base_url=resp.url)
-        try:
-            doc = extract_document(page, resp.url, body_xpath=self.options.body_xpath or None, title_hint=entry.title)
-        except ParseError as exc:
-            raise ParseError(str(exc).split(": ", 1)[-1], source=self.name, url=entry.url) from None
-        if doc.published is None and entry.published is not None:
-            from dataclasses import replace
-
-            doc = replace(doc, published=entry.published)
-        return doc
-
-
-def _dedupe(entries: list[ListEntry]) -> list[ListEntry]:
-    seen: set[str] = set()
-    out = []
-    for e in entries:
-        if e.url not in seen:
-            seen.add(e.url)
-            out.append(e)
-    return out
+        return read_detail(http, entry, self.name, body_xpath=self.options.body_xpath or None)

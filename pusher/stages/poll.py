@@ -1,30 +1,52 @@
-"""Poll one source: new, changed and withdrawn items into the store.
+"""Poll one source: new, changed, withdrawn and duplicate items into the store.
 
-The listing and detail pages are fetched with no transaction open; each item is then written
-in its own short transaction, so one bad page costs only that item.
+How each change is found:
+
+- **new** — a list entry whose URL the store does not know; its detail page is read.
+- **changed** — a known entry whose list line (title, date) changed, or whose detail page is
+  due for a re-check (every ``RECHECK_AFTER``, at most ``RECHECK_PER_POLL`` per poll, oldest
+  check first — also when the list answered 304, since an edited article does not always
+  change its list line). Re-checks are conditional GETs with the validators stored on the
+  item; a 304 costs one small request. A different content hash (normalised text, tables,
+  metadata) makes a new version that goes back to NEW and through the gate again.
+- **withdrawn** — the detail page answers 404/410, or the item is missing from its column's
+  watched window for ``MISSING_POLLS_TO_WITHDRAW`` complete polls in a row.
+- **duplicate** — a new URL whose 索引号 (else title + date) matches a live item: kept,
+  marked as a duplicate, never aired. If the original is withdrawn a duplicate takes its place.
+
+Pages are fetched with no transaction open; each item is written in its own short transaction,
+so one bad page costs only that item.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from feeds.classify import classify
+from feeds.sources.common import conditional_headers, new_validators
 from pusher.codec import attachments_to_json, blocks_to_json, content_hash
 from pusher.errors import SourceError
-from pusher.interfaces import Document, Gone, ListEntry
+from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Response, Source
 from pusher.models import Item, SourceRow
 from pusher.runtime import Runtime
 from pusher.states import ItemState
-from pusher.timeutil import utcnow
+from pusher.timeutil import to_utc, utcnow
 
 log = logging.getLogger("tvpusher.poll")
 
-#: Polls in a row an item must be missing from its column's first pages before it is withdrawn.
+#: Complete polls in a row an item must be missing from its column's watched window to be withdrawn.
 MISSING_POLLS_TO_WITHDRAW = 3
+#: How often a known item's detail page is re-read (conditionally) to catch silent edits.
+RECHECK_AFTER = timedelta(hours=6)
+#: At most this many re-checks per poll, so that a source's poll stays short.
+RECHECK_PER_POLL = 10
 
 
 @dataclass
@@ -37,12 +59,25 @@ class PollReport:
     changed: int = 0
     withdrawn: int = 0
     duplicates: int = 0
+    rechecked: int = 0  # known detail pages re-read (conditionally)
+    unchanged: int = 0  # of those, how many answered 304 or hashed the same
     item_errors: list[str] = field(default_factory=list)
     requests: int = 0
 
     @property
     def changed_anything(self) -> bool:
         return bool(self.new or self.changed or self.withdrawn)
+
+
+@dataclass(frozen=True)
+class _Known:
+    id: int
+    state: ItemState
+    duplicate_of: int | None
+    validators: dict[str, str]
+    checked_at: datetime | None
+    title: str
+    published: datetime | None
 
 
 def poll_source(rt: Runtime, name: str) -> PollReport:
@@ -53,7 +88,7 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         row = db.get(SourceRow, name) or SourceRow(name=name, kind=s.kind)
         db.add(row)
         validators = json.loads(row.validators or "{}")
-        known = {i.url: (i.id, i.title, i.published, i.state) for i in db.exec(select(Item).where(Item.source == name))}
+        known = {i.url: _known(i) for i in db.exec(select(Item).where(Item.source == name))}
     http = rt.http(s)
     try:
         try:
@@ -63,24 +98,30 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
             log.warning("poll failed: %s", exc)
             return report
         report.listed = len(listing.entries)
-        if listing.not_modified:
-            report.status = "not_modified"
-            return report
         validators = dict(listing.validators)
-        listed_urls = {e.url for e in listing.entries}
+        now = utcnow()
+        due = _Budget(RECHECK_PER_POLL)
         for entry in listing.entries:
             if rt.stopping.is_set():
                 break
             prev = known.get(entry.url)
-            if (
-                prev
-                and prev[1] == entry.title
-                and (entry.published is None or prev[2] == entry.published)
-                and prev[3] != ItemState.WITHDRAWN
-            ):
+            if prev is None:
+                _fetch_one(rt, source, http, entry, None, report)
+            elif prev.duplicate_of is not None:
+                continue  # a duplicate follows its original
+            elif prev.validators.get("list") != _list_sig(entry) or (_is_due(prev, now) and due.take()):
+                _fetch_one(rt, source, http, entry, prev, report)
+        listed_urls = {e.url for e in listing.entries}
+        # Silent edits of items the list did not show this time (or when it answered 304).
+        for url, prev in sorted(known.items(), key=lambda kv: kv[1].checked_at or datetime.min.replace(tzinfo=now.tzinfo)):
+            if rt.stopping.is_set() or not due.left:
+                break
+            if url in listed_urls or prev.duplicate_of is not None or prev.state == ItemState.WITHDRAWN or not _is_due(prev, now):
                 continue
-            _fetch_one(rt, source, http, entry, report)
-        if listing.complete:
+            due.take()
+            _fetch_one(rt, source, http, ListEntry(url=url, title=prev.title, published=prev.published), prev, report)
+        report.status = "not_modified" if listing.not_modified and not report.changed_anything else "ok"
+        if listing.complete and not listing.not_modified:
             _count_missing(rt, name, listed_urls, listing.entries, report)
     finally:
         report.requests = http.requests
@@ -89,9 +130,66 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
     return report
 
 
-def _fetch_one(rt: Runtime, source, http, entry: ListEntry, report: PollReport) -> None:  # type: ignore[no-untyped-def]
+def _known(i: Item) -> _Known:
+    assert i.id is not None
+    return _Known(i.id, i.state, i.duplicate_of, json.loads(i.validators or "{}"), i.checked_at, i.title, i.published)
+
+
+def _list_sig(entry: ListEntry) -> str:
+    return f"{entry.title}|{entry.published.isoformat() if entry.published else ''}"
+
+
+def _is_due(prev: _Known, now: datetime) -> bool:
+    return prev.checked_at is None or to_utc(prev.checked_at) + RECHECK_AFTER <= now
+
+
+class _Budget:
+    def __init__(self, n: int) -> None:
+        self.left = n
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+class _DetailHttp:
+    """The source's client for one detail read: hands over a prefetched (conditional) answer
+    for the item's URL and remembers the answer, so that its validators can be stored."""
+
+    def __init__(self, http: HttpClient, url: str, prefetched: Response | None) -> None:
+        self.http, self.url, self.prefetched = http, url, prefetched
+        self.answer: Response | None = prefetched
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
+        if url == self.url and self.prefetched is not None:
+            resp, self.prefetched = self.prefetched, None
+            return resp
+        resp = self.http.get(url, headers=headers)
+        if url == self.url:
+            self.answer = resp
+        return resp
+
+    def post(self, url: str, data: Mapping[str, str], *, headers: Mapping[str, str] | None = None) -> Response:
+        return self.http.post(url, data, headers=headers)
+
+
+def _fetch_one(rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, prev: _Known | None, report: PollReport) -> None:
+    prefetched = None
     try:
-        got = source.detail(http, entry)
+        if prev is not None:
+            report.rechecked += 1
+            if getattr(source, "reads_detail_pages", True):
+                # A withdrawn item must be read in full to come back, never answered 304.
+                cond = conditional_headers(prev.validators) if prev.state != ItemState.WITHDRAWN else {}
+                prefetched = http.get(entry.url, headers=cond)
+                if prefetched.status == 304:
+                    report.unchanged += 1
+                    _touch(rt, prev.id, {**prev.validators, "list": _list_sig(entry)})
+                    return
+        client = _DetailHttp(http, entry.url, prefetched)
+        got = source.detail(client, entry)
     except SourceError as exc:
         report.item_errors.append(str(exc))
         log.warning("item failed: %s", exc)
@@ -101,27 +199,49 @@ def _fetch_one(rt: Runtime, source, http, entry: ListEntry, report: PollReport) 
         return
     if entry.published and not got.published:
         got = replace(got, published=entry.published)
-    _upsert(rt, source.name, got, report)
+    vals = {
+        **(new_validators(client.answer) if client.answer is not None and client.answer.status == 200 else {}),
+        "list": _list_sig(entry),
+    }
+    _upsert(rt, source.name, got, vals, report)
 
 
-def _upsert(rt: Runtime, source: str, doc: Document, report: PollReport) -> None:
+def _touch(rt: Runtime, item_id: int, validators: dict[str, str]) -> None:
+    with rt.store.write() as db:
+        item = db.get(Item, item_id)
+        if item is not None:
+            item.checked_at, item.validators, item.missing_polls = utcnow(), json.dumps(validators, ensure_ascii=False), 0
+
+
+def dedupe_key(doc: Document) -> str:
+    """索引号 when the page has one, else the title (whitespace removed) and the publish date."""
+    if doc.index_no:
+        return doc.index_no.replace(" ", "")
+    day = doc.published.date().isoformat() if doc.published else ""
+    return f"{''.join(doc.title.split())}|{day}"
+
+
+def _upsert(rt: Runtime, source: str, doc: Document, validators: dict[str, str], report: PollReport) -> None:
     s = rt.settings.source(source)
     digest = content_hash(doc)
-    dedupe = doc.index_no or f"{doc.title}|{doc.published.date() if doc.published else ''}"
+    dedupe = dedupe_key(doc)
     column = classify(doc, s, rt.settings.columns)
-    fields = dict(
+    written = to_utc(datetime(doc.written.year, doc.written.month, doc.written.day), rt.settings.channel.timezone) if doc.written else None
+    fields: dict[str, Any] = dict(
         title=doc.title, column=column, portal_column=doc.column, index_no=doc.index_no, publisher=doc.publisher,
-        doc_no=doc.doc_no, topic=doc.topic, validity=doc.validity, published=doc.published,
+        doc_no=doc.doc_no, topic=doc.topic, validity=doc.validity, published=doc.published, written=written,
         text=doc.text, body=blocks_to_json(doc.blocks), attachments=attachments_to_json(doc.attachments),
         dedupe_key=dedupe, content_hash=digest,
     )  # fmt: skip
+    now = utcnow()
+    vals = json.dumps(validators, ensure_ascii=False)
     with rt.store.write() as db:
         item = db.exec(select(Item).where(Item.source == source, Item.url == doc.url)).first()
         if item is None:
             twin = db.exec(
-                select(Item).where(Item.dedupe_key == dedupe, Item.duplicate_of.is_(None), Item.state != ItemState.WITHDRAWN)  # type: ignore[union-attr]
+                select(Item).where(Item.dedupe_key == dedupe, col(Item.duplicate_of).is_(None), Item.state != ItemState.WITHDRAWN)
             ).first()
-            item = Item(source=source, url=doc.url, **fields)  # type: ignore[arg-type]
+            item = Item(source=source, url=doc.url, validators=vals, checked_at=now, **fields)
             if twin is not None:
                 item.duplicate_of, item.state, item.state_reason = twin.id, ItemState.WITHDRAWN, f"duplicate of item {twin.id}"
                 report.duplicates += 1
@@ -129,23 +249,43 @@ def _upsert(rt: Runtime, source: str, doc: Document, report: PollReport) -> None
                 report.new += 1
             db.add(item)
             return
-        item.missing_polls = 0
+        item.missing_polls, item.checked_at, item.validators = 0, now, vals
         if item.content_hash == digest and item.state != ItemState.WITHDRAWN:
+            report.unchanged += 1
             return
         for k, v in fields.items():
             setattr(item, k, v)
         item.version += 1
         item.state, item.state_reason = ItemState.NEW, "changed on the portal"
-        item.updated_at = utcnow()
+        item.duplicate_of = None
+        item.updated_at = now
         report.changed += 1
 
 
 def _withdraw_url(rt: Runtime, source: str, url: str, why: str, report: PollReport) -> None:
     with rt.store.write() as db:
         item = db.exec(select(Item).where(Item.source == source, Item.url == url)).first()
-        if item and item.state != ItemState.WITHDRAWN:
-            item.state, item.state_reason, item.updated_at = ItemState.WITHDRAWN, f"gone from the portal ({why})", utcnow()
+        if item is None:
+            return
+        item.checked_at = utcnow()
+        if item.state != ItemState.WITHDRAWN:
+            _withdraw(db, item, f"gone from the portal ({why})")
             report.withdrawn += 1
+
+
+def _withdraw(db: Any, item: Item, reason: str) -> None:
+    item.state, item.state_reason, item.updated_at = ItemState.WITHDRAWN, reason, utcnow()
+    # The same notice under another URL takes the withdrawn one's place.
+    heir = db.exec(select(Item).where(Item.duplicate_of == item.id).order_by(col(Item.id))).first()
+    if heir is not None:
+        heir.duplicate_of, heir.state, heir.state_reason, heir.updated_at = (
+            None,
+            ItemState.NEW,
+            f"replaces withdrawn item {item.id}",
+            utcnow(),
+        )
+        for other in db.exec(select(Item).where(Item.duplicate_of == item.id, Item.id != heir.id)).all():
+            other.duplicate_of = heir.id
 
 
 def _count_missing(rt: Runtime, source: str, listed: set[str], entries: tuple[ListEntry, ...], report: PollReport) -> None:
@@ -153,20 +293,22 @@ def _count_missing(rt: Runtime, source: str, listed: set[str], entries: tuple[Li
     dates = [e.published for e in entries if e.published]
     oldest = min(dates) if dates else None
     with rt.store.write() as db:
-        rows = db.exec(select(Item).where(Item.source == source, Item.state != ItemState.WITHDRAWN, Item.duplicate_of.is_(None))).all()  # type: ignore[union-attr]
+        rows = db.exec(select(Item).where(Item.source == source, Item.state != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None))).all()
         for item in rows:
             if item.url in listed:
                 item.missing_polls = 0
                 continue
-            if oldest is None or item.published is None or item.published < oldest:
+            if oldest is None or item.published is None or to_utc(item.published) < oldest:
                 continue
             item.missing_polls += 1
             if item.missing_polls >= MISSING_POLLS_TO_WITHDRAW:
-                item.state, item.state_reason, item.updated_at = ItemState.WITHDRAWN, "gone from the portal's list", utcnow()
+                _withdraw(db, item, "gone from the portal's list")
+                # Forget the list line: if the entry comes back, it is read again at once.
+                item.validators = json.dumps({**json.loads(item.validators or "{}"), "list": ""}, ensure_ascii=False)
                 report.withdrawn += 1
 
 
-def _record(rt: Runtime, name: str, kind: str, report: PollReport, validators: dict) -> None:  # type: ignore[type-arg]
+def _record(rt: Runtime, name: str, kind: str, report: PollReport, validators: dict[str, Any]) -> None:
     now = utcnow()
     with rt.store.write() as db:
         row = db.get(SourceRow, name) or SourceRow(name=name, kind=kind)

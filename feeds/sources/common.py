@@ -1,0 +1,151 @@
+"""What every portal adapter shares: conditional GET, answer checks, links kept to known hosts.
+
+An answer is content only if it looks like content. Anti-bot walls (HTTP 202/412/521 with a
+JavaScript cookie challenge) and error pages served with 200 ("404 页面不存在", a page that is
+nothing but script) become :class:`~pusher.errors.ChallengeError` for the source: they must
+never reach the store as items.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html
+
+from pusher.errors import ChallengeError, FetchError, ParseError
+from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Response
+
+from ..extract import clean, extract_document
+from ..xmlsafe import parse_html
+
+CHALLENGE_STATUSES = {202, 412, 521}
+_ERROR_TITLE = re.compile(
+    r"(^|\D)(403|404|500|502|503)(\D|$)|页面不存在|页面未找到|找不到(该|此)?页面|访问出错|出错了|系统繁忙|访问受限|禁止访问|not\s+found|forbidden",
+    re.I,
+)
+_CHALLENGE_JS = re.compile(r"document\.cookie|location\.(href|replace|reload)|window\.onload|eval\(|\$_ts|__jsl", re.I)
+
+
+def conditional_headers(validators: Mapping[str, str]) -> dict[str, str]:
+    h = {}
+    if validators.get("etag"):
+        h["If-None-Match"] = validators["etag"]
+    if validators.get("last_modified"):
+        h["If-Modified-Since"] = validators["last_modified"]
+    return h
+
+
+def new_validators(resp: Response) -> dict[str, str]:
+    out = {}
+    if resp.headers.get("etag"):
+        out["etag"] = resp.headers["etag"]
+    if resp.headers.get("last-modified"):
+        out["last_modified"] = resp.headers["last-modified"]
+    return out
+
+
+def check_status(resp: Response, source: str) -> None:
+    """Raise for anything but 2xx content or 304 (an anti-bot status is a challenge)."""
+    if resp.status in CHALLENGE_STATUSES:
+        raise ChallengeError(f"HTTP {resp.status}: anti-bot challenge, not content", source=source, url=resp.url)
+    if resp.status == 304 or 200 <= resp.status < 300:
+        return
+    raise FetchError(f"HTTP {resp.status}", source=source, url=resp.url)
+
+
+def page_of(resp: Response, source: str, *, require_text: bool = True) -> html.HtmlElement:
+    """Parse an HTML answer, refusing error pages and (``require_text``) script-only pages."""
+    text = resp.text
+    try:
+        page = parse_html(text, base_url=resp.url)
+    except ParseError as exc:
+        raise ParseError(str(exc).split(": ", 1)[-1], source=source, url=resp.url) from None
+    title = clean(page.findtext(".//title"))
+    if title and len(title) < 60 and _ERROR_TITLE.search(title):
+        raise ChallengeError(f"error page served as content (title {title!r})", source=source, url=resp.url)
+    scripts = " ".join(s.text or "" for s in page.iter("script"))
+    visible = _visible_text(page)
+    if require_text and len(visible) < 20 and (scripts.strip() or not visible):
+        what = "anti-bot script challenge" if _CHALLENGE_JS.search(scripts) else "page with no readable content"
+        raise ChallengeError(f"{what} served as content", source=source, url=resp.url)
+    return page
+
+
+def _visible_text(page: html.HtmlElement) -> str:
+    body = page.find("body")
+    root = body if body is not None else page
+    parts = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template"):
+            if el is not root:
+                parts.append(el.tail or "")
+            continue
+        parts.append(el.text or "")
+        if el is not root:
+            parts.append(el.tail or "")
+    return clean("".join(parts))
+
+
+def resolve(base: str, href: str | None, hosts: Iterable[str]) -> str | None:
+    """The absolute URL of a link, or None when it is not an http(s) link to an allowed host.
+
+    Relative (``./202008/t…html``), root-relative and protocol-relative (``//host/…``) links are
+    resolved against the page; a link to a host the source does not list is dropped.
+    """
+    href = (href or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    url = urljoin(base, href)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    if (parts.hostname or "").lower() not in {h.lower() for h in hosts}:
+        return None
+    return url.split("#", 1)[0]
+
+
+def link_title(a: html.HtmlElement) -> str:
+    """``@title`` over the link text: list text is often cut short with "..."."""
+    title = clean(a.get("title"))
+    text = clean(a.text_content())
+    if title and (not text or len(title) >= len(text.rstrip(".…")) or text.endswith(("...", "…"))):
+        return title
+    return text or title
+
+
+def dedupe(entries: Iterable[ListEntry]) -> list[ListEntry]:
+    seen: set[str] = set()
+    out = []
+    for e in entries:
+        if e.url not in seen:
+            seen.add(e.url)
+            out.append(e)
+    return out
+
+
+def read_detail(
+    http: HttpClient, entry: ListEntry, source: str, *, body_xpath: str | None = None, fallbacks: tuple[str, ...] | None = None
+) -> Document | Gone:
+    """Fetch and extract one detail page: 404/410 mean withdrawn, anything odd is an error."""
+    resp = http.get(entry.url)
+    if resp.status in (404, 410):
+        return Gone(entry.url, resp.status)
+    check_status(resp, source)
+    if resp.status == 304:
+        raise ParseError("unexpected 304 for a detail page", source=source, url=entry.url)
+    page = page_of(resp, source)
+    kwargs = {"fallback_selectors": fallbacks} if fallbacks else {}
+    try:
+        doc = extract_document(page, resp.url, body_xpath=body_xpath or None, title_hint=entry.title, **kwargs)
+    except ParseError as exc:
+        raise ParseError(str(exc).split(": ", 1)[-1], source=source, url=entry.url) from None
+    # The item keeps the URL it was listed under, even if the portal redirected.
+    doc = replace(doc, url=entry.url)
+    if doc.published is None and entry.published is not None:
+        doc = replace(doc, published=entry.published)
+    if not doc.column and entry.column:
+        doc = replace(doc, column=entry.column)
+    return doc

@@ -1,0 +1,179 @@
+"""Hanweb jcms (大汉版通) adapter: the CMS of most Zhejiang county portals.
+
+A column page ``/col/col{ID}/index.html`` does not list its articles as links: the first records
+sit in ``<script type="text/xml"><datastore><recordset><record><![CDATA[<li>…]]>`` and the
+rest come from ``/module/jpage/dataproxy.jsp`` (or ``/module/web/jpage/dataproxy.jsp``) by POST,
+``?startrecord=…&endrecord=…&perpage=…`` with the form fields ``col, appid, webid, path,
+columnid, unitid, webname, permissiontype`` that the page's ``<nextgroup>`` link (or its jpage
+script, or the config) names. Answers are the same ``<datastore>`` XML with ``<totalrecord>``.
+
+The column page is fetched conditionally: Hanweb regenerates it whenever the column changes,
+so a 304 means the whole column is unchanged and no dataproxy request is made.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+from lxml import etree, html
+from pydantic import Field
+
+from pusher.config import SourceSettings
+from pusher.errors import ParseError
+from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
+from pusher.registry import SOURCES, Options
+
+from ..dates import parse_date
+from ..xmlsafe import parse_xml
+from .common import check_status, conditional_headers, dedupe, link_title, new_validators, page_of, read_detail, resolve
+
+_DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.S | re.I)
+_PROXY = re.compile(r"""["']?((?:https?://[^"'\s]+)?/module/(?:web/)?jpage/dataproxy\.jsp)""", re.I)
+_TOTAL = re.compile(r"""total[_]?record["']?\s*[:=]\s*["']?(\d+)""", re.I)
+_DATE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+_FORM_FIELDS = ("col", "appid", "webid", "path", "columnid", "unitid", "webname", "permissiontype", "sourceContentType")
+
+
+class HanwebOptions(Options):
+    list_urls: tuple[str, ...] = ()  # column pages; default: the source's url
+    max_records: int = 45  # the watched window: the column's newest N records
+    perpage: int = 15  # records per jpage page; one dataproxy request asks for three pages
+    proxy: str = ""  # dataproxy path; default: from the page, else /module/jpage/dataproxy.jsp
+    params: dict[str, str] = Field(default_factory=dict)  # form fields (col, appid, webid, unitid, columnid…) over the page's
+    body_xpath: str = ""  # default: #zoom, then the usual containers
+
+
+@SOURCES.register("hanweb", HanwebOptions, "Hanweb jcms columns: <datastore> records + dataproxy.jsp pages")
+class HanwebSource:
+    def __init__(self, settings: SourceSettings, options: HanwebOptions) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self.options = options
+        self.hosts = {urlsplit(settings.url).hostname or "", *settings.hosts}
+
+    def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
+        urls = self.options.list_urls or (self.settings.url,)
+        entries: builtins.list[ListEntry] = []
+        new_vals: dict[str, dict[str, str]] = {}
+        unchanged, complete, requests = 0, True, 0
+        for url in urls:
+            resp = http.get(url, headers=conditional_headers(validators.get(url, {})))
+            requests += 1
+            check_status(resp, self.name)
+            if resp.status == 304:
+                unchanged += 1
+                new_vals[url] = dict(validators.get(url, {}))
+                continue
+            new_vals[url] = new_validators(resp)
+            found, full, n = self._column(http, resp)
+            entries += found
+            complete = complete and full
+            requests += n
+        if unchanged == len(urls):
+            return Listing(entries=(), not_modified=True, validators=new_vals, requests=requests)
+        return Listing(entries=tuple(dedupe(entries)), validators=new_vals, requests=requests, complete=complete and unchanged == 0)
+
+    def _column(self, http: HttpClient, resp: Response) -> tuple[builtins.list[ListEntry], bool, int]:
+        text = resp.text
+        m = _DATASTORE.search(text)
+        if not m:
+            page_of(resp, self.name)  # an error or challenge page says so
+            raise ParseError("no <datastore> block in the column page", source=self.name, url=resp.url)
+        store = self._parse_store(m.group(0), resp.url)
+        column = _column_name(text)
+        entries = self._records(store, resp.url, column)
+        total = _int(store.findtext("totalrecord")) or _int(_first(_TOTAL, text))
+        want = self.options.max_records if total is None else min(self.options.max_records, total)
+        requests = 0
+        if len(entries) < want:
+            proxy, form = self._proxy(store, text, resp.url)
+            start = len(entries) + 1
+            group = self.options.perpage * 3
+            while start <= want:
+                end = start + group - 1
+                query = urlencode({"startrecord": start, "endrecord": end, "perpage": self.options.perpage})
+                data = {**form, "startrecord": str(start), "endrecord": str(end), "perpage": str(self.options.perpage)}
+                answer = http.post(f"{proxy}?{query}", data)
+                requests += 1
+                check_status(answer, self.name)
+                dm = _DATASTORE.search(answer.text)
+                if not dm:
+                    page_of(answer, self.name)
+                    raise ParseError("dataproxy answer holds no <datastore>", source=self.name, url=answer.url)
+                more_store = self._parse_store(dm.group(0), answer.url)
+                more = self._records(more_store, resp.url, column)
+                if total is None:
+                    total = _int(more_store.findtext("totalrecord"))
+                    want = self.options.max_records if total is None else min(self.options.max_records, total)
+                if not more:
+                    break
+                entries += more
+                start = end + 1
+        return entries[: self.options.max_records], len(entries) >= want, requests
+
+    def _parse_store(self, xml: str, url: str) -> etree._Element:
+        try:
+            return parse_xml(xml.encode("utf-8"), url=url)
+        except ParseError as exc:
+            raise ParseError(str(exc).split(": ", 1)[-1], source=self.name, url=url) from None
+
+    def _records(self, store: etree._Element, base: str, column: str) -> builtins.list[ListEntry]:
+        out = []
+        for rec in store.iter("record"):
+            fragment = (rec.text or "").strip()
+            if not fragment:
+                continue
+            frag = html.fragment_fromstring(fragment, create_parent="div")
+            for a in frag.iter("a"):
+                url = resolve(base, a.get("href"), self.hosts)
+                title = link_title(a)
+                if url and title:
+                    # The date sits beside the link; a title may hold dates of its own.
+                    date = _first(_DATE, frag.text_content().replace(a.text_content(), " "))
+                    out.append(ListEntry(url=url, title=title, published=parse_date(date), column=column or None))
+                    break
+        return out
+
+    def _proxy(self, store: etree._Element, text: str, base: str) -> tuple[str, dict[str, str]]:
+        form: dict[str, str] = {}
+        proxy = ""
+        nextgroup = store.findtext("nextgroup") or ""
+        m = re.search(r"""href\s*=\s*["']([^"']+)""", nextgroup)
+        if m:
+            href = m.group(1).replace("&amp;", "&")
+            proxy = urljoin(base, href.split("?", 1)[0])
+            form.update({k: v for k, v in parse_qsl(urlsplit(href).query, keep_blank_values=True) if k != "page"})
+        if not proxy:
+            pm = _PROXY.search(text)
+            proxy = urljoin(base, pm.group(1)) if pm else urljoin(base, "/module/jpage/dataproxy.jsp")
+        for name in _FORM_FIELDS:
+            if name not in form:
+                fm = re.search(rf"""\b{name}\s*[:=]\s*["']?([^"',&\s}}]+)""", text)
+                if fm:
+                    form[name] = fm.group(1)
+        if self.options.proxy:
+            proxy = urljoin(base, self.options.proxy)
+        form.update(self.options.params)
+        form.setdefault("col", "1")
+        return proxy, form
+
+    def detail(self, http: HttpClient, entry: ListEntry) -> Document | Gone:
+        return read_detail(http, entry, self.name, body_xpath=self.options.body_xpath or None)
+
+
+def _column_name(text: str) -> str:
+    m = re.search(r"""<meta\s+name=["']ColumnName["']\s+content=["']([^"']*)""", text, re.I)
+    return m.group(1).strip() if m else ""
+
+
+def _first(rx: re.Pattern[str], text: str) -> str:
+    m = rx.search(text)
+    return (m.group(1) if rx.groups else m.group(0)) if m else ""
+
+
+def _int(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() else None
