@@ -625,6 +625,12 @@
     poll: poll,
     press: function (key) { if (state.m) press(key, now()); },
     latencies: function () { return state.latencies.map(function (l) { return l.ms; }); },
+    /** Page images still loading or decoding (preloads included). */
+    pending: function () {
+      var n = 0;
+      for (var h in cache) if (Object.prototype.hasOwnProperty.call(cache, h) && !ready(cache[h])) n++;
+      return n;
+    },
     pollMs: POLL_MS,
     preload: PRELOAD
   };

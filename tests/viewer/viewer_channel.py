@@ -227,3 +227,20 @@ def href_of(channel_xml: bytes, page_id: str) -> str:
     m = re.search(rb'<page id="' + re.escape(page_id.encode()) + rb'" href="([^"]+)"', channel_xml)
     assert m, f"no page {page_id} in the manifest"
     return m.group(1).decode()
+
+
+def _page_el(channel_xml: bytes, page_id: str) -> etree._Element:
+    found = etree.fromstring(channel_xml).xpath("//c:page[@id=$id]", namespaces={"c": NS}, id=page_id)
+    assert found, f"no page {page_id} in the manifest"
+    return found[0]
+
+
+def entry_rect(channel_xml: bytes, page_id: str, number: int) -> tuple[int, int, int, int]:
+    """Where the manifest says entry ``number`` of a page is drawn (x, y, w, h)."""
+    e = _page_el(channel_xml, page_id).xpath("c:entry[@number=$n]", namespaces={"c": NS}, n=str(number))[0]
+    return int(e.get("x")), int(e.get("y")), int(e.get("w")), int(e.get("h"))
+
+
+def item_pages(channel_xml: bytes, item_id: str) -> list[str]:
+    root = etree.fromstring(channel_xml)
+    return [str(p) for p in root.xpath("//c:item[@id=$id]/c:page/@id", namespaces={"c": NS}, id=item_id)]
