@@ -1,35 +1,49 @@
 """The outbox: deliveries of channel versions to targets, durable across outages and restarts.
 
-Per target, in order: the newest pending delivery supersedes older ones; assets the target
-lacks are sent first (each verified by the target's ``put``), the manifest last; the delivery is
-then marked done. A failure leaves the row pending with exponential backoff and jitter; a target
-that is down delays only itself. Re-running a delivery after a crash is safe: assets already
-there are skipped, the manifest replaced atomically.
+Per target, in order, one process at a time (a lease on the target's delivery rows, taken over
+when its holder died): the newest pending delivery supersedes older ones; the assets the target
+lacks (the store remembers what each target holds) are sent first, each verified by the
+target's ``put``; a listing of the headend then confirms every referenced asset is there; the
+manifest goes last and atomically. Assets no manifest references any more are deleted after the
+target's grace period, because boxes still hold the previous manifest.
+
+A failure leaves the row pending with exponential backoff and jitter, carried over to the
+delivery that supersedes it, so a headend that is down is retried ever more calmly and delays
+only itself: targets are served in parallel. Re-running a delivery after a crash is safe: what
+arrived is skipped, the manifest is replaced atomically.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import random
-from dataclasses import dataclass
-from datetime import timedelta
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from .errors import TargetError
+from .errors import TargetError, TvPusherError
+from .implementations import TARGETS
+from .interfaces import Target
 from .models import ChannelVersion, Delivery, TargetAsset
 from .runtime import Runtime
+from .targets.base import grace_hours
 from .timeutil import utcnow
 
 log = logging.getLogger("tvpusher.deliver")
 
 BACKOFF_BASE = 5.0  # seconds
 BACKOFF_MAX = 600.0
+LEASE = timedelta(minutes=10)  # renewed while a delivery makes progress
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> float:
-    """Exponential with full jitter in its upper half, so that retries of many nodes spread out."""
+    """Exponential with jitter in its upper half, so that the retries of many nodes spread out."""
     cap = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempts - 1))
     return cap / 2 + (rng or random).random() * cap / 2
 
@@ -38,78 +52,352 @@ def backoff(attempts: int, rng: random.Random | None = None) -> float:
 class DeliveryReport:
     target: str
     version: int = 0
-    status: str = "idle"  # idle | done | failed
+    status: str = "idle"  # idle | waiting (backoff) | busy (another process) | done | failed
     files: int = 0
     bytes: int = 0
+    skipped: int = 0  # assets the target held already
+    deleted: int = 0  # assets past their grace period
     error: str = ""
 
 
+@dataclass(frozen=True)
+class TargetStatus:
+    """One target's line in ``pusher status``."""
+
+    name: str
+    kind: str
+    enabled: bool
+    delivered_version: int | None
+    delivered_at: datetime | None
+    pending_version: int | None  # waiting to go, if any
+    versions_behind: int  # newest channel version minus the delivered one
+    to_send: int  # assets of the pending version the target lacks
+    to_send_bytes: int
+    held: int  # assets the target holds, as the store knows
+    awaiting_deletion: int  # unreferenced, in their grace period
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str
+    busy_with: str = ""  # the process delivering now
+
+
 def deliver(rt: Runtime, target: str | None = None, *, now_only_due: bool = True) -> list[DeliveryReport]:
+    """Delivers the newest channel version to one or every enabled target, in parallel (a slow
+    or dead headend does not hold the others up). ``now_only_due=False`` ignores backoff."""
     names = [target] if target else [t.name for t in rt.settings.targets if t.enabled]
-    return [deliver_one(rt, n, only_due=now_only_due) for n in names]
+    if len(names) <= 1:
+        return [deliver_one(rt, n, only_due=now_only_due) for n in names]
+    with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="deliver") as pool:
+        return list(pool.map(lambda n: deliver_one(rt, n, only_due=now_only_due), names))
 
 
 def deliver_one(rt: Runtime, name: str, *, only_due: bool = True) -> DeliveryReport:
     report = DeliveryReport(target=name)
-    now = utcnow()
+    me = _me()
     with rt.store.write() as db:
-        pending = list(
-            db.exec(
-                select(Delivery).where(Delivery.target == name, Delivery.state == "pending").order_by(col(Delivery.channel_version).desc())
-            )
-        )
-        if not pending:
+        claim = _claim(db, name, me, only_due, report)
+        if claim is None:
             return report
-        newest, older = pending[0], pending[1:]
-        for d in older:
-            d.state = "superseded"
-        if only_due and newest.next_attempt_at > now:
-            return report
-        cv = db.get(ChannelVersion, newest.channel_version)
+        delivery_id, cv = claim
         held = {a.name: a.bytes for a in db.exec(select(TargetAsset).where(TargetAsset.target == name))}
-        delivery_id = newest.id
-    assert cv is not None
     report.version = cv.version
     wanted: dict[str, int] = dict(json.loads(cv.assets))  # asset name -> bytes
-    target = rt.target(name)
+    settings = rt.settings.target(name)
+    grace = timedelta(hours=grace_hours(TARGETS.validate_options(settings.kind, settings.options)))
     try:
-        if not held:
-            held = target.list_assets()  # first delivery, or state lost: ask the headend what it has
-        for asset, size in sorted(wanted.items()):
-            if held.get(asset) == size:
-                continue
-            sha = asset.removeprefix("assets/").removesuffix(".png")
-            data = rt.assets.read(sha)
-            target.put(asset, data)
-            report.files += 1
-            report.bytes += len(data)
-            with rt.store.write() as db:
-                db.merge(TargetAsset(target=name, name=asset, bytes=len(data), pushed_at=utcnow()))
-            held[asset] = size
+        target = rt.target(name)
+    except TvPusherError as exc:
+        _failed(rt, delivery_id, report, exc)
+        return report
+    try:
+        if not held:  # first delivery, or the store forgot: ask the headend what it has
+            held = _adopt(rt, name, target.list_assets(), wanted)
+        _send(rt, target, name, delivery_id, me, [a for a in sorted(wanted) if held.get(a) != wanted[a]], report)
+        # Trust, but verify: the headend may have lost files since we last looked.
+        there = target.list_assets()
+        missing = [a for a in sorted(wanted) if there.get(a) != wanted[a]]
+        if missing:
+            log.warning("%s lacks %d assets it was known to hold; sending them again", name, len(missing))
+            _send(rt, target, name, delivery_id, me, missing, report)
+        report.skipped = len(wanted) - report.files
         manifest = cv.manifest.encode("utf-8")
         target.publish_manifest(manifest)
         report.files += 1
         report.bytes += len(manifest)
-    except (TargetError, OSError) as exc:
-        report.status, report.error = "failed", str(exc)
-        with rt.store.write() as db:
-            d = db.get(Delivery, delivery_id)
-            if d is not None and d.state == "pending":
-                d.attempts += 1
-                d.last_error = str(exc)
-                d.next_attempt_at = utcnow() + timedelta(seconds=backoff(d.attempts))
-        log.warning("delivery of version %d to %s failed: %s", cv.version, name, exc)
+        _finish(rt, delivery_id, report, wanted)
+        report.deleted = _collect(rt, target, name, grace)
+    except (TvPusherError, OSError) as exc:
+        _failed(rt, delivery_id, report, exc)
         return report
     finally:
         target.close()
+    report.status = "done"
+    log.info("delivered version %d to %s: %d files, %d bytes, %d deleted", cv.version, name, report.files, report.bytes, report.deleted)
+    return report
+
+
+# -- steps of a delivery -------------------------------------------------------------------------
+
+
+def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryReport) -> tuple[int, ChannelVersion] | None:
+    """Picks the newest pending delivery and leases the target, or says why not."""
+    now = utcnow()
+    for d in db.exec(select(Delivery).where(Delivery.target == name, Delivery.claimed_by != "")):
+        if d.claimed_by != me and d.claimed_until is not None and _aware(d.claimed_until) > now and _alive(d.claimed_by):
+            report.status, report.error = "busy", f"being delivered by {d.claimed_by}"
+            return None
+        d.claimed_by, d.claimed_until = "", None  # a dead or expired holder
+    pending = list(
+        db.exec(select(Delivery).where(Delivery.target == name, Delivery.state == "pending").order_by(col(Delivery.channel_version).desc()))
+    )
+    if not pending:
+        return None
+    newest = pending[0]
+    for d in pending[1:]:
+        d.state = "superseded"
+    if newest.attempts == 0:
+        _inherit_backoff(db, newest)
+    report.version = newest.channel_version
+    if only_due and _aware(newest.next_attempt_at) > now:
+        report.status = "waiting"
+        return None
+    cv = db.get(ChannelVersion, newest.channel_version)
+    if cv is None:
+        newest.state, newest.last_error = "superseded", "channel version missing from the store"
+        return None
+    newest.claimed_by, newest.claimed_until = me, now + LEASE
+    assert newest.id is not None
+    return newest.id, cv
+
+
+def _inherit_backoff(db: Session, newest: Delivery) -> None:
+    """A new publication does not reset the backoff of a headend that keeps failing."""
+    prev = db.exec(
+        select(Delivery)
+        .where(Delivery.target == newest.target, Delivery.channel_version < newest.channel_version, Delivery.state == "superseded")
+        .order_by(col(Delivery.channel_version).desc())
+    ).first()
+    if prev is not None and prev.attempts > 0 and prev.last_error:
+        newest.attempts, newest.last_error = prev.attempts, prev.last_error
+        newest.next_attempt_at = max(_aware(newest.next_attempt_at), _aware(prev.next_attempt_at))
+
+
+def _adopt(rt: Runtime, name: str, listing: dict[str, int], wanted: dict[str, int]) -> dict[str, int]:
+    """Records what the headend already holds, so it is neither sent again nor left forever."""
+    now = utcnow()
+    with rt.store.write() as db:
+        for asset, size in listing.items():
+            db.merge(TargetAsset(target=name, name=asset, bytes=size, pushed_at=now, unreferenced_since=None if asset in wanted else now))
+    return dict(listing)
+
+
+def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, assets: list[str], report: DeliveryReport) -> None:
+    for asset in assets:
+        sha = asset.removeprefix("assets/").rsplit(".", 1)[0]
+        ext = asset.rsplit(".", 1)[-1]
+        try:
+            data = rt.assets.read(sha, ext)
+        except FileNotFoundError:
+            raise TargetError(f"{asset} is missing from the local asset store {rt.assets.root}", target=name) from None
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise TargetError(f"{asset} is corrupt in the local asset store", target=name)
+        target.put(asset, data)
+        report.files += 1
+        report.bytes += len(data)
+        with rt.store.write() as db:
+            db.merge(TargetAsset(target=name, name=asset, bytes=len(data), pushed_at=utcnow()))
+            d = db.get(Delivery, delivery_id)
+            if d is not None and d.claimed_by == me:
+                d.claimed_until = utcnow() + LEASE
+
+
+def _finish(rt: Runtime, delivery_id: int, report: DeliveryReport, wanted: dict[str, int]) -> None:
+    now = utcnow()
     with rt.store.write() as db:
         d = db.get(Delivery, delivery_id)
         if d is not None:
-            d.state, d.done_at, d.bytes_sent, d.files_sent = "done", utcnow(), d.bytes_sent + report.bytes, d.files_sent + report.files
+            # A delivery superseded while in flight still reached the headend: say so.
+            d.state, d.done_at = "done", now
+            d.bytes_sent, d.files_sent = d.bytes_sent + report.bytes, d.files_sent + report.files
+            d.attempts, d.last_error = d.attempts + 1, ""
+            d.claimed_by, d.claimed_until = "", None
+            for a in db.exec(select(TargetAsset).where(TargetAsset.target == d.target)):
+                a.unreferenced_since = None if a.name in wanted else (a.unreferenced_since or now)
+
+
+def _collect(rt: Runtime, target: Target, name: str, grace: timedelta) -> int:
+    """Deletes the assets unreferenced for longer than the grace period. Runs after the manifest,
+    and a failure here does not fail the delivery: the next one tries again."""
+    cutoff = utcnow() - grace
+    with rt.store.read() as db:
+        old = [
+            a.name
+            for a in db.exec(select(TargetAsset).where(TargetAsset.target == name, col(TargetAsset.unreferenced_since).is_not(None)))
+            if a.unreferenced_since is not None and _aware(a.unreferenced_since) <= cutoff
+        ]
+    deleted = 0
+    for asset in old:
+        try:
+            target.delete(asset)
+        except TargetError as exc:
+            log.warning("could not delete %s from %s (will retry): %s", asset, name, exc)
+            break
+        with rt.store.write() as db:
+            row = db.get(TargetAsset, (name, asset))
+            if row is not None and row.unreferenced_since is not None:
+                db.delete(row)
+        deleted += 1
+    return deleted
+
+
+def _failed(rt: Runtime, delivery_id: int, report: DeliveryReport, exc: BaseException) -> None:
+    report.status, report.error = "failed", str(exc)
+    with rt.store.write() as db:
+        d = db.get(Delivery, delivery_id)
+        if d is not None:
             d.attempts += 1
-            d.last_error = ""
-        for a in db.exec(select(TargetAsset).where(TargetAsset.target == name)):
-            a.unreferenced_since = None if a.name in wanted else (a.unreferenced_since or utcnow())
-    report.status = "done"
-    log.info("delivered version %d to %s: %d files, %d bytes", cv.version, name, report.files, report.bytes)
-    return report
+            d.last_error = str(exc)
+            d.next_attempt_at = utcnow() + timedelta(seconds=backoff(d.attempts))
+            d.claimed_by, d.claimed_until = "", None
+            d.bytes_sent, d.files_sent = d.bytes_sent + report.bytes, d.files_sent + report.files
+    log.warning("delivery of version %d to %s failed: %s", report.version, report.target, exc)
+
+
+# -- status and repair ---------------------------------------------------------------------------
+
+
+def target_status(rt: Runtime) -> list[TargetStatus]:
+    """Per target: delivered and pending versions, backlog, next attempt, last error."""
+    out = []
+    now = utcnow()
+    with rt.store.read() as db:
+        newest = db.exec(select(ChannelVersion.version).order_by(col(ChannelVersion.version).desc())).first()
+        for t in rt.settings.targets:
+            rows = list(db.exec(select(Delivery).where(Delivery.target == t.name).order_by(col(Delivery.channel_version).desc())))
+            done = next((d for d in rows if d.state == "done"), None)
+            pending = next((d for d in rows if d.state == "pending"), None)
+            held = {a.name: a for a in db.exec(select(TargetAsset).where(TargetAsset.target == t.name))}
+            to_send: dict[str, int] = {}
+            if pending is not None and (cv := db.get(ChannelVersion, pending.channel_version)) is not None:
+                to_send = {a: n for a, n in json.loads(cv.assets) if a not in held or held[a].bytes != n}
+            busy = next((d.claimed_by for d in rows if d.claimed_by and d.claimed_until and _aware(d.claimed_until) > now), "")
+            out.append(
+                TargetStatus(
+                    name=t.name, kind=t.kind, enabled=t.enabled,
+                    delivered_version=done.channel_version if done else None, delivered_at=done.done_at if done else None,
+                    pending_version=pending.channel_version if pending else None,
+                    versions_behind=(newest or 0) - (done.channel_version if done else 0),
+                    to_send=len(to_send), to_send_bytes=sum(to_send.values()),
+                    held=len(held), awaiting_deletion=sum(1 for a in held.values() if a.unreferenced_since is not None),
+                    attempts=pending.attempts if pending else 0,
+                    next_attempt_at=pending.next_attempt_at if pending else None,
+                    last_error=pending.last_error if pending else "",
+                    busy_with=busy,
+                )
+            )  # fmt: skip
+    return out
+
+
+@dataclass
+class VerifyReport:
+    target: str
+    version: int | None = None  # the channel version the headend should show
+    checked: int = 0  # referenced assets looked at
+    missing: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)  # wrong size, or wrong sha256 with deep
+    manifest_ok: bool = False
+    forgotten: int = 0  # store rows for files the headend no longer has
+    adopted: int = 0  # files on the headend the store did not know
+    repaired: DeliveryReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest_ok and not self.missing and not self.corrupt
+
+
+def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -> VerifyReport:
+    """Re-reads the headend, brings the store's memory of it in line with what is really there,
+    and (with ``repair``) re-delivers the newest version if anything it needs is missing or
+    wrong. ``deep`` reads every referenced asset back and checks its sha256."""
+    rep = VerifyReport(target=name)
+    rt.settings.target(name)
+    with rt.store.read() as db:
+        cv = db.exec(
+            select(ChannelVersion)
+            .join(Delivery, col(Delivery.channel_version) == col(ChannelVersion.version))
+            .where(Delivery.target == name, col(Delivery.state).in_(["done", "pending"]))
+            .order_by(col(ChannelVersion.version).desc())
+        ).first()
+        known = {a.name: a.bytes for a in db.exec(select(TargetAsset).where(TargetAsset.target == name))}
+    if cv is None:
+        rep.manifest_ok = True
+        return rep
+    rep.version = cv.version
+    wanted: dict[str, int] = dict(json.loads(cv.assets))
+    target = rt.target(name)
+    try:
+        there = target.list_assets()
+        for asset, size in sorted(wanted.items()):
+            rep.checked += 1
+            if asset not in there:
+                rep.missing.append(asset)
+            elif there[asset] != size:
+                rep.corrupt.append(asset)
+            elif deep:
+                data = target.read(asset)
+                if data is None or hashlib.sha256(data).hexdigest() != asset.removeprefix("assets/").rsplit(".", 1)[0]:
+                    rep.corrupt.append(asset)
+        rep.manifest_ok = target.read("channel.xml") == cv.manifest.encode("utf-8")
+        for asset in rep.corrupt:  # a wrong file under a content-hash name would be trusted forever
+            target.delete(asset)
+    finally:
+        target.close()
+    bad = set(rep.corrupt)
+    now = utcnow()
+    with rt.store.write() as db:
+        for asset in known:
+            if asset not in there or asset in bad or there[asset] != known[asset]:
+                row = db.get(TargetAsset, (name, asset))
+                if row is not None:
+                    db.delete(row)
+                    rep.forgotten += 1
+        for asset, size in there.items():
+            if asset not in known and asset not in bad:
+                db.merge(
+                    TargetAsset(target=name, name=asset, bytes=size, pushed_at=now, unreferenced_since=None if asset in wanted else now)
+                )
+                rep.adopted += 1
+        if repair and not rep.ok:
+            d = db.exec(select(Delivery).where(Delivery.target == name, Delivery.channel_version == cv.version)).one()
+            if d.state != "pending":
+                d.state, d.done_at, d.next_attempt_at = "pending", None, now
+    if repair and not rep.ok:
+        rep.repaired = deliver_one(rt, name, only_due=False)
+    return rep
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(holder: str) -> bool:
+    """A lease held by a process of this host that no longer exists is void at once, so that a
+    restart after a crash does not wait for the lease to run out."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _aware(dt: datetime) -> datetime:
+    """SQLite hands datetimes back naive; the store keeps UTC."""
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

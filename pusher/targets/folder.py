@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 
 from pusher.errors import TargetError, VerifyError
-from pusher.registry import TARGETS, Options
+from pusher.registry import TARGETS
+
+from .base import TargetOptions, check_name
 
 
-class FolderOptions(Options):
+class FolderOptions(TargetOptions):
     path: Path
 
 
@@ -30,7 +32,7 @@ class FolderTarget:
             raise TargetError(f"cannot create {self.root}: {exc.strerror}", target=name) from None
 
     def _path(self, name: str) -> Path:
-        p = (self.root / name).resolve()
+        p = (self.root / check_name(name, self.name)).resolve()
         if self.root.resolve() not in p.parents:
             raise TargetError(f"refusing a name outside the folder: {name!r}", target=self.name)
         return p

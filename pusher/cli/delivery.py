@@ -1,0 +1,116 @@
+"""Delivery commands: ``pusher verify [--target T] [--deep] [--no-repair]`` re-reads the headends
+and repairs what differs; ``pusher retract ID --reason TEXT`` takes an item off the channel and
+pushes the channel at once, recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pusher.errors import TvPusherError
+from pusher.models import Item
+from pusher.outbox import DeliveryReport, deliver, verify
+from pusher.runtime import Runtime
+from pusher.states import ItemState, check_transition
+from pusher.timeutil import utcnow
+
+from . import ConfigOpt, JsonOpt, app, out
+
+TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Only this target.", show_default=False)]
+
+
+def _runtime(config: Path | None) -> Runtime:
+    from pusher.config import load_settings
+
+    return Runtime(load_settings(config))
+
+
+def _delivery_line(r: DeliveryReport) -> str:
+    if r.status == "done":
+        return f"{r.target}：已送达版本 {r.version}（{r.files} 个文件，{r.bytes} 字节，删除过期 {r.deleted} 个）"
+    if r.status == "failed":
+        return f"{r.target}：推送失败：{r.error}"
+    if r.status == "busy":
+        return f"{r.target}：另一进程正在推送（{r.error}）"
+    return f"{r.target}：已是最新"
+
+
+@app.command("verify")
+def verify_cmd(
+    target: TargetOpt = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Read every referenced asset back and check its sha256.")] = False,
+    repair: Annotated[bool, typer.Option("--repair/--no-repair", help="Re-deliver what is missing or wrong (default).")] = True,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-read the headends: are the manifest and every asset it references there and intact? Repair differences."""
+    rt = _runtime(config)
+    try:
+        names = [rt.settings.target(target).name] if target else [t.name for t in rt.settings.targets if t.enabled]
+        reports = [verify(rt, n, deep=deep, repair=repair) for n in names]
+    finally:
+        rt.close()
+    if as_json:
+        out.print(json.dumps([{**asdict(r), "ok": r.ok} for r in reports], ensure_ascii=False, indent=2), markup=False)
+    for r in reports if not as_json else ():
+        state = "正常" if r.ok else "有差异"
+        out.print(
+            f"{r.target}：版本 {r.version or '—'}，核对 {r.checked} 个文件：缺失 {len(r.missing)}，损坏 {len(r.corrupt)}，"
+            f"清单{'一致' if r.manifest_ok else '不一致'}；{state}",
+            markup=False,
+        )
+        for name in r.missing[:10]:
+            out.print(f"  缺失 {name}", markup=False)
+        for name in r.corrupt[:10]:
+            out.print(f"  损坏 {name}", markup=False)
+        if r.repaired is not None:
+            out.print("  修复：" + _delivery_line(r.repaired), markup=False)
+    if any(not r.ok and (r.repaired is None or r.repaired.status != "done") for r in reports):
+        raise typer.Exit(1)
+
+
+def retract_item(rt: Runtime, item_id: int, reason: str) -> Item:
+    """Takes an item off the air for good (it stays withdrawn until the portal changes it)."""
+    if not reason.strip():
+        raise TvPusherError("a retraction needs --reason (it is kept in the audit log)")
+    with rt.store.write() as db:
+        item = db.get(Item, item_id)
+        if item is None:
+            raise TvPusherError(f"no item {item_id}")
+        if item.state == ItemState.WITHDRAWN:
+            raise TvPusherError(f"item {item_id} is withdrawn already")
+        check_transition(item.state, ItemState.WITHDRAWN)
+        was = item.state
+        item.state, item.state_reason, item.updated_at = ItemState.WITHDRAWN, f"retracted: {reason.strip()}", utcnow()
+        db.add(item)
+        rt.store.audit(db, "retract", item_id=item_id, reason=reason.strip(), detail=f"was {was.value}, version {item.version}")
+    return item
+
+
+@app.command("retract")
+def retract_cmd(
+    item_id: Annotated[int, typer.Argument(help="Item id.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why (required; kept in the audit log).", show_default=False)] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Take an item off the channel and push the channel to every target now."""
+    from pusher.stages import publish
+
+    rt = _runtime(config)
+    try:
+        item = retract_item(rt, item_id, reason)
+        out.print(f"已撤下：#{item.id} {item.title}", markup=False)
+        cv = publish(rt)
+        out.print(f"频道版本 {cv.version}" if cv else "频道未变（该条目不在播出中）", markup=False)
+        reports = deliver(rt, now_only_due=False)
+    finally:
+        rt.close()
+    for r in reports:
+        out.print(_delivery_line(r), markup=False)
+    if any(r.status in ("failed", "busy") for r in reports):
+        raise typer.Exit(1)

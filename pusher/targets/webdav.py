@@ -1,0 +1,210 @@
+"""An HTTP/WebDAV headend (nginx ``dav_methods PUT DELETE MOVE`` and the like).
+
+Each asset is ``PUT`` under its content-hash name and verified (``HEAD`` size, or a read-back
+of the whole file with ``verify = "sha256"``); a server that writes request bodies to a temporary
+file and renames it when complete (nginx does) never shows a partial asset. The manifest is
+``PUT`` to a temporary name, read back, then ``MOVE``\\d over ``channel.xml``, so the switch is
+one rename on the server. Listings use ``PROPFIND`` (nginx's dav-ext module) or nginx's JSON
+autoindex.
+
+Every request has a socket timeout and an overall deadline: a headend that trickles bytes
+cannot hold a delivery forever. Credentials come from the config (``"${VAR}"`` for the
+environment) and never appear in errors or logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote, unquote, urlsplit
+
+import httpx
+from pydantic import Field, SecretStr, field_validator
+
+from pusher.errors import TargetError, VerifyError
+from pusher.registry import TARGETS
+
+from .base import TargetOptions, check_name
+
+CHUNK = 64 * 1024  # upload chunk; the deadline is checked between chunks
+
+
+class WebDavOptions(TargetOptions):
+    url: str  # the channel's folder on the headend, e.g. https://headend.example/channel/
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    token: SecretStr = SecretStr("")  # Bearer token; wins over username/password
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    timeout: float = Field(default=30.0, gt=0)  # per socket operation
+    deadline: float = Field(default=300.0, gt=0)  # per request, whole request
+    verify: Literal["size", "sha256"] = "sha256"  # how an asset is checked after PUT
+    listing: Literal["propfind", "json"] = "propfind"  # nginx dav-ext PROPFIND, or autoindex_format json
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL")
+        if parts.username or parts.password:
+            raise ValueError("put credentials in username/password or token, not in the URL")
+        return v if v.endswith("/") else v + "/"
+
+
+@TARGETS.register("webdav", WebDavOptions, "an HTTP/WebDAV headend (PUT, MOVE, DELETE)")
+class WebDavTarget:
+    def __init__(self, name: str, options: WebDavOptions) -> None:
+        self.name = name
+        self.options = options
+        self.base = options.url
+        auth: httpx.Auth | None = None
+        headers = {"User-Agent": "tvpusher/0.1"}
+        if options.token.get_secret_value():
+            headers["Authorization"] = f"Bearer {options.token.get_secret_value()}"
+        elif options.username:
+            auth = httpx.BasicAuth(options.username, options.password.get_secret_value())
+        verify: bool | str = str(options.ca_file) if options.ca_file and options.verify_tls else options.verify_tls
+        self._client = httpx.Client(
+            auth=auth, headers=headers, verify=verify, timeout=httpx.Timeout(options.timeout), follow_redirects=False
+        )
+
+    # -- the Target protocol ------------------------------------------------------------------
+
+    def put(self, name: str, data: bytes) -> None:
+        self._put(check_name(name, self.name), data)
+        self._verify(name, data, self.options.verify)
+
+    def publish_manifest(self, data: bytes, name: str = "channel.xml") -> None:
+        check_name(name, self.name)
+        tmp = f".{name}.tmp"
+        self._put(tmp, data)
+        self._verify(tmp, data, "sha256")  # small, and the one file a box reads first
+        r = self._request("MOVE", tmp, headers={"Destination": self._url(name), "Overwrite": "T"})
+        if r.status not in (201, 204):
+            raise TargetError(f"MOVE {tmp} → {name} answered {r.status}", target=self.name)
+        self._verify(name, data, "size")
+
+    def list_assets(self) -> dict[str, int]:
+        if self.options.listing == "json":
+            return self._list_json()
+        return self._list_propfind()
+
+    def read(self, name: str) -> bytes | None:
+        r = self._request("GET", check_name(name, self.name))
+        if r.status == 404:
+            return None
+        if r.status != 200:
+            raise TargetError(f"GET {name} answered {r.status}", target=self.name)
+        return r.body
+
+    def delete(self, name: str) -> None:
+        r = self._request("DELETE", check_name(name, self.name))
+        if r.status not in (200, 204, 404):
+            raise TargetError(f"DELETE {name} answered {r.status}", target=self.name)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def _url(self, name: str) -> str:
+        return self.base + quote(name)
+
+    def _request(self, method: str, name: str, *, content: bytes | None = None, headers: dict[str, str] | None = None) -> _Answer:
+        deadline = time.monotonic() + self.options.deadline
+        hdrs = dict(headers or {})
+        body: Iterator[bytes] | None = None
+        if content is not None:
+            hdrs["Content-Length"] = str(len(content))
+            body = _chunks(content, deadline, self.name, name)
+        try:
+            req = self._client.build_request(method, self._url(name), content=body, headers=hdrs)
+            resp = self._client.send(req, stream=True)
+            try:
+                buf = bytearray()
+                for part in resp.iter_bytes():
+                    buf += part
+                    if time.monotonic() > deadline:
+                        raise TargetError(f"{method} {name}: no complete answer within {self.options.deadline:g} s", target=self.name)
+            finally:
+                resp.close()
+        except httpx.HTTPError as exc:
+            # httpx messages carry the URL but never the credentials (those are headers).
+            raise TargetError(f"{method} {name}: {type(exc).__name__}: {exc}", target=self.name) from None
+        if resp.status_code in (401, 403):
+            raise TargetError(f"{method} {name}: access refused ({resp.status_code}); check the credentials", target=self.name)
+        return _Answer(resp.status_code, resp.headers, bytes(buf))
+
+    def _put(self, name: str, data: bytes) -> None:
+        r = self._request("PUT", name, content=data)
+        if r.status not in (200, 201, 204):
+            raise TargetError(f"PUT {name} answered {r.status}", target=self.name)
+
+    def _verify(self, name: str, data: bytes, how: str) -> None:
+        if how == "sha256":
+            got = self.read(name)
+            ok = got is not None and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+            detail = "missing" if got is None else f"{len(got)} bytes with another sha256"
+        else:
+            r = self._request("HEAD", name)
+            size = r.headers.get("Content-Length")
+            ok = r.status == 200 and size == str(len(data))
+            detail = f"HEAD answered {r.status}, Content-Length {size}"
+        if not ok:
+            # A wrong file under a content-hash name would be trusted forever: remove it.
+            with contextlib.suppress(TargetError):
+                self.delete(name)
+            raise VerifyError(f"{name} did not arrive intact ({detail}; sent {len(data)} bytes)", target=self.name)
+
+    def _list_propfind(self) -> dict[str, int]:
+        from feeds.xmlsafe import parse_xml
+
+        r = self._request("PROPFIND", "assets/", headers={"Depth": "1"})
+        if r.status == 404:
+            return {}
+        if r.status != 207:
+            raise TargetError(f"PROPFIND assets/ answered {r.status} (is the dav-ext module loaded?)", target=self.name)
+        root = parse_xml(r.body, url=self._url("assets/"))
+        ns = "{DAV:}"
+        out: dict[str, int] = {}
+        for resp in root.iter(f"{ns}response"):
+            href = unquote(resp.findtext(f"{ns}href") or "")
+            size = resp.findtext(f".//{ns}getcontentlength")
+            leaf = href.rstrip("/").rsplit("/", 1)[-1]
+            if size is not None and not href.endswith("/") and leaf and not leaf.startswith("."):
+                out[f"assets/{leaf}"] = int(size)
+        return out
+
+    def _list_json(self) -> dict[str, int]:
+        r = self._request("GET", "assets/")
+        if r.status == 404:
+            return {}
+        if r.status != 200:
+            raise TargetError(f"GET assets/ answered {r.status}", target=self.name)
+        try:
+            entries = json.loads(r.body)
+        except ValueError:
+            raise TargetError("GET assets/ is not a JSON listing (autoindex_format json)", target=self.name) from None
+        return {f"assets/{e['name']}": int(e["size"]) for e in entries if e.get("type") == "file" and not e["name"].startswith(".")}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+def _chunks(data: bytes, deadline: float, target: str, name: str) -> Iterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(data), CHUNK):
+        if time.monotonic() > deadline:
+            raise TargetError(f"PUT {name}: upload not done within the deadline", target=target)
+        yield bytes(view[start : start + CHUNK])

@@ -1,0 +1,278 @@
+"""The target contract: every registered target kind passes the same checks against a real
+headend on 127.0.0.1 (a folder, Debian nginx with WebDAV, pyftpdlib FTP and FTPS).
+
+A new target kind is covered by adding one subclass of :class:`TargetContract` below; the last
+test fails while a registered kind has none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from targetkit import PASSWORD, TOKEN, USER, Channel, Ftp, Nginx, check_headend, free_port, make_runtime, page_bytes
+
+from pusher.errors import TargetError
+from pusher.implementations import TARGETS
+from pusher.interfaces import Target
+from pusher.outbox import deliver
+
+
+class TargetContract:
+    """Subclasses provide ``options`` (the ``[[targets]]`` table, kind included, for a live
+    headend) and ``dead_options`` (the same kind pointing at nothing)."""
+
+    kind: str
+
+    @pytest.fixture
+    def options(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def dead_options(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def make(self, options: dict[str, Any]) -> Target:
+        entry = TARGETS.get(self.kind)
+        return entry.factory("t1", TARGETS.validate_options(self.kind, options["options"]))
+
+    @pytest.fixture
+    def target(self, options: dict[str, Any]) -> Iterator[Target]:
+        t = self.make(options)
+        yield t
+        t.close()
+
+    def test_empty_headend_lists_nothing(self, target: Target) -> None:
+        assert target.list_assets() == {}
+        assert target.read("channel.xml") is None
+
+    def test_put_is_read_back_whole(self, target: Target) -> None:
+        data = page_bytes("a", 200_000)  # several upload blocks
+        name = f"assets/{hashlib.sha256(data).hexdigest()}.png"
+        target.put(name, data)
+        assert target.read(name) == data
+        assert target.list_assets() == {name: len(data)}
+
+    def test_put_again_is_idempotent(self, target: Target) -> None:
+        data = page_bytes("b")
+        target.put("assets/b.png", data)
+        target.put("assets/b.png", data)
+        assert target.list_assets() == {"assets/b.png": len(data)}
+
+    def test_empty_file(self, target: Target) -> None:
+        target.put("assets/empty.png", b"")
+        assert target.read("assets/empty.png") == b""
+
+    def test_manifest_replaces_and_leaves_no_temporary_file(self, target: Target) -> None:
+        target.put("assets/p.png", b"page")
+        target.publish_manifest(b"<channel version='1'/>")
+        target.publish_manifest(b"<channel version='2'/>")
+        assert target.read("channel.xml") == b"<channel version='2'/>"
+        assert target.list_assets() == {"assets/p.png": 4}
+
+    def test_delete(self, target: Target) -> None:
+        target.put("assets/d.png", b"d")
+        target.delete("assets/d.png")
+        target.delete("assets/d.png")  # deleting what is gone is not an error
+        assert target.read("assets/d.png") is None
+        assert target.list_assets() == {}
+
+    def test_names_outside_the_folder_are_refused(self, target: Target) -> None:
+        for bad in ("../escape.png", "assets/../../x", "/etc/passwd", "assets/sub/x.png", ""):
+            with pytest.raises(TargetError):
+                target.put(bad, b"x")
+
+    def test_a_second_connection_sees_the_same_files(self, target: Target, options: dict[str, Any]) -> None:
+        target.put("assets/s.png", b"shared")
+        target.close()
+        other = self.make(options)
+        try:
+            assert other.read("assets/s.png") == b"shared"
+        finally:
+            other.close()
+
+    def test_unreachable_headend_is_a_target_error(self, dead_options: dict[str, Any]) -> None:
+        t = self.make(dead_options)
+        try:
+            with pytest.raises(TargetError) as exc:
+                t.put("assets/x.png", b"x")
+            assert exc.value.target == "t1"
+            assert PASSWORD not in str(exc.value) and TOKEN not in str(exc.value)
+        finally:
+            t.close()
+
+    def test_delivery_sends_only_the_delta_and_verifies(self, options: dict[str, Any], tmp_path: Path) -> None:
+        rt = make_runtime(tmp_path / "work", [{"name": "t1", **options}])
+        try:
+            ch = Channel(rt)
+            for i in range(4):
+                ch.set(f"i{i}", page_bytes(f"i{i}p1"), page_bytes(f"i{i}p2"))
+            ch.publish()
+            [r1] = deliver(rt)
+            assert r1.status == "done", r1.error
+            assert r1.files == 4 * 2 + 2 + 1  # item pages, home and column menus, manifest
+            ch.set("i1", page_bytes("i1p1-new"), page_bytes("i1p2"))
+            ch.publish()
+            [r2] = deliver(rt)
+            assert (r2.status, r2.files, r2.skipped) == ("done", 1 + 1, 9)  # the new page, the manifest
+            t = self.make(options)
+            try:
+                check_headend(t.read, sorted(t.list_assets()), version=2)
+            finally:
+                t.close()
+        finally:
+            rt.close()
+
+
+class TestFolder(TargetContract):
+    kind = "folder"
+
+    @pytest.fixture
+    def options(self, tmp_path: Path) -> dict[str, Any]:
+        return {"kind": "folder", "options": {"path": str(tmp_path / "drop")}}
+
+    @pytest.fixture
+    def dead_options(self, tmp_path: Path) -> dict[str, Any]:
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a file where the drop folder's parent should be")
+        return {"kind": "folder", "options": {"path": str(blocker / "drop")}}
+
+    def test_unreachable_headend_is_a_target_error(self, dead_options: dict[str, Any]) -> None:
+        with pytest.raises(TargetError):
+            t = self.make(dead_options)
+            t.put("assets/x.png", b"x")
+
+
+class TestWebDav(TargetContract):
+    kind = "webdav"
+
+    @pytest.fixture
+    def options(self, nginx: Nginx) -> dict[str, Any]:
+        return {"kind": "webdav", "options": {"url": nginx.url, "username": USER, "password": PASSWORD}}
+
+    @pytest.fixture
+    def dead_options(self) -> dict[str, Any]:
+        return {"kind": "webdav", "options": {"url": f"http://127.0.0.1:{free_port()}/", "username": USER, "password": PASSWORD}}
+
+
+class TestWebDavBearerJsonListing(TargetContract):
+    """Bearer token, nginx's JSON autoindex for listings, size-only asset verification."""
+
+    kind = "webdav"
+
+    @pytest.fixture
+    def options(self, nginx: Nginx) -> dict[str, Any]:
+        return {"kind": "webdav", "options": {"url": nginx.url + "bearer/", "token": TOKEN, "listing": "json", "verify": "size"}}
+
+    @pytest.fixture
+    def dead_options(self) -> dict[str, Any]:
+        return {"kind": "webdav", "options": {"url": f"http://127.0.0.1:{free_port()}/", "token": TOKEN}}
+
+
+class TestFtp(TargetContract):
+    kind = "ftp"
+
+    @pytest.fixture
+    def options(self, ftp_server: Ftp) -> dict[str, Any]:
+        return {"kind": "ftp", "options": {"host": "127.0.0.1", "port": ftp_server.port, "username": USER, "password": PASSWORD}}
+
+    @pytest.fixture
+    def dead_options(self) -> dict[str, Any]:
+        return {"kind": "ftp", "options": {"host": "127.0.0.1", "port": free_port(), "username": USER, "password": PASSWORD, "timeout": 2}}
+
+
+class TestFtps(TargetContract):
+    """Explicit FTPS with the server certificate verified against a private CA file."""
+
+    kind = "ftp"
+
+    @pytest.fixture
+    def options(self, tmp_path: Path, cert: tuple[Path, Path]) -> Iterator[dict[str, Any]]:
+        srv = Ftp(tmp_path / "ftpsroot", tls=cert).start()
+        yield {
+            "kind": "ftp",
+            "options": {"host": "127.0.0.1", "port": srv.port, "username": USER, "password": PASSWORD, "tls": True,
+                        "ca_file": str(cert[0]), "verify": "sha256"},
+        }  # fmt: skip
+        srv.stop()
+
+    @pytest.fixture
+    def dead_options(self) -> dict[str, Any]:
+        return {"kind": "ftp", "options": {"host": "127.0.0.1", "port": free_port(), "username": USER, "password": PASSWORD, "tls": True}}
+
+
+# -- what is particular to one transport ---------------------------------------------------------
+
+
+def test_webdav_wrong_password_is_a_clear_error_without_the_password(nginx: Nginx) -> None:
+    t = TARGETS.get("webdav").factory("w", TARGETS.validate_options("webdav", {"url": nginx.url, "username": USER, "password": "wrong-pw"}))
+    with pytest.raises(TargetError, match="access refused") as exc:
+        t.put("assets/x.png", b"x")
+    assert "wrong-pw" not in str(exc.value)
+
+
+def test_webdav_tls_is_verified_by_default(tmp_path: Path, cert: tuple[Path, Path]) -> None:
+    srv = Nginx(tmp_path / "ng", tmp_path / "root", tls=cert).start()
+    try:
+        base = {"url": srv.url, "username": USER, "password": PASSWORD}
+        untrusted = TARGETS.get("webdav").factory("w", TARGETS.validate_options("webdav", base))
+        with pytest.raises(TargetError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            untrusted.put("assets/x.png", b"x")
+        trusted = TARGETS.get("webdav").factory("w", TARGETS.validate_options("webdav", {**base, "ca_file": str(cert[0])}))
+        trusted.put("assets/x.png", b"x")
+        assert trusted.read("assets/x.png") == b"x"
+    finally:
+        srv.stop()
+
+
+def test_webdav_overall_deadline_stops_a_trickling_headend() -> None:
+    """A server that answers one byte at a time keeps every socket read short: only the
+    overall deadline ends the request."""
+    import socket
+    import threading
+    import time
+
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen()
+    port = lsock.getsockname()[1]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = lsock.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b"x")
+            except OSError:
+                break
+            time.sleep(0.05)
+        conn.close()
+
+    th = threading.Thread(target=trickle, daemon=True)
+    th.start()
+    opts = TARGETS.validate_options("webdav", {"url": f"http://127.0.0.1:{port}/", "timeout": 1, "deadline": 1})
+    t = TARGETS.get("webdav").factory("w", opts)
+    start = time.monotonic()
+    with pytest.raises(TargetError, match="within 1 s"):
+        t.read("channel.xml")
+    assert time.monotonic() - start < 3
+    stop.set()
+    t.close()
+    lsock.close()
+
+
+def test_webdav_options_refuse_credentials_in_the_url() -> None:
+    from pusher.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="credentials"):
+        TARGETS.validate_options("webdav", {"url": "https://tv:pw@headend.example/channel/"})
+
+
+def test_every_registered_kind_runs_the_contract() -> None:
+    covered = {cls.kind for cls in TargetContract.__subclasses__()}
+    assert set(TARGETS.kinds()) <= covered, f"target kinds without contract tests: {set(TARGETS.kinds()) - covered}"
