@@ -8,15 +8,23 @@ naming it.
 from __future__ import annotations
 
 import functools
+import logging
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fontTools.ttLib import TTFont
-from PIL import ImageFont
+from PIL import Image, ImageChops, ImageFont
 
 from pusher.errors import FontError
+
+from .theme import COVERAGE_STEP
+
+log = logging.getLogger(__name__)
+
+COVERAGE_LUT = list(COVERAGE_STEP)
 
 # Characters that are layout, not glyphs.
 _IGNORABLE = {"\n", "\r", "\t", "\u200b", "\ufeff"}
@@ -62,22 +70,37 @@ def pil_font(font: FontFile, size: int) -> ImageFont.FreeTypeFont:
 
 
 class FontChain:
-    """Fonts in fallback order; ``check`` fails on the first character none of them has."""
+    """Fonts in fallback order; ``check`` fails on the first character none of them has.
+
+    The first font must exist; a missing fallback is skipped (logged), because a box without
+    it can still draw every text its other fonts cover, and ``check`` says when it cannot.
+    """
 
     def __init__(self, specs: tuple[str, ...]) -> None:
         if not specs:
             raise FontError("no font configured")
-        self.fonts = tuple(find_font(s) for s in specs)
+        fonts = [find_font(specs[0])]
+        for spec in specs[1:]:
+            try:
+                fonts.append(find_font(spec))
+            except FontError as exc:
+                log.warning("fallback font skipped: %s", exc)
+        self.fonts = tuple(dict.fromkeys(fonts))
         self._cover = [coverage(f) for f in self.fonts]
+        self._which: dict[str, FontFile] = {}
 
     @property
     def primary(self) -> FontFile:
         return self.fonts[0]
 
     def font_for(self, ch: str) -> FontFile:
+        hit = self._which.get(ch)
+        if hit is not None:
+            return hit
         cp = ord(ch)
         for font, cover in zip(self.fonts, self._cover, strict=True):
             if cp in cover:
+                self._which[ch] = font
                 return font
         raise FontError(f"no configured font has a glyph for {ch!r} (U+{cp:04X})", char=ch)
 
@@ -89,3 +112,95 @@ class FontChain:
                 self.font_for(ch)
             except FontError as exc:
                 raise FontError(str(exc), char=ch, item=item) from None
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """A glyph in one ink/ground ramp: Pillow cores (pasted without the Python wrapper's checks)."""
+
+    pixels: Any  # ImagingCore, mode P
+    mask: Any  # ImagingCore, mode L (0 or 255)
+    dx: int  # offset from the pen position on the baseline
+    dy: int
+    w: int
+    h: int
+
+
+class Face:
+    """One text style at one pixel size: advances, baseline, and glyph bitmaps in palette indices.
+
+    Every glyph is rasterised once (FreeType, anti-aliased), reduced to three coverage steps and,
+    per ink/ground ramp, turned into a small palette-index image plus a mask, so drawing a line
+    is one ``paste`` per glyph and no page ever needs colour quantising.
+
+    ``flicker_safe`` (SD): each glyph is thickened by one pixel downwards, so that no stroke is
+    a single scan line tall — on an interlaced picture a 1-px horizontal line flickers at 25 Hz.
+    """
+
+    def __init__(self, chain: FontChain, size: int, *, flicker_safe: bool = False) -> None:
+        self.chain = chain
+        self.size = size
+        self.flicker_safe = flicker_safe
+        self._adv: dict[str, float] = {}
+        self._steps: dict[str, tuple[Image.Image, int, int] | None] = {}
+        self._glyphs: dict[tuple[str, tuple[int, ...]], Glyph | None] = {}
+
+    def advance(self, ch: str) -> float:
+        a = self._adv.get(ch)
+        if a is None:
+            a = self._adv[ch] = pil_font(self.chain.font_for(ch), self.size).getlength(ch)
+        return a
+
+    def width(self, text: str) -> float:
+        adv = self.advance
+        return sum(adv(c) for c in text)
+
+    def baseline(self, box_height: int) -> int:
+        """Baseline offset that centres the ideographic em box in a line box."""
+        return round((box_height - self.size) / 2 + self.size * 0.88)
+
+    def _step_image(self, ch: str) -> tuple[Image.Image, int, int] | None:
+        if ch in self._steps:
+            return self._steps[ch]
+        font = pil_font(self.chain.font_for(ch), self.size)
+        core, (dx, dy) = font.getmask2(ch, "L", anchor="ls")
+        out: tuple[Image.Image, int, int] | None = None
+        if core.size[0] and core.size[1]:
+            cov = Image.frombytes("L", core.size, bytes(core))
+            if self.flicker_safe:
+                tall = Image.new("L", (cov.width, cov.height + 1), 0)
+                tall.paste(cov, (0, 0))
+                low = Image.new("L", tall.size, 0)
+                low.paste(cov, (0, 1))
+                cov = ImageChops.lighter(tall, low)
+            steps = cov.point(COVERAGE_LUT)
+            out = (steps, dx, dy) if steps.getbbox() else None
+        self._steps[ch] = out
+        return out
+
+    def glyph(self, ch: str, ramp: tuple[int, ...]) -> Glyph | None:
+        """``ch`` drawn with ``ramp`` as palette indices plus a mask, or None if blank."""
+        key = (ch, ramp)
+        hit = self._glyphs.get(key, False)
+        if hit is not False:
+            return hit  # type: ignore[return-value]
+        st = self._step_image(ch)
+        out = None
+        if st is not None:
+            steps, dx, dy = st
+            idx = steps.point(list(ramp) + [0] * (256 - len(ramp)))
+            pimg = Image.frombytes("P", steps.size, idx.tobytes())
+            mask = steps.point([0] + [255] * 255)
+            out = Glyph(pimg.im, mask.im, dx, dy, steps.width, steps.height)
+        self._glyphs[key] = out
+        return out
+
+
+@functools.lru_cache(maxsize=64)
+def face(chain: FontChain, size: int, flicker_safe: bool = False) -> Face:
+    return Face(chain, size, flicker_safe=flicker_safe)
+
+
+@functools.lru_cache(maxsize=16)
+def font_chain(specs: tuple[str, ...]) -> FontChain:
+    return FontChain(specs)

@@ -1,52 +1,168 @@
 """Chinese line breaking (GB/T 15834, W3C clreq) for fixed-width pixel lines.
 
-Text is cut into unbreakable runs: one CJK character each, except that Latin words, numbers
-(with their decimal points, percent signs and units), URLs, and the paired dashes ``——`` and
-ellipses ``……`` stay whole. A closing punctuation mark sticks to the run before it and an
-opening one to the run after it, so that no line starts with ``，。、`` … or ends with ``（《``.
+Break opportunities come from two sources: between wide (CJK) characters a break is allowed
+everywhere, as clreq says; inside runs of narrow text (Latin words, numbers, URLs) the Unicode
+line breaking algorithm (UAX #14, via uniseg) decides, which keeps ``1,000.5%`` and ``e-mail``
+whole. The Chinese rules are then laid on top of both, and they win:
+
+* no line starts with closing punctuation ``，。、；：？！）》」』】〕〗…—·%`` (full or half width);
+* no line ends with opening punctuation ``（《「『【〔〖``;
+* ``——`` and ``……``, Latin words, numbers (full-width ones too), URLs and e-mail addresses
+  are never split.
+
+UAX #14 is pure Python in uniseg and slow (~60 µs a character), so it only ever sees the
+narrow runs that could hold a break; CJK text takes the table-driven fast path.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Callable
 
-NO_START = set("，。、；：？！）》」』】〕〗〙〛’”…—·%‰℃,.;:?!)]}>·・ー｝〉")
-NO_END = set("（《「『【〔〖〘〚‘“([{<〈｛")
-# Latin words, numbers, URLs and runs of the two paired marks are indivisible.
-_RUN = re.compile(r"https?://[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]+|[A-Za-z0-9][A-Za-z0-9.,:/%+\-_@&=?#~]*|——+|……+|\u2026+|.", re.S)
+from uniseg.linebreak import line_break_boundaries
+
+# clreq / GB/T 15834 "not at line start", with the half-width forms and the halfwidth-katakana
+# block's punctuation (｡｣､･).
+NO_START = frozenset("，。、；：？！）》」』】〕〗〙〛〉’”…‥—·・ー｝］〞〟%‰℃°′″％,.;:?!)]}>｡｣､･")
+# "not at line end".
+NO_END = frozenset("（《「『【〔〖〘〚〈‘“｛［〝([{<｢")
+# Runs that are one unit however long: URLs, e-mail addresses, the paired marks, full-width
+# alphanumerics (ＡＢＣ１２３) which UAX #14 would otherwise break like ideographs.
+_UNSPLIT = re.compile(
+    r"(?:https?://|www\.)[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]+"
+    r"|[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    r"|—{2,}|…{2,}|\u2e3a+|\u2e3b+"
+    r"|[０-９Ａ-Ｚａ-ｚ]{2,}"
+)
+_MAY_BREAK_INSIDE = re.compile(r"[\s\-‐/]")
 
 
-def runs(text: str) -> list[str]:
-    """Split into indivisible runs with the kinsoku rules applied."""
-    raw = [m.group(0) for m in _RUN.finditer(text)]
-    out: list[str] = []
-    for r in raw:
-        if out and (r[0] in NO_START or out[-1][-1] in NO_END):
-            out[-1] += r
-        else:
-            out.append(r)
-    return out
+def is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
-def wrap(text: str, width: int, measure: Callable[[str], float], first_indent: float = 0.0) -> list[str]:
-    """Greedy line filling; a run wider than a whole line is cut by characters."""
-    lines: list[str] = []
-    cur = ""
-    avail = width - first_indent
-    for run in runs(text):
-        if cur and measure(cur + run) > avail:
-            lines.append(cur)
-            cur, avail = "", width
-            run = run.lstrip(" ")
-        if not cur and measure(run) > avail:
-            for ch in run:
-                if cur and measure(cur + ch) > avail:
-                    lines.append(cur)
-                    cur, avail = "", width
-                cur += ch
+@functools.lru_cache(maxsize=4096)
+def _narrow_breaks(span: str) -> tuple[int, ...]:
+    """UAX #14 break positions strictly inside a narrow run."""
+    if not _MAY_BREAK_INSIDE.search(span):
+        return ()
+    return tuple(b for b in line_break_boundaries(span) if 0 < b < len(span))
+
+
+def break_opportunities(text: str) -> list[bool]:
+    """``ok[i]`` is true when a line may start at ``text[i]`` (``ok[0]`` is always false)."""
+    n = len(text)
+    wide = [is_wide(c) for c in text]
+    ok = [False] * (n + 1)
+    i = 0
+    while i < n:
+        if wide[i]:
+            if i > 0:
+                ok[i] = True
+            if i + 1 < n:
+                ok[i + 1] = True
+            i += 1
             continue
-        cur += run
-    if cur.strip():
-        lines.append(cur)
-    return lines
+        j = i
+        while j < n and not wide[j]:
+            j += 1
+        for b in _narrow_breaks(text[i:j]):
+            ok[i + b] = True
+        i = j
+    # Spaces: a line may start after them, never with them.
+    for i, c in enumerate(text):
+        if c == " " or c == "\u3000":
+            ok[i] = False
+            if i + 1 < n and text[i + 1] not in " \u3000":
+                ok[i + 1] = True
+    for m in _UNSPLIT.finditer(text):
+        for k in range(m.start() + 1, m.end()):
+            ok[k] = False
+    for i in range(1, n):
+        if text[i] in NO_START or text[i - 1] in NO_END:
+            ok[i] = False
+    ok[0] = False
+    return ok[:n]
+
+
+def wrap(text: str, width: float, advance: Callable[[str], float], first_indent: float = 0.0) -> list[str]:
+    """Greedy line filling at the allowed breaks; spaces at a break are dropped.
+
+    A unit wider than a whole line (a very long URL) is cut by characters, still never
+    starting a line with closing punctuation.
+    """
+    if not text:
+        return []
+    ok = break_opportunities(text)
+    adv = [advance(c) for c in text]
+    lines: list[str] = []
+    start, avail = 0, width - first_indent
+    n = len(text)
+    while start < n:
+        x, last_ok, i = 0.0, -1, start
+        while i < n and x + adv[i] <= avail + 0.01:
+            x += adv[i]
+            i += 1
+            if i < n and ok[i]:
+                last_ok = i
+        if i >= n:
+            end = n
+        elif last_ok > start:
+            end = last_ok
+        else:
+            # No allowed break fits: cut by characters, but not before closing punctuation.
+            end = max(i, start + 1)
+            while end - 1 > start and text[end] in NO_START:
+                end -= 1
+        lines.append(text[start:end].rstrip(" \u3000"))
+        start = end
+        while start < n and text[start] in " \u3000":
+            start += 1
+        avail = width
+    return [ln for ln in lines if ln] if lines else []
+
+
+# Half-width punctuation that a CJK neighbour makes full-width (portals mix them freely).
+_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+
+
+def normalize_punctuation(text: str) -> str:
+    """Half-width ``,;:?!()`` beside Chinese text become their full-width forms.
+
+    ``12:30``, ``1,000`` and ``(a)`` are left alone: only a mark with a wide character beside it
+    changes (for ``(`` the one after it, for ``)`` the one before it or its partner).
+    """
+    if not any(c in _FULL for c in text):
+        return text
+    out = list(text)
+    n = len(text)
+    for i, c in enumerate(text):
+        if c not in _FULL:
+            continue
+        prev = out[i - 1] if i else ""
+        nxt = text[i + 1] if i + 1 < n else ""
+        if c == "(":
+            if nxt and is_wide(nxt):
+                out[i] = "（"
+        elif c == ")":
+            if (prev and is_wide(prev)) or _opened_wide(out, i):
+                out[i] = "）"
+        elif (prev and is_wide(prev)) or (nxt and is_wide(nxt)):
+            out[i] = _FULL[c]
+    return "".join(out)
+
+
+def _opened_wide(out: list[str], i: int) -> bool:
+    """True when the nearest unmatched opening parenthesis before ``i`` became full-width."""
+    depth = 0
+    for k in range(i - 1, -1, -1):
+        c = out[k]
+        if c in ")）":
+            depth += 1
+        elif c in "(（":
+            if depth == 0:
+                return c == "（"
+            depth -= 1
+    return False

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from pusher.settings_base import SettingsModel
 
 
 class RenderSettings(SettingsModel):
-    fonts: tuple[str, ...] = ("Noto Sans CJK SC",)  # fontconfig names or file paths, in fallback order
-    bold_fonts: tuple[str, ...] = ("Noto Sans CJK SC:bold",)
+    # fontconfig patterns or file paths (``/x/y.ttc#2``), in fallback order; the first must exist.
+    fonts: tuple[str, ...] = ("Noto Sans CJK SC", "DejaVu Sans")
+    bold_fonts: tuple[str, ...] = ("Noto Sans CJK SC:bold", "DejaVu Sans:bold")
     theme: str = "default"
-    qr: bool = True
+    qr: bool = True  # QR code of the item's original URL on its first page
+    # Half-width ,;:?!() beside Chinese text drawn full-width (portals mix both forms).
+    normalize_punctuation: bool = True
+    # Thicken glyph strokes to ≥ 2 scan lines against interlace flicker; default: SD only.
+    flicker_safe: bool | None = None
+    png_level: Annotated[int, Field(ge=1, le=9)] = 6  # deflate level: 6 is the size/speed knee for text pages

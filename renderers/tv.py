@@ -1,20 +1,27 @@
-"""The TV page renderer: items and menus as paginated, title-safe, palette PNG pages."""
+"""The TV page renderer: items and menus as paginated, title-safe, 4-bit palette PNG pages.
+
+Pieces: :mod:`.layout` (geometry, flow, pagination), :mod:`.linebreak` (Chinese line
+breaking), :mod:`.tables`, :mod:`.images`, :mod:`.fonts` (fontconfig, coverage, glyph cache),
+:mod:`.canvas` and :mod:`.png` (drawing in palette indices, deterministic PNG bytes),
+:mod:`.chrome` (header band, footer, QR code, menus' furniture).
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from PIL import Image, ImageDraw
-
-from pusher.errors import FontError, RenderError
+from pusher.errors import RenderError
 from pusher.interfaces import Document, Menu, PageContext, PageImage, Profile
 from pusher.timeutil import local
 
-from .fonts import FontChain, pil_font
-from .linebreak import wrap
+from . import chrome
+from .canvas import Canvas
+from .fonts import face, font_chain
+from .images import ImageLoader, load
+from .layout import Box, Metrics, Style, flow, paginate
+from .linebreak import normalize_punctuation, wrap
 from .settings import RenderSettings
+from .tables import draw_row
 
 PROFILES = {
     "sd": Profile("sd", 720, 576),
@@ -22,187 +29,139 @@ PROFILES = {
     "fhd": Profile("fhd", 1920, 1080),
 }
 
-# Broadcast-legal colours: every channel within 16–235.
-BG = (24, 40, 72)
-FG = (230, 230, 222)
-DIM = (170, 182, 200)
-BAND = (40, 64, 110)
-ACCENT = (235, 200, 96)
-
-
-@dataclass(frozen=True)
-class Metrics:
-    width: int
-    height: int
-    left: int
-    right: int
-    top: int
-    bottom: int
-    body: int
-    title: int
-    small: int
-    line: int
-
-    @classmethod
-    def of(cls, p: Profile) -> Metrics:
-        # Title-safe area: the central 90% of each dimension.
-        mx, my = round(p.width * 0.05), round(p.height * 0.05)
-        body = max(28, round(p.height * 0.05))
-        return cls(p.width, p.height, mx, p.width - mx, my, p.height - my, body, round(body * 1.25), round(body * 0.72), round(body * 1.5))
-
 
 class TvRenderer:
-    """Renders with Pillow; the same input always gives the same bytes."""
+    """Renders with Pillow into palette indices; the same input always gives the same bytes.
 
-    def __init__(self, profile: Profile, settings: RenderSettings | None = None) -> None:
-        settings = settings or RenderSettings()
+    ``images`` fetches the bytes of a body image by its URL (the renderer never touches the
+    network); without it, or when it returns nothing, a placeholder with the alt text is drawn.
+    """
+
+    def __init__(self, profile: Profile, settings: RenderSettings | None = None, *, images: ImageLoader | None = None) -> None:
+        self.settings = settings = settings or RenderSettings()
         self.profile = profile
-        self.m = Metrics.of(profile)
-        self.fonts = FontChain(settings.fonts)
-        self.bold = FontChain(settings.bold_fonts) if settings.bold_fonts else self.fonts
+        self.m = m = Metrics.of(profile)
+        self.images = images
+        flicker = settings.flicker_safe if settings.flicker_safe is not None else profile.height <= 576
+        self.flicker_safe = flicker
+        regular, bold = font_chain(settings.fonts), font_chain(settings.bold_fonts or settings.fonts)
+        self.chains = (regular, bold)
+        self.body = face(regular, m.body, flicker)
+        self.bold = face(bold, m.body, flicker)
+        self.title = face(bold, m.title, flicker)
+        self.small = face(regular, m.small, flicker)
+        self.styles = {
+            "body": Style(self.body, "fg", m.line),
+            "head": Style(self.bold, "accent", m.line),
+            "cell": Style(self.body, "fg", m.line),
+            "caption": Style(self.small, "dim", round(m.small * 1.5)),
+        }
 
-    # ------------------------------------------------------------- items ----
+    # ------------------------------------------------------------------ items --
     def render_item(self, doc: Document, ctx: PageContext) -> Sequence[PageImage]:
         m = self.m
-        try:
-            self.fonts.check(doc.text + doc.title + doc.publisher + doc.doc_no, item=doc.url)
-        except FontError:
-            raise
-        body_font = pil_font(self.fonts.primary, m.body)
-        title_font = pil_font(self.bold.primary, m.title)
-        width = m.right - m.left
+        norm = normalize_punctuation if self.settings.normalize_punctuation else (lambda s: s)
+        title = norm(doc.title)
+        meta = self._meta(doc)
+        self._check([title, *meta, ctx.channel, ctx.column, *chrome.ITEM_STRINGS, *(t for b in doc.blocks for t in b.texts())], doc.url)
 
-        def measure(s: str) -> float:
-            return body_font.getlength(s)
+        qr = chrome.qr_image(doc.url, m) if self.settings.qr and doc.url else None
+        side = chrome.qr_column(qr, self.small) + m.body // 2 if qr is not None else 0
+        title_lh = round(m.title * 1.35)
+        title_lines = wrap(title, m.content_width - side, self.title.advance)
+        meta_lh = round(m.small * 1.5)
+        meta_lines = self._pack(meta, m.content_width - side)
+        head_h = len(title_lines) * title_lh + len(meta_lines) * meta_lh
+        if qr is not None:
+            head_h = max(head_h, qr.height + meta_lh)
+        head_h += m.body // 2 + m.rule + m.body // 2
 
-        title_lines = wrap(doc.title, width, title_font.getlength)
-        meta = "　".join(
-            p for p in (doc.publisher, local(doc.published).strftime("%Y年%m月%d日") if doc.published else "", doc.doc_no) if p
-        )
-        lines: list[tuple[str, str, int]] = []  # (kind, text, indent px)
-        for block in doc.blocks:
-            if block.kind == "table":
-                for row in block.rows:
-                    for ln in wrap(" │ ".join(row), width, measure):
-                        lines.append(("body", ln, 0))
-            elif block.kind == "img":
-                if block.text:
-                    lines.append(("dim", f"［图］{block.text}", 0))
-            elif block.kind == "h":
-                for ln in wrap(block.text, width, measure):
-                    lines.append(("head", ln, 0))
-            else:
-                indent = m.body * 2
-                for i, ln in enumerate(wrap(block.text, width, measure, first_indent=indent)):
-                    lines.append(("body", ln, indent if i == 0 else 0))
-        header_h = m.small * 2
-        footer_h = m.small * 2
-        first_top = m.top + header_h + len(title_lines) * round(m.title * 1.4) + (m.line if meta else 0) + m.body // 2
-        other_top = m.top + header_h + m.body // 2
-        bottom = m.bottom - footer_h
-        pages: list[list[tuple[str, str, int]]] = []
-        cur: list[tuple[str, str, int]] = []
-        y = first_top
-        for ln in lines:
-            if y + m.line > bottom and cur:
-                pages.append(cur)
-                cur, y = [], other_top
-            cur.append(ln)
-            y += m.line
-        pages.append(cur)
-        out = []
-        for n, page_lines in enumerate(pages, 1):
-            img, draw = self._canvas(ctx)
-            drawn: list[str] = []
-            y = m.top + header_h
+        area = m.content_bottom - m.content_top
+        pictures = {i: load(b.src, self.images) for i, b in enumerate(doc.blocks) if b.kind == "img"}
+        boxes = flow(doc.blocks, self.styles, m, pictures, max_box=area - m.line * 2, normalize=self.settings.normalize_punctuation)
+        pages = paginate(boxes, area - head_h, area)
+        out: list[PageImage] = []
+        for n, page in enumerate(pages, 1):
+            c = self._canvas(ctx)
+            y = m.content_top
             if n == 1:
-                for tl in title_lines:
-                    draw.text((m.left, y), tl, font=title_font, fill=ACCENT)
-                    drawn.append(tl)
-                    y += round(m.title * 1.4)
-                if meta:
-                    draw.text((m.left, y), meta, font=pil_font(self.fonts.primary, m.small), fill=DIM)
-                    drawn.append(meta)
-                    y += m.line
-            y += m.body // 2
-            for kind, text, indent in page_lines:
-                fill = {"body": FG, "head": ACCENT, "dim": DIM}[kind]
-                draw.text((m.left + indent, y), text, font=body_font, fill=fill)
-                drawn.append(text)
-                y += m.line
-            drawn += self._footer(draw, f"第{n}/{len(pages)}页", "◀ ▶ 翻页　返回 目录")
-            out.append(self._encode(img, drawn))
+                for ln in title_lines:
+                    c.text(m.left, y + self.title.baseline(title_lh), ln, self.title, "accent")
+                    y += title_lh
+                for ln in meta_lines:
+                    c.text(m.left, y + self.small.baseline(meta_lh), ln, self.small, "dim")
+                    y += meta_lh
+                if qr is not None:
+                    chrome.draw_qr(c, qr, m, self.small, meta_lh)
+                y = m.content_top + head_h - m.body // 2 - m.rule
+                c.rect(m.left, y, m.right, y + m.rule, "rule")
+                y += m.rule + m.body // 2
+            self._draw_boxes(c, page, y)
+            chrome.footer(c, m, self.small, f"第{n}/{len(pages)}页", chrome.ITEM_HINTS)
+            out.append(c.finish())
         return out
 
-    # ------------------------------------------------------------- menus ----
+    def _pack(self, fields: list[str], width: int) -> list[str]:
+        """Metadata fields side by side while they fit; a field never breaks unless it must."""
+        sep = "　　"
+        lines: list[str] = []
+        for f in fields:
+            if lines and self.small.width(lines[-1] + sep + f) <= width:
+                lines[-1] += sep + f
+            else:
+                lines += wrap(f, width, self.small.advance)
+        return lines
+
+    def _meta(self, doc: Document) -> list[str]:
+        parts = []
+        if doc.publisher:
+            parts.append(f"发布机构：{doc.publisher}")
+        if doc.published:
+            d = local(doc.published)
+            parts.append(f"发布日期：{d.year}年{d.month}月{d.day}日")
+        if doc.doc_no:
+            parts.append(f"文号：{doc.doc_no}")
+        norm = normalize_punctuation if self.settings.normalize_punctuation else (lambda s: s)
+        return [norm(p) for p in parts]
+
+    def _draw_boxes(self, c: Canvas, page: list[Box], y: int) -> None:
+        m = self.m
+        for k, b in enumerate(page):
+            if b.kind == "line":
+                st = self.styles[b.style]
+                width = m.content_width - b.indent if b.justify else 0
+                c.text(m.left + b.indent, y + st.face.baseline(b.height), b.text, st.face, st.ink, justify_to=width)
+            elif b.kind == "row" and b.row is not None:
+                nxt = page[k + 1] if k + 1 < len(page) else None
+                last = nxt is None or nxt.kind != "row"
+                draw_row(c, b.row, m.left, y, self.body, self.bold, last)
+            elif b.kind == "image" and b.picture is not None:
+                chrome.draw_picture(c, b.picture, m, y, self.small, flicker_safe=self.flicker_safe)
+            y += b.height
+
+    # ------------------------------------------------------------------ menus --
     def render_menu(self, menu: Menu, ctx: PageContext) -> Sequence[PageImage]:
-        m = self.m
-        self.fonts.check("".join(e.label for e in menu.entries) + menu.title)
-        font = pil_font(self.fonts.primary, m.body)
-        title_font = pil_font(self.bold.primary, m.title)
-        header_h = m.small * 2
-        top = m.top + header_h + round(m.title * 1.6)
-        per_page = max(1, (m.bottom - m.small * 2 - top) // m.line)
-        chunks = [menu.entries[i : i + per_page] for i in range(0, len(menu.entries), per_page)] or [()]
-        out = []
-        for n, chunk in enumerate(chunks, 1):
-            img, draw = self._canvas(ctx)
-            draw.text((m.left, m.top + header_h), menu.title, font=title_font, fill=ACCENT)
-            drawn = [menu.title]
-            rects = []
-            y = top
-            width = m.right - m.left
-            for i, e in enumerate(chunk, 1):
-                label = f"{i}. {e.label}"
-                date = e.date.strftime("%m-%d") if e.date else ""
-                avail = width - (font.getlength(date) + m.body if date else 0)
-                while label and font.getlength(label) > avail:
-                    label = label[:-2] + "…"
-                draw.text((m.left, y), label, font=font, fill=FG)
-                if date:
-                    draw.text((m.right - font.getlength(date), y), date, font=font, fill=DIM)
-                drawn.append(label + (" " + date if date else ""))
-                rects.append((i, e.key, m.left, y, width, m.line))
-                y += m.line
-            if not chunk:
-                draw.text((m.left, y), "暂无信息", font=font, fill=DIM)
-                drawn.append("暂无信息")
-            hint = "数字键 选择　OK 进入　返回" if menu.kind == "column" else "数字键 选择栏目　OK 进入"
-            drawn += self._footer(draw, f"第{n}/{len(chunks)}页", "◀ ▶ 翻页　" + hint)
-            out.append(self._encode(img, drawn, tuple(rects)))
-        return out
+        self._check([menu.title, ctx.channel, ctx.column, *chrome.MENU_STRINGS, *(e.label for e in menu.entries)], None)
+        if menu.kind == "home":
+            return chrome.home_pages(self, menu, ctx)
+        return chrome.column_pages(self, menu, ctx)
 
-    # ----------------------------------------------------------- helpers ----
-    def _canvas(self, ctx: PageContext) -> tuple[Image.Image, ImageDraw.ImageDraw]:
-        m = self.m
-        img = Image.new("RGB", (m.width, m.height), BG)
-        draw = ImageDraw.Draw(img)
-        band_bottom = m.top + round(m.small * 1.6)
-        draw.rectangle((0, 0, m.width, band_bottom), fill=BAND)
-        small = pil_font(self.fonts.primary, m.small)
-        left = ctx.channel + (f" · {ctx.column}" if ctx.column else "")
-        draw.text((m.left, m.top), left, font=small, fill=FG)
-        date = ctx.today.strftime("%Y年%m月%d日")
-        draw.text((m.right - small.getlength(date), m.top), date, font=small, fill=FG)
-        return img, draw
+    # ---------------------------------------------------------------- helpers --
+    def _canvas(self, ctx: PageContext) -> Canvas:
+        c = Canvas(self.m.width, self.m.height, png_level=self.settings.png_level)
+        chrome.header(c, self.m, self.small, ctx)
+        return c
 
-    def _footer(self, draw: ImageDraw.ImageDraw, left: str, right: str) -> list[str]:
-        m = self.m
-        small = pil_font(self.fonts.primary, m.small)
-        y = m.bottom - round(m.small * 1.3)
-        draw.text((m.left, y), left, font=small, fill=DIM)
-        draw.text((m.right - small.getlength(right), y), right, font=small, fill=DIM)
-        return [left, right]
-
-    def _encode(self, img: Image.Image, lines: list[str], entries: tuple[tuple[int, str, int, int, int, int], ...] = ()) -> PageImage:
-        pal = img.quantize(colors=16, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        buf = io.BytesIO()
-        pal.save(buf, format="PNG", optimize=True)
-        return PageImage(png=buf.getvalue(), width=img.width, height=img.height, lines=tuple(lines), entries=entries)
+    def _check(self, texts: list[str], item: str | None) -> None:
+        """Fail before drawing when a character has no glyph (bold text uses the second chain)."""
+        joined = "".join(texts)
+        for chain in self.chains:
+            chain.check(joined, item=item)
 
 
-def make_renderer(profile: str, settings: RenderSettings | None = None) -> TvRenderer:
+def make_renderer(profile: str, settings: RenderSettings | None = None, *, images: ImageLoader | None = None) -> TvRenderer:
     try:
-        return TvRenderer(PROFILES[profile], settings)
+        p = PROFILES[profile]
     except KeyError:
         raise RenderError(f"unknown profile {profile!r} (have: {', '.join(PROFILES)})") from None
+    return TvRenderer(p, settings, images=images)

@@ -1,0 +1,205 @@
+"""Page furniture: header band, footer with page x/y and key hints, QR code, pictures, menus."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import segno
+from PIL import Image
+
+from pusher.interfaces import Menu, MenuEntry, PageContext, PageImage
+
+from .canvas import Canvas
+from .fonts import Face
+from .layout import Metrics, Picture
+from .linebreak import wrap
+from .theme import PALETTE
+
+if TYPE_CHECKING:
+    from .tv import TvRenderer
+
+ITEM_HINTS = "◀ ▶ 翻页 · 返回 目录"
+COLUMN_HINTS = "数字键 选择 · ◀ ▶ 翻页 · OK 进入 · 返回"
+HOME_HINTS = "数字键 选择栏目 · ◀ ▶ 翻页 · OK 进入"
+QR_LABEL = "扫码看原文"
+EMPTY = "暂无信息"
+WEEKDAYS = "一二三四五六日"
+ITEM_STRINGS = (ITEM_HINTS, QR_LABEL, "第0123456789/页年月日星期" + WEEKDAYS, "［图片］")
+MENU_STRINGS = (COLUMN_HINTS, HOME_HINTS, EMPTY, "第0123456789/页年月日星期-…" + WEEKDAYS)
+
+
+def today_label(ctx: PageContext) -> str:
+    d = ctx.today
+    return f"{d.year}年{d.month}月{d.day}日 星期{WEEKDAYS[d.weekday()]}"
+
+
+def header(c: Canvas, m: Metrics, small: Face, ctx: PageContext) -> None:
+    """Full-width band (background only outside title-safe); its text sits inside."""
+    c.rect(0, 0, m.width, m.band, "band")
+    lh = m.band - m.top
+    base = m.top + small.baseline(lh)
+    left = ctx.channel + (f" · {ctx.column}" if ctx.column else "")
+    date = today_label(ctx)
+    date_w = round(small.width(date))
+    c.text(m.left, base, _fit(left, m.content_width - date_w - m.body, small), small, "fg", "band")
+    c.text(m.right - date_w, base, date, small, "fg", "band")
+
+
+def footer(c: Canvas, m: Metrics, small: Face, page: str, hints: str) -> None:
+    c.rect(m.left, m.footer_rule, m.right, m.footer_rule + m.rule, "rule")
+    lh = m.bottom - m.footer_rule - m.rule
+    base = m.footer_rule + m.rule + small.baseline(lh)
+    c.text(m.left, base, page, small, "dim")
+    c.text(m.right - round(small.width(hints)), base, hints, small, "dim")
+
+
+def _fit(text: str, width: float, f: Face) -> str:
+    """Cut with an ellipsis to fit one line."""
+    if f.width(text) <= width:
+        return text
+    ell = f.advance("…")
+    while text and f.width(text) + ell > width:
+        text = text[:-1]
+    return text + "…"
+
+
+# ---------------------------------------------------------------------- QR --
+
+
+def qr_image(url: str, m: Metrics) -> Image.Image:
+    """A QR code in theme indices: dark modules in the background colour on an off-white field.
+
+    Module size is ≥ 2 px everywhere (never a 1-px line at SD) and grows with the screen, so
+    a phone across the room still reads it; the light border is three modules wide.
+    """
+    qr = segno.make(url, error="m", micro=False, boost_error=False)
+    border = 3
+    n = len(qr.matrix) + 2 * border
+    light, dark = PALETTE.index["fg"], PALETTE.index["bg"]
+    data = bytearray([light]) * (n * n)
+    for y, row in enumerate(qr.matrix):
+        o = (y + border) * n + border
+        for x, v in enumerate(row):
+            if v:
+                data[o + x] = dark
+    scale = max(2, round(m.body / 12))
+    img = Image.frombytes("P", (n, n), bytes(data))
+    return img.resize((n * scale, n * scale), Image.Resampling.NEAREST)
+
+
+def qr_column(qr: Image.Image, small: Face) -> int:
+    """Width the QR code and its label take at the right of the title."""
+    return max(qr.width, round(small.width(QR_LABEL)))
+
+
+def draw_qr(c: Canvas, qr: Image.Image, m: Metrics, small: Face, label_h: int) -> None:
+    col = qr_column(qr, small)
+    x = m.right - col
+    c.paste_indices(qr, x + (col - qr.width) // 2, m.content_top)
+    w = round(small.width(QR_LABEL))
+    c.text(x + (col - w) // 2, m.content_top + qr.height + small.baseline(label_h), QR_LABEL, small, "dim")
+
+
+# ---------------------------------------------------------------- pictures --
+
+
+def draw_picture(c: Canvas, pic: Picture, m: Metrics, y: int, small: Face, *, flicker_safe: bool) -> None:
+    if pic.image is not None:
+        from .images import fit
+
+        im = fit(pic.image, pic.width, pic.height, flicker_safe=flicker_safe)
+        c.paste_photo(im, m.left + (m.content_width - im.width) // 2, y)
+        return
+    r = m.rule
+    x0, x1, y1 = m.left, m.right, y + pic.height
+    for box in ((x0, y, x1, y + r), (x0, y1 - r, x1, y1), (x0, y, x0 + r, y1), (x1 - r, y, x1, y1)):
+        c.rect(*box, "rule")
+    lh = round(small.size * 1.5)
+    lines = wrap("［图片］" + pic.alt, m.content_width - 2 * small.size, small.advance)
+    lines = lines[: max(1, (pic.height - 2 * r) // lh)]
+    ty = y + (pic.height - len(lines) * lh) // 2
+    for ln in lines:
+        c.text(m.left + (m.content_width - round(small.width(ln))) // 2, ty + small.baseline(lh), ln, small, "dim")
+        ty += lh
+
+
+# ------------------------------------------------------------------- menus --
+
+
+def _chunks(entries: tuple[MenuEntry, ...], per_page: int) -> list[tuple[MenuEntry, ...]]:
+    return [entries[i : i + per_page] for i in range(0, len(entries), per_page)] or [()]
+
+
+def _menu_title(r: TvRenderer, c: Canvas, title: str) -> int:
+    m = r.m
+    lh = round(m.title * 1.4)
+    c.text(m.left, m.content_top + r.title.baseline(lh), _fit(title, m.content_width, r.title), r.title, "accent")
+    y = m.content_top + lh + m.body // 4
+    c.rect(m.left, y, m.right, y + m.rule, "rule")
+    return y + m.rule + m.body // 3
+
+
+def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
+    """Numbered rows (digit keys 1–9), newest first as given; the date at the right."""
+    m = r.m
+    row_h = round(m.line * 1.1)
+    top = m.content_top + round(m.title * 1.4) + m.body // 4 + m.rule + m.body // 3
+    per_page = max(1, min(9, (m.content_bottom - top) // row_h))
+    chunks = _chunks(menu.entries, per_page)
+    num_w = round(r.bold.width("9") + m.body * 0.6)
+    out = []
+    for n, chunk in enumerate(chunks, 1):
+        c = r._canvas(ctx)
+        y = _menu_title(r, c, menu.title)
+        rects = []
+        for i, e in enumerate(chunk, 1):
+            base = y + r.body.baseline(row_h)
+            c.text(m.left, base, str(i), r.bold, "accent", record=False)
+            date = f"{e.date.month:02d}-{e.date.day:02d}" if e.date else ""
+            date_w = round(r.small.width(date)) if date else 0
+            label = _fit(e.label, m.content_width - num_w - (date_w + m.body if date else 0), r.body)
+            c.text(m.left + num_w, base, label, r.body, "fg", record=False)
+            if date:
+                c.text(m.right - date_w, base, date, r.small, "dim", record=False)
+            c.lines.append(f"{i} {label}" + (f" {date}" if date else ""))
+            rects.append((i, e.key, m.left, y, m.content_width, row_h))
+            y += row_h
+        if not chunk:
+            c.text(m.left, y + r.body.baseline(row_h), EMPTY, r.body, "dim")
+        footer(c, m, r.small, f"第{n}/{len(chunks)}页", COLUMN_HINTS)
+        out.append(c.finish(tuple(rects)))
+    return out
+
+
+def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
+    """Columns as numbered tiles, two per row."""
+    m = r.m
+    gap = m.body // 2
+    tile_h = round(m.body * 2.3)
+    tile_w = (m.content_width - gap) // 2
+    top = m.content_top + round(m.title * 1.4) + m.body // 4 + m.rule + m.body // 3
+    rows = max(1, (m.content_bottom - top + gap) // (tile_h + gap))
+    per_page = max(1, min(9, rows * 2))
+    chunks = _chunks(menu.entries, per_page)
+    out = []
+    for n, chunk in enumerate(chunks, 1):
+        c = r._canvas(ctx)
+        y0 = _menu_title(r, c, menu.title)
+        rects = []
+        for i, e in enumerate(chunk, 1):
+            col, row = (i - 1) % 2, (i - 1) // 2
+            x, y = m.left + col * (tile_w + gap), y0 + row * (tile_h + gap)
+            c.rect(x, y, x + tile_w, y + tile_h, "band")
+            base = y + r.title.baseline(tile_h)
+            pad = m.body // 2
+            c.text(x + pad, base, str(i), r.title, "accent", "band", record=False)
+            num_w = round(r.title.width("9")) + pad
+            label = _fit(e.label, tile_w - 2 * pad - num_w, r.bold)
+            c.text(x + pad + num_w, y + r.bold.baseline(tile_h), label, r.bold, "fg", "band", record=False)
+            c.lines.append(f"{i} {label}")
+            rects.append((i, e.key, x, y, tile_w, tile_h))
+        if not chunk:
+            c.text(m.left, y0 + r.body.baseline(m.line), EMPTY, r.body, "dim")
+        footer(c, m, r.small, f"第{n}/{len(chunks)}页", HOME_HINTS)
+        out.append(c.finish(tuple(rects)))
+    return out

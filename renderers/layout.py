@@ -1,0 +1,205 @@
+"""Page geometry, the flow of an item body into boxes, and pagination.
+
+Geometry follows the television facts of DESIGN.md §3: everything but the background sits in
+the title-safe area (the central 90%), body text is at least 5% of the screen height with
+1.5 line spacing, paragraphs are indented two ems.
+
+Pagination is greedy with the usual typographic repairs: a paragraph never leaves its last
+line alone at the top of a page (widow) nor its first line alone at the bottom (orphan) when
+moving a line avoids it; headings stay with what follows; a table continued on a new page
+repeats its header rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from PIL import Image
+
+from pusher.interfaces import Block, Profile
+
+from .fonts import Face
+from .linebreak import normalize_punctuation, wrap
+from .tables import TableRow, layout_table
+
+
+@dataclass(frozen=True)
+class Metrics:
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    body: int  # body text size, px
+    line: int  # body line box height
+    title: int
+    small: int
+    rule: int  # thickness of every rule: never 1 px (interlace flicker at SD)
+    band: int  # bottom of the header band
+    content_top: int
+    content_bottom: int
+    footer_rule: int
+
+    @classmethod
+    def of(cls, p: Profile) -> Metrics:
+        left, top = round(p.width * 0.05), round(p.height * 0.05)
+        body = max(28, math.ceil(p.height * 0.05))
+        small = round(body * 0.8)
+        band = top + round(small * 1.7)
+        footer_rule = p.height - top - round(small * 1.7)
+        return cls(
+            width=p.width,
+            height=p.height,
+            left=left,
+            right=p.width - left,
+            top=top,
+            bottom=p.height - top,
+            body=body,
+            line=round(body * 1.5),
+            title=round(body * 1.2),
+            small=small,
+            rule=max(2, round(p.height / 360)),
+            band=band,
+            content_top=band + round(body * 0.5),
+            content_bottom=footer_rule - round(body * 0.25),
+            footer_rule=footer_rule,
+        )
+
+    @property
+    def content_width(self) -> int:
+        return self.right - self.left
+
+
+@dataclass(frozen=True)
+class Style:
+    face: Face
+    ink: str
+    line: int  # line box height
+
+
+@dataclass(frozen=True)
+class Picture:
+    image: Image.Image | None  # None: draw a placeholder
+    width: int
+    height: int
+    alt: str
+
+
+@dataclass(frozen=True)
+class Box:
+    kind: Literal["line", "gap", "row", "image"]
+    height: int
+    text: str = ""
+    style: str = "body"
+    indent: int = 0
+    justify: bool = False
+    para: int = -1  # paragraph id (lines only), for widow/orphan control
+    index: int = 0  # line number within the paragraph
+    count: int = 1  # lines in the paragraph
+    keep_with_next: bool = False
+    row: TableRow | None = None
+    picture: Picture | None = None
+
+
+def flow(
+    blocks: Sequence[Block],
+    styles: dict[str, Style],
+    m: Metrics,
+    pictures: dict[int, Image.Image | None],
+    *,
+    max_box: int,
+    normalize: bool = True,
+) -> list[Box]:
+    """The body as boxes, in reading order. ``pictures`` maps block index → decoded image."""
+    body, head = styles["body"], styles["head"]
+    width = m.content_width
+    norm = normalize_punctuation if normalize else (lambda s: s)
+    out: list[Box] = []
+    para_gap = Box("gap", round(m.body * 0.3))
+    for bi, block in enumerate(blocks):
+        if block.kind == "h":
+            out.append(Box("gap", round(m.body * 0.4)))
+            lines = wrap(norm(block.text), width, head.face.advance)
+            out += [Box("line", head.line, ln, "head", keep_with_next=True) for ln in lines]
+        elif block.kind == "p":
+            indent = m.body * 2
+            lines = wrap(norm(block.text), width, body.face.advance, first_indent=indent)
+            for i, ln in enumerate(lines):
+                last = i == len(lines) - 1
+                out.append(Box("line", body.line, ln, "body", indent if i == 0 else 0, not last, bi, i, len(lines)))
+            out.append(para_gap)
+        elif block.kind == "table":
+            rows = layout_table(bi, block.rows, block.header_rows, styles["cell"].face, width, max_box, m.rule)
+            out.append(Box("gap", round(m.body * 0.4)))
+            out += [Box("row", r.height, row=r, keep_with_next=r.header) for r in rows]
+            out.append(Box("gap", round(m.body * 0.6)))
+        elif block.kind == "img":
+            alt = norm(block.text or "")
+            cap = styles["caption"]
+            caption = wrap(alt, width, cap.face.advance) if alt else []
+            room = max_box - len(caption) * cap.line
+            im = pictures.get(bi)
+            if im is not None:
+                scale = min(width / im.width, room / im.height, 2.0)
+                pic = Picture(im, max(1, round(im.width * scale)), max(1, round(im.height * scale)), alt)
+            else:
+                pic = Picture(None, width, min(room, m.line * 3), alt)
+                caption = []  # the placeholder shows the alt text itself
+            out.append(Box("image", pic.height + m.body // 2, picture=pic, keep_with_next=bool(caption)))
+            out += [Box("line", cap.line, ln, "caption", keep_with_next=i < len(caption) - 1) for i, ln in enumerate(caption)]
+            out.append(para_gap)
+    return out
+
+
+def paginate(boxes: list[Box], first: int, other: int) -> list[list[Box]]:
+    """Cut boxes into pages of at most ``first`` (then ``other``) pixels of height."""
+    headers: dict[int, list[Box]] = {}
+    for b in boxes:
+        if b.kind == "row" and b.row is not None and b.row.header:
+            headers.setdefault(b.row.table, []).append(replace(b, keep_with_next=False))
+    pages: list[list[Box]] = []
+    i, n, cap = 0, len(boxes), first
+    while i < n:
+        while i < n and boxes[i].kind == "gap":
+            i += 1
+        if i >= n:
+            break
+        prefix: list[Box] = []
+        b = boxes[i]
+        if pages and b.kind == "row" and b.row is not None and not b.row.header and b.row.table in headers:
+            prefix = headers[b.row.table]
+        used = sum(p.height for p in prefix)
+        j = i
+        while j < n and used + boxes[j].height <= cap:
+            used += boxes[j].height
+            j += 1
+        if j < n and j > i:
+            j = _repair(boxes, i, j)
+        j = max(j, i + 1)
+        page = prefix + boxes[i:j]
+        while page and page[-1].kind == "gap":
+            page.pop()
+        pages.append(page)
+        i, cap = j, other
+    return pages or [[]]
+
+
+def _repair(boxes: list[Box], start: int, brk: int) -> int:
+    """Move the page break ``brk`` earlier to avoid a widow, an orphan or a stranded heading."""
+    j = brk
+    b = boxes[j]
+    if b.kind == "line" and b.para >= 0:
+        on_page = sum(1 for k in range(start, j) if boxes[k].para == b.para)
+        if b.count - b.index == 1 and on_page >= 2:
+            j -= 1  # widow: take one more line over
+            if on_page - 1 == 1 and boxes[j - 1].index == 0:
+                j -= 1  # …which would leave an orphan: move the whole paragraph
+        elif b.index == 1 and on_page == 1 and b.count > 1:
+            j -= 1  # orphan: the first line goes over with the rest
+    while j - 1 > start and (boxes[j - 1].keep_with_next or (boxes[j - 1].kind == "gap" and boxes[j - 2].keep_with_next)):
+        j -= 1
+    return j if j > start else brk
