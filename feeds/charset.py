@@ -1,6 +1,6 @@
 """Decode portal pages as they really are, not as their headers claim.
 
-Order: byte-order mark; valid UTF-8; ``<meta charset>`` / ``http-equiv`` in the first 4 KB; the HTTP header;
+Order: byte-order mark; valid UTF-8; ``<meta charset>`` / ``http-equiv`` (or an XML declaration) in the first 4 KB; the HTTP header;
 then detection. GB2312 and GBK are decoded as GB18030 (their superset: portals routinely
 label GBK pages gb2312 and use characters outside it). A declared charset that fails to decode
 the bytes cleanly is not trusted: the next candidate is tried, so a page whose label lies is
@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import re
 
-_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)|^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-:.]+)""", re.I)
 _HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.I)
 _SUPERSETS = {
     "gb2312": "gb18030",
@@ -46,7 +46,7 @@ def candidates(body: bytes, content_type: str = "") -> list[str]:
             out.append(enc)
     m = _META.search(body[:4096])
     if m:
-        declared = normalise(m.group(1).decode("ascii", "ignore"))
+        declared = normalise((m.group(1) or m.group(2)).decode("ascii", "ignore"))
         if declared:
             out.append(declared)
     m2 = _HEADER.search(content_type)

@@ -18,10 +18,14 @@ from pusher.interfaces import Attachment, Block, Document
 
 from .dates import parse_date
 
-BODY_SELECTORS = (
+# The CMSs' own body containers: trusted as they are.
+CMS_BODIES = (
     "//*[@id='zoom']",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]",
+)
+BODY_SELECTORS = (
+    *CMS_BODIES,
     "//article",
     "//*[@id='content']",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' content ')]",
@@ -43,6 +47,7 @@ FIELDS = {
     "名称": "title",
     "标题": "title",
 }
+NONE_VALUES = {"无", "暂无", "-", "—", "/", "空"}  # "文号：无" means there is none
 ATTACHMENT = re.compile(r"(\.(pdf|docx?|wps|xlsx?|et|zip|rar|ofd)(\?|$))|downfile\.jsp", re.I)
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 BLOCK_TAGS = {
@@ -112,6 +117,9 @@ def extract_document(
         raise ParseError("no title found", url=url)
     if not blocks:
         raise ParseError("the article body is empty", url=url)
+    for empty in ("doc_no", "validity", "topic", "publisher"):
+        if clean(fields.get(empty)) in NONE_VALUES:
+            fields[empty] = ""
     written = parse_date(fields.get("written"))
     return Document(
         url=url,
@@ -196,11 +204,37 @@ def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str], pairs: 
 
 
 def _find_body(page: html.HtmlElement, body_xpath: str | None, fallbacks: Sequence[str]) -> html.HtmlElement | None:
-    for xp in [body_xpath] if body_xpath else list(fallbacks):
-        found = page.xpath(xp)
-        if found:
-            return found[0]
+    if body_xpath:
+        found = page.xpath(body_xpath)
+        return found[0] if found else None
+    for xp in fallbacks:
+        for el in page.xpath(xp):
+            if xp in CMS_BODIES:
+                return el
+            # A guessed container (article, #content, .content) that is largely links is page
+            # chrome, not an article: a 信息公开 page whose body the portal left out looks so.
+            if _text_len(el) and link_density(el) < 0.3:
+                return el
     return None
+
+
+def _text_len(el: html.HtmlElement) -> int:
+    return len(clean(_visible(el)))
+
+
+def _visible(el: html.HtmlElement) -> str:
+    parts = [el.text or ""] if el.tag not in SKIP_TAGS else []
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in SKIP_TAGS:
+            parts.append(_visible(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def link_density(el: html.HtmlElement) -> float:
+    total = _text_len(el)
+    linked = sum(_text_len(a) for a in el.iter("a"))
+    return linked / total if total else 1.0
 
 
 def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:

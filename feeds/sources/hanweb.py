@@ -84,13 +84,13 @@ class HanwebSource:
             raise ParseError("no <datastore> block in the column page", source=self.name, url=resp.url)
         store = self._parse_store(m.group(0), resp.url)
         column = _column_name(text)
-        entries = self._records(store, resp.url, column)
+        entries, seen = self._records(store, resp.url, column)
         total = _int(store.findtext("totalrecord")) or _int(_first(_TOTAL, text))
         want = self.options.max_records if total is None else min(self.options.max_records, total)
         requests = 0
-        if len(entries) < want:
+        if seen < want:
             proxy, form = self._proxy(store, text, resp.url)
-            start = len(entries) + 1
+            start = seen + 1
             group = self.options.perpage * 3
             while start <= want:
                 end = start + group - 1
@@ -104,15 +104,16 @@ class HanwebSource:
                     page_of(answer, self.name)
                     raise ParseError("dataproxy answer holds no <datastore>", source=self.name, url=answer.url)
                 more_store = self._parse_store(dm.group(0), answer.url)
-                more = self._records(more_store, resp.url, column)
+                more, n = self._records(more_store, resp.url, column)
                 if total is None:
                     total = _int(more_store.findtext("totalrecord"))
                     want = self.options.max_records if total is None else min(self.options.max_records, total)
-                if not more:
+                if not n:
                     break
                 entries += more
+                seen += n
                 start = end + 1
-        return entries[: self.options.max_records], len(entries) >= want, requests
+        return entries[: self.options.max_records], seen >= want, requests
 
     def _parse_store(self, xml: str, url: str) -> etree._Element:
         try:
@@ -120,9 +121,13 @@ class HanwebSource:
         except ParseError as exc:
             raise ParseError(str(exc).split(": ", 1)[-1], source=self.name, url=url) from None
 
-    def _records(self, store: etree._Element, base: str, column: str) -> builtins.list[ListEntry]:
+    def _records(self, store: etree._Element, base: str, column: str) -> tuple[builtins.list[ListEntry], int]:
+        """The entries of a datastore, and how many records it held (links to foreign hosts
+        are dropped but still count toward the window)."""
         out = []
+        n = 0
         for rec in store.iter("record"):
+            n += 1
             fragment = (rec.text or "").strip()
             if not fragment:
                 continue
@@ -135,7 +140,7 @@ class HanwebSource:
                     date = _first(_DATE, frag.text_content().replace(a.text_content(), " "))
                     out.append(ListEntry(url=url, title=title, published=parse_date(date), column=column or None))
                     break
-        return out
+        return out, n
 
     def _proxy(self, store: etree._Element, text: str, base: str) -> tuple[str, dict[str, str]]:
         form: dict[str, str] = {}
