@@ -2,4 +2,209 @@
 
 from __future__ import annotations
 
-from . import app, out  # noqa: F401
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pusher.config import Settings, load_settings
+from pusher.runtime import Runtime
+
+from . import ConfigOpt, JsonOpt, app, out
+
+
+def runtime(config: Path | None) -> Runtime:
+    return Runtime(load_settings(config))
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines instead of text.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """Run the daemon: poll every source on its schedule, then screen, render, publish and deliver."""
+    from pusher import logs
+    from pusher.daemon import Daemon
+
+    logs.setup(log_level, log_json)
+    rt = runtime(config)
+    try:
+        Daemon(rt).run()
+    finally:
+        rt.close()
+
+
+@app.command()
+def poll(
+    sources: Annotated[list[str] | None, typer.Argument(help="Source names (default: every enabled source).", show_default=False)] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Poll sources now and store what is new, changed or withdrawn (nothing is pushed)."""
+    from pusher.stages import poll_source
+
+    rt = runtime(config)
+    names = sources or [s.name for s in rt.settings.sources if s.enabled]
+    for n in names:
+        rt.settings.source(n)  # unknown names fail before any network traffic
+    reports = [poll_source(rt, n) for n in names]
+    if as_json:
+        out.print_json(json.dumps([vars(r) for r in reports], ensure_ascii=False))
+    else:
+        t = Table("source", "status", "listed", "new", "changed", "withdrawn", "errors", title="poll")
+        for r in reports:
+            t.add_row(r.source, r.status, str(r.listed), str(r.new), str(r.changed), str(r.withdrawn), r.error or str(len(r.item_errors)))
+        out.print(t)
+    if any(r.status == "error" for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
+def push(
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Screen, render and publish what is waiting, then deliver to the targets now (ignoring backoff)."""
+    from pusher.stages import deliver, publish, render_items, screen_items
+
+    rt = runtime(config)
+    if target:
+        rt.settings.target(target)
+    screened = screen_items(rt)
+    rendered = render_items(rt)
+    cv = publish(rt)
+    reports = deliver(rt, target, now_only_due=False)
+    out.print(f"screened {screened}, rendered {rendered.items} items ({rendered.pages} pages), "
+              + (f"channel version {cv.version}" if cv else "channel unchanged"))  # fmt: skip
+    for r in reports:
+        if r.status == "done":
+            out.print(f"{r.target}: delivered version {r.version} ({r.files} files, {r.bytes} bytes)")
+        elif r.status == "failed":
+            out.print(f"{r.target}: failed: {r.error}")
+        else:
+            out.print(f"{r.target}: up to date")
+    if any(r.status == "failed" for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Items by state, last poll per source, last delivery per target, backlog."""
+    from pusher.status import collect_status
+
+    st = collect_status(runtime(config))
+    if as_json:
+        out.print_json(json.dumps(st, ensure_ascii=False))
+        return
+    ch = st["channel"]
+    out.print(f"channel {ch['name']} ({ch['profile']}): version {ch['version'] or '—'}, {ch['items']} items, {ch['pages']} pages, {ch['bytes']} bytes")
+    out.print("items: " + ", ".join(f"{k} {v}" for k, v in st["items"].items() if v) or "items: none")
+    out.print("backlog: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in st["backlog"].items()))
+    t = Table("source", "kind", "last poll", "status", "polls", "errors", "last error", title="sources")
+    for s in st["sources"]:
+        t.add_row(s["name"], s["kind"], s["last_poll_at"] or "never", s["last_status"], str(s["polls"]), str(s["errors"]), s["last_error"])
+    out.print(t)
+    t = Table("target", "kind", "delivered version", "at", "backlog", "next attempt", "last error", title="targets")
+    for g in st["targets"]:
+        t.add_row(g["name"], g["kind"], str(g["last_delivered_version"] or "—"), g["last_delivered_at"] or "never", str(g["backlog"]),
+                  g["next_attempt_at"] or "", g["last_error"])  # fmt: skip
+    out.print(t)
+
+
+def describe(settings: Settings) -> list[str]:
+    lines = [f"channel: {settings.channel.name} ({settings.channel.profile}), timezone {settings.channel.timezone}",
+             f"database: {settings.channel.database_url.split('@')[-1]}", f"workdir: {settings.channel.workdir}"]  # fmt: skip
+    lines += [f"column {c.id}: {c.name}" + (f" [{c.key}]" if c.key else "") for c in settings.columns]
+    lines += [f"source {s.name}: {s.kind} {s.url} every {s.interval}s → {s.column}" + ("" if s.enabled else " (disabled)") for s in settings.sources]
+    lines += [f"target {t.name}: {t.kind}" + ("" if t.enabled else " (disabled)") for t in settings.targets]
+    return lines
+
+
+@app.command("check-config")
+def check_config(config: ConfigOpt = None) -> None:
+    """Validate the configuration (and that the fonts it names are installed)."""
+    from renderers import make_renderer
+
+    settings = load_settings(config)
+    make_renderer(settings.channel.profile, settings.render)
+    for line in describe(settings):
+        out.print(line, markup=False)
+    out.print("configuration OK")
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option("--workdir", help="Where the demo keeps its database and headend folder.")] = Path("var/demo"),
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Exit after pushing instead of serving the headend.")] = False,
+    port: Annotated[int, typer.Option("--port", help="Port of the sample portal on 127.0.0.1.")] = 8741,
+    preview_port: Annotated[int, typer.Option("--preview-port", help="Port of the headend preview on 127.0.0.1.")] = 8742,
+) -> None:
+    """Run the whole flow against a bundled sample portal on 127.0.0.1: no configuration, no network."""
+    from pusher.demo import PORTAL, portal_server, demo_settings, run_cycle
+
+    workdir = workdir.resolve()
+    with portal_server(PORTAL, port) as portal:
+        out.print(f"sample portal: {portal.url}/index.html", markup=False)
+        rt = Runtime(demo_settings(portal.url, workdir))
+        try:
+            rep = run_cycle(rt)
+        finally:
+            rt.close()
+    headend = workdir / "headend"
+    manifest = headend / "channel.xml"
+    out.print(f"polled {rep.polled} sources: {rep.new} new, {rep.changed} changed, {rep.withdrawn} withdrawn items")
+    for e in rep.source_errors:
+        out.print(f"  source error: {e}", markup=False)
+    out.print(f"screened {rep.screened}; rendered {rep.rendered_items} items into {rep.rendered_pages} pages")
+    out.print("items by state: " + ", ".join(f"{k} {v}" for k, v in rep.states.items()))
+    if rep.states.get("held"):
+        out.print(f"  {rep.states['held']} held by the sensitive-information gate: see `pusher review list`", markup=False)
+    if rep.version:
+        out.print(f"published channel version {rep.version}")
+    else:
+        out.print("channel unchanged: nothing to publish")
+    for d in rep.delivered:
+        out.print(f"delivered {d}", markup=False)
+    for e in rep.delivery_errors:
+        out.print(f"delivery error: {e}", markup=False)
+    from feeds.channel import manifest_assets
+
+    if manifest.exists():
+        assets = manifest_assets(manifest.read_bytes())
+        total = sum(b for _, b in assets.values())
+        out.print(f"channel: {manifest} ({len(assets)} pages, {total / 1024:.0f} KB)", markup=False)
+    if rep.delivery_errors or rep.source_errors:
+        raise typer.Exit(1)
+    if no_serve:
+        return
+    serve_headend(headend, preview_port)
+
+
+def serve_headend(folder: Path, port: int) -> None:
+    import time
+
+    from pusher.httpserve import StaticServer
+
+    try:
+        from pusher.preview import serve_preview  # the set-top-box viewer, when installed
+    except ImportError:
+        serve_preview = None  # type: ignore[assignment]
+    if serve_preview is not None:
+        server, url = serve_preview(folder, port=port)
+        out.print(f"viewer: {url}  (Ctrl-C to stop)", markup=False)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            server.shutdown()
+        return
+    with StaticServer(folder, port=port) as srv:
+        out.print(f"headend folder served at {srv.url}/channel.xml  (Ctrl-C to stop)", markup=False)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

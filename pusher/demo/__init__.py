@@ -70,6 +70,7 @@ class CycleReport:
     version: int | None = None
     delivered: list[str] = field(default_factory=list)
     delivery_errors: list[str] = field(default_factory=list)
+    states: dict[str, int] = field(default_factory=dict)  # items by state after the round
 
 
 def run_cycle(rt: Runtime, sources: list[str] | None = None) -> CycleReport:
@@ -94,4 +95,18 @@ def run_cycle(rt: Runtime, sources: list[str] | None = None) -> CycleReport:
             rep.delivered.append(f"{d.target}: version {d.version}, {d.files} files, {d.bytes} bytes")
         elif d.status == "failed":
             rep.delivery_errors.append(d.error)
+    from pusher.status import collect_status
+
+    rep.states = {k: v for k, v in collect_status(rt)["items"].items() if v}
     return rep
+
+
+def portal_server(root: Path, port: int = DEFAULT_PORTAL_PORT):  # type: ignore[no-untyped-def]
+    """The sample portal's HTTP server on 127.0.0.1 (a context manager)."""
+    from pusher.errors import TvPusherError
+    from pusher.httpserve import StaticServer
+
+    try:
+        return StaticServer(root, port=port)
+    except OSError as exc:
+        raise TvPusherError(f"cannot serve the sample portal on 127.0.0.1:{port}: {exc.strerror} (try --port)") from None

@@ -1,0 +1,3 @@
+from pusher.cli import run
+
+run()

@@ -1,0 +1,42 @@
+"""`pusher demo` from the outside, as a new user runs it."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from feeds.channel import manifest_assets, validate
+from feeds.xmlsafe import parse_xml
+from tests.conftest import free_port
+
+NS = "{urn:tvpusher:channel:1}"
+
+
+def run_demo(workdir: Path, port: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pusher", "demo", "--workdir", str(workdir), "--no-serve", "--port", str(port)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_demo_builds_a_valid_channel_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
+    port = free_port()
+    first = run_demo(tmp_path, port)
+    assert first.returncode == 0, first.stdout + first.stderr
+    manifest = tmp_path / "headend" / "channel.xml"
+    data = manifest.read_bytes()
+    validate(data)
+    root = parse_xml(data)
+    assert len(root.findall(f"{NS}items/{NS}item")) >= 20
+    assert len(root.findall(f"{NS}columns/{NS}column")) >= 3
+    for href, (sha, size) in manifest_assets(data).items():
+        blob = (tmp_path / "headend" / href).read_bytes()
+        assert len(blob) == size and hashlib.sha256(blob).hexdigest() == sha, href
+    assert "published channel version 1" in first.stdout
+
+    second = run_demo(tmp_path, port)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "0 new" in second.stdout and "channel unchanged" in second.stdout
+    assert manifest.read_bytes() == data

@@ -1,0 +1,84 @@
+"""The stages in process, over the sample portal served on loopback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlmodel import select
+
+from feeds.channel import manifest_assets, manifest_version
+from feeds.xmlsafe import parse_xml
+from pusher.demo import run_cycle
+from pusher.models import Delivery, Item
+from pusher.runtime import Runtime
+from pusher.states import ItemState
+
+NS = "{urn:tvpusher:channel:1}"
+
+
+def titles(rt: Runtime) -> set[str]:
+    data = (rt.settings.channel.workdir / "headend" / "channel.xml").read_bytes()
+    return {t.text for t in parse_xml(data).iter(f"{NS}title")}
+
+
+def test_every_stage_is_idempotent(demo_rt: Runtime) -> None:
+    first = run_cycle(demo_rt)
+    assert first.new >= 20 and first.version == 1 and first.delivered
+    again = run_cycle(demo_rt)
+    assert (again.new, again.changed, again.screened, again.rendered_items, again.version) == (0, 0, 0, 0, None)
+    assert not again.delivered
+    with demo_rt.store.read() as db:
+        assert len(db.exec(select(Delivery)).all()) == 1
+
+
+def test_changed_and_withdrawn_items_update_the_channel(demo_rt: Runtime, portal_dir: Path) -> None:
+    run_cycle(demo_rt)
+    art = portal_dir / "art/2026/11/20/art_1001_5101.html"
+    html = art.read_text(encoding="utf-8")
+    art.write_text(html.replace("关于2026年冬季森林防火工作的通告", "关于2026年冬季森林防火工作的通告（修订）"), encoding="utf-8")
+    listing = portal_dir / "col/col1001/index.html"
+    listing.write_text(listing.read_text(encoding="utf-8").replace("关于2026年冬季森林防火工作的通告", "关于2026年冬季森林防火工作的通告（修订）"), encoding="utf-8")
+    # Withdraw one item: its detail page now answers 404 and its list entry changed title.
+    gone = portal_dir / "art/2026/11/18/art_1001_5102.html"
+    gone.unlink()
+    listing.write_text(listing.read_text(encoding="utf-8").replace('title="永康市2026年秋季征兵工作公告"', 'title="永康市2026年秋季征兵工作公告（已撤回）"'), encoding="utf-8")
+    rep = run_cycle(demo_rt)
+    assert rep.changed == 1 and rep.withdrawn == 1 and rep.version == 2
+    got = titles(demo_rt)
+    assert "关于2026年冬季森林防火工作的通告（修订）" in got
+    assert not any(t and t.startswith("永康市2026年秋季征兵工作公告") for t in got)
+    with demo_rt.store.read() as db:
+        item = db.exec(select(Item).where(Item.url.endswith("art_1001_5101.html"))).one()  # type: ignore[attr-defined]
+        assert item.version == 2 and item.state == ItemState.PUBLISHED
+
+
+def test_a_headend_that_is_down_loses_nothing(demo_rt: Runtime, tmp_path: Path) -> None:
+    headend = demo_rt.settings.channel.workdir / "headend"
+    headend.parent.mkdir(parents=True, exist_ok=True)
+    headend.write_text("not a folder")  # the drop folder cannot be created: every put fails
+    rep = run_cycle(demo_rt)
+    assert rep.version == 1 and rep.delivery_errors
+    headend.unlink()
+    from pusher.stages import deliver
+
+    [r] = deliver(demo_rt, now_only_due=False)
+    assert r.status == "done"
+    data = (headend / "channel.xml").read_bytes()
+    assert manifest_version(data) == 1
+    for href in manifest_assets(data):
+        assert (headend / href).is_file()
+
+
+def test_one_broken_page_does_not_stop_the_others(demo_rt: Runtime, portal_dir: Path) -> None:
+    (portal_dir / "art/2026/11/15/art_1001_5103.html").write_bytes(b"<html><body><script>x()</script></body></html>")
+    rep = run_cycle(demo_rt)
+    assert rep.new >= 20 and any("art_1001_5103" in e for e in rep.source_errors)
+    assert rep.version == 1
+
+
+def test_assets_cached_once(demo_rt: Runtime) -> None:
+    run_cycle(demo_rt)
+    assets = list(demo_rt.assets.root.iterdir())
+    assert assets and all(p.suffix == ".png" for p in assets)
+    shutil.rmtree(demo_rt.assets.root)
