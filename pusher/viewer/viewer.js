@@ -381,7 +381,7 @@
     keep[page.href] = true;
     recent = recent.filter(function (h) { return h !== page.href; });
     recent.unshift(page.href);
-    recent.length = Math.min(recent.length, RECENT);
+    recent.length = Math.min(recent.length, PRELOAD ? RECENT : 1);
     recent.forEach(function (h) { keep[h] = true; });
     if (PRELOAD) {
       neighbours(page).forEach(function (id) {
