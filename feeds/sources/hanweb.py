@@ -87,6 +87,8 @@ class HanwebSource:
         entries, seen = self._records(store, resp.url, column)
         total = _int(store.findtext("totalrecord")) or _int(_first(_TOTAL, text))
         want = self.options.max_records if total is None else min(self.options.max_records, total)
+        if total is None and seen < self.options.perpage * 3:
+            want = seen  # the page embeds a full group (three pages) whenever there is more
         requests = 0
         if seen < want:
             proxy, form = self._proxy(store, text, resp.url)

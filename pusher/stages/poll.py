@@ -121,7 +121,9 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
             due.take()
             _fetch_one(rt, source, http, ListEntry(url=url, title=prev.title, published=prev.published), prev, report)
         report.status = "not_modified" if listing.not_modified and not report.changed_anything else "ok"
-        if listing.complete and not listing.not_modified:
+        if listing.not_modified:
+            _still_missing(rt, name, report)
+        elif listing.complete:
             _count_missing(rt, name, listed_urls, listing.entries, report)
     finally:
         report.requests = http.requests
@@ -302,9 +304,28 @@ def _count_missing(rt: Runtime, source: str, listed: set[str], entries: tuple[Li
                 continue
             item.missing_polls += 1
             if item.missing_polls >= MISSING_POLLS_TO_WITHDRAW:
-                _withdraw(db, item, "gone from the portal's list")
-                # Forget the list line: if the entry comes back, it is read again at once.
-                item.validators = json.dumps({**json.loads(item.validators or "{}"), "list": ""}, ensure_ascii=False)
+                _withdraw_missing(db, item)
+                report.withdrawn += 1
+
+
+def _withdraw_missing(db: Any, item: Item) -> None:
+    _withdraw(db, item, f"gone from the portal's list for {item.missing_polls} polls")
+    # Forget the list line: if the entry comes back, it is read again at once.
+    item.validators = json.dumps({**json.loads(item.validators or "{}"), "list": ""}, ensure_ascii=False)
+
+
+def _still_missing(rt: Runtime, source: str, report: PollReport) -> None:
+    """An unchanged list (304) still lacks what it lacked last time: one more poll missing."""
+    with rt.store.write() as db:
+        rows = db.exec(
+            select(Item).where(
+                Item.source == source, Item.state != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None), Item.missing_polls > 0
+            )
+        ).all()
+        for item in rows:
+            item.missing_polls += 1
+            if item.missing_polls >= MISSING_POLLS_TO_WITHDRAW:
+                _withdraw_missing(db, item)
                 report.withdrawn += 1
 
 

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sources_portal import Portal
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from sources_portal import Portal  # noqa: E402
-
-from pusher.config import parse_settings  # noqa: E402
-from pusher.runtime import Runtime  # noqa: E402
+from pusher.config import parse_settings
+from pusher.runtime import Runtime
 
 _REPO = Path(__file__).resolve().parents[2]
-SAMPLES = next((p for p in (_REPO.parent / "shared" / "portal-samples", _REPO / "shared" / "portal-samples") if p.is_dir()), _REPO.parent / "shared" / "portal-samples")
+# CI lays shared/ beside the clone, or inside it.
+SAMPLES = next((p for p in (_REPO.parent / "shared", _REPO / "shared") if p.is_dir()), _REPO.parent / "shared") / "portal-samples"
 COLUMNS = [
     {"id": "zwgk", "name": "政府信息公开", "portal_columns": ["政府信息公开", "部门信息公开"], "topics": ["财政"]},
     {"id": "dwgk", "name": "党务公开", "portal_columns": ["党务公开"]},
