@@ -87,7 +87,7 @@ class Daemon:
                     if self.rt.stopping.is_set():
                         return
                     try:
-                        stage(self.rt)  # type: ignore[operator]
+                        stage(self.rt)
                     except TvPusherError as exc:
                         log.error("%s failed: %s", stage.__name__, exc)
                     except Exception:

@@ -32,8 +32,16 @@ def collect_status(rt: Runtime) -> dict[str, Any]:
         cv = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
         targets = []
         for t in rt.settings.targets:
-            last = db.exec(select(Delivery).where(Delivery.target == t.name, Delivery.state == "done").order_by(col(Delivery.channel_version).desc())).first()
-            pending = list(db.exec(select(Delivery).where(Delivery.target == t.name, Delivery.state == "pending").order_by(col(Delivery.channel_version).desc())))
+            last = db.exec(
+                select(Delivery).where(Delivery.target == t.name, Delivery.state == "done").order_by(col(Delivery.channel_version).desc())
+            ).first()
+            pending = list(
+                db.exec(
+                    select(Delivery)
+                    .where(Delivery.target == t.name, Delivery.state == "pending")
+                    .order_by(col(Delivery.channel_version).desc())
+                )
+            )
             targets.append(
                 {
                     "name": t.name,

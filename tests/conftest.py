@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from pusher.config import parse_settings
 from pusher.demo import PORTAL, demo_config
 from pusher.httpserve import StaticServer
-from pusher.config import parse_settings
 from pusher.runtime import Runtime
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

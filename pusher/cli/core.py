@@ -100,7 +100,9 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         out.print_json(json.dumps(st, ensure_ascii=False))
         return
     ch = st["channel"]
-    out.print(f"channel {ch['name']} ({ch['profile']}): version {ch['version'] or '—'}, {ch['items']} items, {ch['pages']} pages, {ch['bytes']} bytes")
+    out.print(
+        f"channel {ch['name']} ({ch['profile']}): version {ch['version'] or '—'}, {ch['items']} items, {ch['pages']} pages, {ch['bytes']} bytes"
+    )
     out.print("items: " + ", ".join(f"{k} {v}" for k, v in st["items"].items() if v) or "items: none")
     out.print("backlog: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in st["backlog"].items()))
     t = Table("source", "kind", "last poll", "status", "polls", "errors", "last error", title="sources")
@@ -118,7 +120,10 @@ def describe(settings: Settings) -> list[str]:
     lines = [f"channel: {settings.channel.name} ({settings.channel.profile}), timezone {settings.channel.timezone}",
              f"database: {settings.channel.database_url.split('@')[-1]}", f"workdir: {settings.channel.workdir}"]  # fmt: skip
     lines += [f"column {c.id}: {c.name}" + (f" [{c.key}]" if c.key else "") for c in settings.columns]
-    lines += [f"source {s.name}: {s.kind} {s.url} every {s.interval}s → {s.column}" + ("" if s.enabled else " (disabled)") for s in settings.sources]
+    lines += [
+        f"source {s.name}: {s.kind} {s.url} every {s.interval}s → {s.column}" + ("" if s.enabled else " (disabled)")
+        for s in settings.sources
+    ]
     lines += [f"target {t.name}: {t.kind}" + ("" if t.enabled else " (disabled)") for t in settings.targets]
     return lines
 
@@ -143,7 +148,7 @@ def demo(
     preview_port: Annotated[int, typer.Option("--preview-port", help="Port of the headend preview on 127.0.0.1.")] = 8742,
 ) -> None:
     """Run the whole flow against a bundled sample portal on 127.0.0.1: no configuration, no network."""
-    from pusher.demo import PORTAL, portal_server, demo_settings, run_cycle
+    from pusher.demo import PORTAL, demo_settings, portal_server, run_cycle
 
     workdir = workdir.resolve()
     with portal_server(PORTAL, port) as portal:

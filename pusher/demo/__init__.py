@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pusher.config import Settings, parse_settings
+from pusher.errors import TvPusherError
+from pusher.httpserve import StaticServer
 from pusher.runtime import Runtime
 
 PORTAL = Path(__file__).parent / "portal"
@@ -47,7 +49,7 @@ def demo_config(portal_url: str, workdir: Path) -> dict[str, Any]:
                 "options": {"link_xpath": "//ul[contains(@class,'xxgk-list')]/li/a", "date_xpath": "../span"},
             }
             for n, path, col in SOURCES
-        ],  # fmt: skip
+        ],
         "targets": [{"name": "headend", "kind": "folder", "options": {"path": str(workdir / "headend")}}],
         "http": {"delay": 0.0, "per_host": 4},
     }
@@ -101,11 +103,8 @@ def run_cycle(rt: Runtime, sources: list[str] | None = None) -> CycleReport:
     return rep
 
 
-def portal_server(root: Path, port: int = DEFAULT_PORTAL_PORT):  # type: ignore[no-untyped-def]
+def portal_server(root: Path, port: int = DEFAULT_PORTAL_PORT) -> StaticServer:
     """The sample portal's HTTP server on 127.0.0.1 (a context manager)."""
-    from pusher.errors import TvPusherError
-    from pusher.httpserve import StaticServer
-
     try:
         return StaticServer(root, port=port)
     except OSError as exc:

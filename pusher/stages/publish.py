@@ -8,10 +8,10 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import col, select, update
+from sqlmodel import col, delete, select, update
 
 from feeds.channel import ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest
 from pusher.codec import attachments_from_json
@@ -26,12 +26,6 @@ from .render import store_pages
 log = logging.getLogger("tvpusher.publish")
 
 
-@dataclass(frozen=True)
-class _Rendered:
-    id: str  # page id prefix
-    pages: tuple[Page, ...]
-
-
 def _menu_pages(rt: Runtime, menu: Menu, ctx: PageContext) -> list[Page]:
     """Menus are re-rendered only when what they show changes (the cache key is their input)."""
     key = hashlib.sha256(repr((rt.renderer.profile, menu, ctx)).encode()).hexdigest()[:32]
@@ -42,14 +36,15 @@ def _menu_pages(rt: Runtime, menu: Menu, ctx: PageContext) -> list[Page]:
         return cached
     rows = store_pages(rt, owner, 1, rt.renderer.render_menu(menu, ctx))
     with rt.store.write() as db:
-        db.exec(Page.__table__.delete().where(Page.owner == owner))  # type: ignore[attr-defined]
+        db.exec(delete(Page).where(col(Page.owner) == owner))
         for r in rows:
             db.add(r)
     return rows
 
 
-def _entries(page: Page) -> list[list]:  # type: ignore[type-arg]
-    return json.loads(page.layout).get("entries", [])
+def _entries(page: Page) -> list[list[Any]]:
+    entries: list[list[Any]] = json.loads(page.layout).get("entries", [])
+    return entries
 
 
 def _ref(
@@ -80,7 +75,9 @@ def on_air(rt: Runtime) -> list[tuple[Item, list[Page]]]:
             )
         )
         pages: dict[int, list[Page]] = {}
-        for p in db.exec(select(Page).where(col(Page.owner).like("item:%"), Page.profile == profile).order_by(Page.owner, Page.seq)):
+        for p in db.exec(
+            select(Page).where(col(Page.owner).like("item:%"), col(Page.profile) == profile).order_by(col(Page.owner), col(Page.seq))
+        ):
             pages.setdefault(int(p.owner.split(":")[1]), []).append(p)
     return [(i, pages[i.id]) for i in items if i.id in pages and all(p.version == i.rendered_version for p in pages[i.id])]
 
@@ -95,7 +92,7 @@ def build_spec(rt: Runtime) -> ChannelSpec:
     by_col: dict[str, list[Item]] = {c.id: [] for c in st.columns}
     for it in items:
         by_col.setdefault(it.column, []).append(it)
-    columns = [c for c in st.columns]
+    columns = list(st.columns)
     col_ids = [c.id for c in columns]
 
     # Render menus first: navigation needs to know which menu page lists which entry.
@@ -115,13 +112,13 @@ def build_spec(rt: Runtime) -> ChannelSpec:
         for e in _entries(p):
             home_of_col[e[1]] = home_ids[n]
     menu_of_item: dict[str, str] = {}
-    for c in col_ids:
-        for n, p in enumerate(col_pages[c]):
-            for e in _entries(p):
-                menu_of_item[e[1]] = f"c-{c}-{n + 1}"
+    for cid in col_ids:
+        for n, page in enumerate(col_pages[cid]):
+            for e in _entries(page):
+                menu_of_item[e[1]] = f"c-{cid}-{n + 1}"
 
-    def channel_keys(c: str) -> list[tuple[str, str]]:
-        i = col_ids.index(c)
+    def channel_keys(cid: str) -> list[tuple[str, str]]:
+        i = col_ids.index(cid)
         return [("CH_UP", col_first[col_ids[(i + 1) % len(col_ids)]]), ("CH_DOWN", col_first[col_ids[(i - 1) % len(col_ids)]])]
 
     home = tuple(
@@ -153,8 +150,8 @@ def build_spec(rt: Runtime) -> ChannelSpec:
                 pinned=it.pinned,
             )
         )  # fmt: skip
-    p = rt.renderer.profile
-    return ChannelSpec(st.channel.name, p.name, p.width, p.height, home, tuple(col_specs), tuple(item_specs))
+    prof = rt.renderer.profile
+    return ChannelSpec(st.channel.name, prof.name, prof.width, prof.height, home, tuple(col_specs), tuple(item_specs))
 
 
 def publish(rt: Runtime, *, force: bool = False) -> ChannelVersion | None:
@@ -179,13 +176,13 @@ def publish(rt: Runtime, *, force: bool = False) -> ChannelVersion | None:
         if on_air:
             db.exec(
                 update(Item)
-                .where(col(Item.id).in_(on_air), Item.state == ItemState.RENDERED)
+                .where(col(Item.id).in_(on_air), col(Item.state) == ItemState.RENDERED)
                 .values(state=ItemState.PUBLISHED, updated_at=now)
             )
         for t in rt.settings.targets:
             if not t.enabled:
                 continue
-            db.exec(update(Delivery).where(Delivery.target == t.name, Delivery.state == "pending").values(state="superseded"))
+            db.exec(update(Delivery).where(col(Delivery.target) == t.name, col(Delivery.state) == "pending").values(state="superseded"))
             db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now))
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
     return cv

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import delete, select
@@ -27,7 +28,7 @@ class RenderReport:
     failed: int = 0
 
 
-def store_pages(rt: Runtime, owner: str, version: int, pages: list[PageImage] | tuple[PageImage, ...]) -> list[Page]:
+def store_pages(rt: Runtime, owner: str, version: int, pages: Sequence[PageImage]) -> list[Page]:
     """Write page images to the asset cache and return their (unsaved) rows."""
     rows = []
     for seq, p in enumerate(pages, 1):

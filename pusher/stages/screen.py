@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from pusher.codec import blocks_to_json, document_of
 from pusher.errors import GateError
@@ -40,8 +40,8 @@ def screen_items(rt: Runtime, limit: int = 500) -> int:
     with rt.store.read() as db:
         work = [
             (i.id, i.version, document_of(i))
-            for i in db.exec(select(Item).where(Item.state == ItemState.NEW).order_by(Item.id).limit(limit))
-        ]  # type: ignore[arg-type]
+            for i in db.exec(select(Item).where(col(Item.state) == ItemState.NEW).order_by(col(Item.id)).limit(limit))
+        ]
     done = 0
     for item_id, version, doc in work:
         if rt.stopping.is_set():

@@ -48,7 +48,9 @@ def test_help_exits_zero(name: str, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[sources]]\nname = "x"\nkind = "html"\nurl = "http://127.0.0.1/"\ncolumn = "zwgk"\ninterval = "soon"\n', encoding="utf-8")
+    bad.write_text(
+        '[[sources]]\nname = "x"\nkind = "html"\nurl = "http://127.0.0.1/"\ncolumn = "zwgk"\ninterval = "soon"\n', encoding="utf-8"
+    )
     for args, code in ((["status", "--config", str(bad)], 2), (["status", "--config", str(tmp_path / "none.toml")], 2)):
         r = subprocess.run([sys.executable, "-m", "pusher", *args], capture_output=True, text=True, timeout=60)
         assert r.returncode == code, r.stderr

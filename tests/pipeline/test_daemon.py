@@ -74,7 +74,9 @@ def test_daemon_delivers_new_portal_items_and_stops_on_sigterm(portal_dir: Path,
     with StaticServer(portal_dir) as portal:
         write_config(cfg, portal.url, work)
         env = {**os.environ, "PUSHER_CONFIG": str(cfg)}
-        proc = subprocess.Popen([sys.executable, "-m", "pusher", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pusher", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         try:
             assert wait_for(lambda: len(items_in(headend)) >= 6), "the first channel never arrived"
             # Publish a new item on the portal: a new article and a new first list entry.

@@ -38,11 +38,19 @@ def test_changed_and_withdrawn_items_update_the_channel(demo_rt: Runtime, portal
     html = art.read_text(encoding="utf-8")
     art.write_text(html.replace("关于2026年冬季森林防火工作的通告", "关于2026年冬季森林防火工作的通告（修订）"), encoding="utf-8")
     listing = portal_dir / "col/col1001/index.html"
-    listing.write_text(listing.read_text(encoding="utf-8").replace("关于2026年冬季森林防火工作的通告", "关于2026年冬季森林防火工作的通告（修订）"), encoding="utf-8")
+    listing.write_text(
+        listing.read_text(encoding="utf-8").replace("关于2026年冬季森林防火工作的通告", "关于2026年冬季森林防火工作的通告（修订）"),
+        encoding="utf-8",
+    )
     # Withdraw one item: its detail page now answers 404 and its list entry changed title.
     gone = portal_dir / "art/2026/11/18/art_1001_5102.html"
     gone.unlink()
-    listing.write_text(listing.read_text(encoding="utf-8").replace('title="永康市2026年秋季征兵工作公告"', 'title="永康市2026年秋季征兵工作公告（已撤回）"'), encoding="utf-8")
+    listing.write_text(
+        listing.read_text(encoding="utf-8").replace(
+            'title="永康市2026年秋季征兵工作公告"', 'title="永康市2026年秋季征兵工作公告（已撤回）"'
+        ),
+        encoding="utf-8",
+    )
     rep = run_cycle(demo_rt)
     assert rep.changed == 1 and rep.withdrawn == 1 and rep.version == 2
     got = titles(demo_rt)

@@ -37,7 +37,7 @@ def test_concurrent_read_modify_write_loses_no_update(tmp_path: Path) -> None:
                 with store.write() as db:
                     row = db.exec(select(SourceRow).where(SourceRow.name == "s")).one()
                     row.polls += 1
-        except BaseException as exc:  # noqa: BLE001 - surfaced below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=bump) for _ in range(4)]
