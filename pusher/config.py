@@ -19,6 +19,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pusher.gate.settings import GateSettings
 from renderers.settings import RenderSettings
 
+from .broadcast_settings import BroadcastSettings
+from .daemon_settings import DaemonSettings
 from .errors import ConfigError
 from .registry import Options
 from .settings_base import SettingsModel as _Model
@@ -94,6 +96,8 @@ class Settings(_Model):
     http: HttpSettings = HttpSettings()
     render: RenderSettings = RenderSettings()
     gate: GateSettings = GateSettings()
+    daemon: DaemonSettings = DaemonSettings()
+    broadcast: BroadcastSettings = BroadcastSettings()
     path: Path | None = None  # the file it was read from
 
     @field_validator("columns")

@@ -155,3 +155,20 @@ class Audit(SQLModel, table=True):
     item_id: int | None = None
     reason: str = ""
     detail: str = ""
+
+
+class Alert(SQLModel, table=True):
+    """An emergency or service alert: a ticker line and an alert page, on air until ``until``
+    (or until cleared). ``ended`` says how it left the air: ``cleared`` or ``expired``."""
+
+    __tablename__ = "alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    level: str = "warning"  # info | warning | urgent
+    column: str = ""  # a column it belongs to, or "" for the whole channel
+    created_at: datetime = Field(default_factory=utcnow)
+    until: datetime | None = None
+    ended_at: datetime | None = None
+    ended: str = ""
+    actor: str = ""

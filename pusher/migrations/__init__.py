@@ -7,6 +7,7 @@ To change the schema: edit :mod:`pusher.models`, then add a revision file in ``v
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -20,6 +21,14 @@ def alembic_config(engine: Engine) -> Config:
     cfg.set_main_option("script_location", str(HERE))
     cfg.attributes["engine"] = engine
     return cfg
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Leaves out of model comparison what is deliberately not a model: the search index
+    (an FTS5 table and its shadow tables, trigram indexes; see :mod:`pusher.search`)."""
+    from pusher.search import INDEX_OBJECTS
+
+    return not (reflected and name in INDEX_OBJECTS)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import pusher.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from pusher.migrations import include_object
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
@@ -11,6 +12,7 @@ with engine.connect() as connection:
         connection=connection,
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

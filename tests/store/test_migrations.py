@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from pusher.migrations import HERE, alembic_config, downgrade, upgrade
+from pusher.migrations import HERE, alembic_config, downgrade, include_object, upgrade
 from pusher.models import Item
 from pusher.states import ItemState
 from pusher.store import Store
@@ -20,7 +20,7 @@ def test_migrations_produce_exactly_the_models(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/m.db")
     store.migrate()
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}), SQLModel.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"
 
 

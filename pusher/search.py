@@ -1,0 +1,192 @@
+"""Search over items' titles and text, Chinese substrings included, ranked, with snippets.
+
+Chinese has no spaces to split words at, so both engines index character trigrams:
+
+- SQLite: an external-content FTS5 table ``item_fts`` (``tokenize='trigram'``) kept in step with
+  ``item`` by triggers. Words of three characters or more are matched through the index and
+  ranked by bm25 (a title hit weighs more than a text hit); shorter words (``财政``) cannot be
+  trigram-matched and filter the candidates with ``LIKE`` instead.
+- PostgreSQL: ``pg_trgm`` GIN indexes on ``item.title`` and ``item.text``, which serve
+  ``ILIKE '%word%'`` for any word length; ranked by how often and where the words occur.
+
+The index is not part of the models (it is invisible to SQLModel): the migration creates it, and
+:func:`ensure_index` re-creates the SQLite triggers if a later batch migration of ``item``
+rebuilt the table and dropped them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from .errors import TvPusherError
+from .store import Store
+
+FTS = "item_fts"
+TRIGGERS = ("item_fts_ai", "item_fts_ad", "item_fts_au")
+_SQLITE_TRIGGERS = (
+    f"CREATE TRIGGER IF NOT EXISTS item_fts_ai AFTER INSERT ON item BEGIN "
+    f"INSERT INTO {FTS}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS item_fts_ad AFTER DELETE ON item BEGIN "
+    f"INSERT INTO {FTS}({FTS}, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); END",
+    # Only a change of the indexed columns touches the index: state changes are frequent.
+    f"CREATE TRIGGER IF NOT EXISTS item_fts_au AFTER UPDATE OF title, text ON item BEGIN "
+    f"INSERT INTO {FTS}({FTS}, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+    f"INSERT INTO {FTS}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+)
+_PG_INDEXES = {
+    "ix_item_title_trgm": "CREATE INDEX IF NOT EXISTS ix_item_title_trgm ON item USING gin (title gin_trgm_ops)",
+    "ix_item_text_trgm": "CREATE INDEX IF NOT EXISTS ix_item_text_trgm ON item USING gin (text gin_trgm_ops)",
+}
+#: Names the migration check must not mistake for unmodelled tables or indexes.
+INDEX_OBJECTS = frozenset({FTS, *(f"{FTS}_{s}" for s in ("data", "idx", "docsize", "config", "content")), *_PG_INDEXES})
+
+SNIPPET_CHARS = 48
+
+
+def create_index(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(title, text, "
+            "content='item', content_rowid='id', tokenize='trigram')"
+        )
+        for ddl in _SQLITE_TRIGGERS:
+            conn.exec_driver_sql(ddl)
+        conn.exec_driver_sql(f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for ddl in _PG_INDEXES.values():
+            conn.exec_driver_sql(ddl)
+
+
+def drop_index(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        for t in TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {t}")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS}")
+    elif conn.dialect.name == "postgresql":
+        for name in _PG_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def ensure_index(store: Store) -> None:
+    """Re-creates (and rebuilds) the SQLite index if its triggers are gone."""
+    if not store.is_sqlite:
+        return
+    with store.engine.connect() as conn:
+        have = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type IN ('trigger', 'table')")}
+    if FTS in have and all(t in have for t in TRIGGERS):
+        return
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        create_index(conn)
+        conn.exec_driver_sql("COMMIT")
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    title: str
+    column: str
+    state: str
+    published: datetime | None
+    url: str
+    snippet: str
+    score: float  # higher is better
+
+
+def words_of(query: str) -> list[str]:
+    """Words split at spaces and punctuation; each is searched as a substring."""
+    return [w for w in re.split(r"[\s,，、;；。\"“”'‘’()（）]+", query) if w]
+
+
+def search(store: Store, query: str, *, column: str | None = None, since: datetime | None = None, limit: int = 20) -> list[Hit]:
+    """Items containing every word of ``query`` in their title or text, best first."""
+    words = words_of(query)
+    if not words:
+        raise TvPusherError("nothing to search for: give at least one word")
+    filters, params = _filters(column, since)
+    if store.is_sqlite:
+        ensure_index(store)
+        long = [w for w in words if len(w) >= 3]
+        if long:
+            return _sqlite_fts(store, words, long, filters, params, limit)
+    return _scan(store, words, filters, params, limit)
+
+
+def _filters(column: str | None, since: datetime | None) -> tuple[list[str], dict[str, Any]]:
+    filters, params = ["item.duplicate_of IS NULL"], {}
+    if column:
+        filters.append('item."column" = :column')
+        params["column"] = column
+    if since:
+        filters.append("item.published >= :since")
+        params["since"] = since
+    return filters, params
+
+
+def _like(words: list[str], params: dict[str, Any], op: str = "LIKE") -> list[str]:
+    out = []
+    for n, w in enumerate(words):
+        params[f"w{n}"] = "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        out.append(f"(item.title {op} :w{n} ESCAPE '\\' OR item.text {op} :w{n} ESCAPE '\\')")
+    return out
+
+
+def _sqlite_fts(store: Store, words: list[str], long: list[str], filters: list[str], params: dict[str, Any], limit: int) -> list[Hit]:
+    params = dict(params, q=" AND ".join('"' + w.replace('"', '""') + '"' for w in long), limit=limit)
+    short = _like([w for w in words if len(w) < 3], params)
+    where = " AND ".join([f"{FTS} MATCH :q", *filters, *short])
+    sql = (
+        f'SELECT item.id, item.title, item."column", item.state, item.published, item.url, '
+        f"snippet({FTS}, 1, '【', '】', '…', 24) AS snip, bm25({FTS}, 10.0, 1.0) AS rank "
+        f"FROM {FTS} JOIN item ON item.id = {FTS}.rowid WHERE {where} ORDER BY rank LIMIT :limit"
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(text(sql), params).all()
+    hits = []
+    for r in rows:
+        snip = r.snip if "【" in (r.snip or "") else _snippet(r.title, words)
+        hits.append(Hit(r.id, r.title, r.column, r.state, _dt(r.published), r.url, snip, -float(r.rank)))
+    return hits
+
+
+def _scan(store: Store, words: list[str], filters: list[str], params: dict[str, Any], limit: int) -> list[Hit]:
+    """Substring scan (PostgreSQL: served by the trigram indexes; SQLite: words under three
+    characters), ranked here: title hits count ten times a text hit, repeated hits count."""
+    params = dict(params)
+    op = "ILIKE" if store.engine.dialect.name == "postgresql" else "LIKE"
+    where = " AND ".join([*filters, *_like(words, params, op)])
+    sql = f'SELECT item.id, item.title, item."column", item.state, item.published, item.url, item.text FROM item WHERE {where}'
+    with store.engine.connect() as conn:
+        rows = conn.execute(text(sql), params).all()
+    scored = []
+    for r in rows:
+        score = sum(10.0 * r.title.count(w) + min(r.text.count(w), 20) for w in words)
+        scored.append((score, r))
+    scored.sort(key=lambda s: (-s[0], -s[1].id))
+    return [
+        Hit(r.id, r.title, r.column, r.state, _dt(r.published), r.url, _snippet(r.text or r.title, words), s) for s, r in scored[:limit]
+    ]
+
+
+def _snippet(body: str, words: list[str]) -> str:
+    """A window of text around the first hit, the words marked 【like this】."""
+    body = re.sub(r"\s+", " ", body)
+    at = min((i for i in (body.find(w) for w in words) if i >= 0), default=0)
+    start = max(0, at - SNIPPET_CHARS // 3)
+    part = body[start : start + SNIPPET_CHARS]
+    pattern = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    part = re.sub(pattern, lambda m: f"【{m.group()}】", part)
+    return ("…" if start else "") + part + ("…" if start + SNIPPET_CHARS < len(body) else "")
+
+
+def _dt(v: Any) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return v
+    return datetime.fromisoformat(str(v))
