@@ -20,7 +20,6 @@ from pusher.gate.settings import GateSettings
 from renderers.settings import RenderSettings
 
 from .broadcast_settings import BroadcastSettings
-from .daemon_settings import DaemonSettings
 from .errors import ConfigError
 from .registry import Options
 from .settings_base import SettingsModel as _Model
@@ -96,7 +95,6 @@ class Settings(_Model):
     http: HttpSettings = HttpSettings()
     render: RenderSettings = RenderSettings()
     gate: GateSettings = GateSettings()
-    daemon: DaemonSettings = DaemonSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
     path: Path | None = None  # the file it was read from
 
