@@ -58,9 +58,9 @@ class Canvas:
         for ch in text:
             g = face.glyph(ch, ramp)
             if g is not None:
-                # Even x: with two pixels a byte, a repeated glyph repeats its bytes, which
-                # deflate then finds (-8% on a dense page); nobody sees one pixel on a TV.
-                gx = (int(pos + 1) & ~1) + g.dx
+                # Even x (rounded down, so never past the measured right edge): with two
+                # pixels a byte, a repeated glyph repeats its bytes for deflate to find.
+                gx = (int(pos) & ~1) + g.dx
                 gy = baseline + g.dy
                 if gx >= 0 and gy >= 0 and gx + g.w <= self.width and gy + g.h <= self.height:
                     paste(g.pixels, (gx, gy, gx + g.w, gy + g.h), g.mask)

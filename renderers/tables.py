@@ -48,8 +48,11 @@ def column_widths(rows: list[list[str]], face: Face, width: int, pad: int, rule:
     hi = [0.0] * ncols
     for r in rows:
         for c, text in enumerate(r):
-            lo[c] = max(lo[c], min(_min_width(text, face), inner / ncols * 1.5))
-            hi[c] = max(hi[c], face.width(text))
+            natural = face.width(text)
+            # A short cell (a label such as 索引号, a date) is one unit: wrapping it reads badly.
+            unit = natural if natural <= face.size * 6 else _min_width(text, face)
+            lo[c] = max(lo[c], min(unit, inner / ncols * 1.5))
+            hi[c] = max(hi[c], natural)
     lo = [max(v, face.size * 2.0) for v in lo]
     hi = [max(h, lo_) for h, lo_ in zip(hi, lo, strict=True)]
     if sum(hi) <= inner:

@@ -22,7 +22,7 @@ BAND = (34, 54, 96)  # header band, table header cells, menu tiles
 RULE = (96, 116, 150)  # separators and table grid (never 1 px tall)
 FG = (232, 232, 222)  # body text, off-white
 DIM = (184, 196, 212)  # metadata, footer, dates
-ACCENT = (236, 204, 110)  # titles, headings, entry numbers: gold, not red
+ACCENT = (234, 202, 108)  # titles, headings, entry numbers: gold, not red
 
 INKS = {"fg": FG, "dim": DIM, "accent": ACCENT}
 GROUNDS = {"bg": BG, "band": BAND}
@@ -52,6 +52,7 @@ def build_palette() -> Palette:
         colors.append(_mix(GROUNDS[ground], INKS[ink], 0.5))
         ramps[(ink, ground)] = (index[ground], len(colors) - 1, index[ink])
     assert len(colors) <= 16, "text pages must stay 4-bit"
+    assert all(16 <= v <= 235 for c in colors for v in c), "every colour broadcast-legal"
     return Palette(tuple(colors), index, ramps)
 
 

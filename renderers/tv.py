@@ -9,6 +9,9 @@ breaking), :mod:`.tables`, :mod:`.images`, :mod:`.fonts` (fontconfig, coverage, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image
 
 from pusher.errors import RenderError
 from pusher.interfaces import Document, Menu, PageContext, PageImage, Profile
@@ -28,6 +31,17 @@ PROFILES = {
     "hd": Profile("hd", 1280, 720),
     "fhd": Profile("fhd", 1920, 1080),
 }
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    title: tuple[str, ...]
+    title_lh: int
+    meta: tuple[str, ...]
+    meta_lh: int
+    qr: Image.Image | None
+    head_h: int  # height of the first page's title block, rule included
+    pages: list[list[Box]]
 
 
 class TvRenderer:
@@ -58,46 +72,49 @@ class TvRenderer:
         }
 
     # ------------------------------------------------------------------ items --
-    def render_item(self, doc: Document, ctx: PageContext) -> Sequence[PageImage]:
+    def plan_item(self, doc: Document) -> ItemPlan:
+        """Lay the item out: title block of the first page, then the body cut into pages."""
         m = self.m
         norm = normalize_punctuation if self.settings.normalize_punctuation else (lambda s: s)
-        title = norm(doc.title)
-        meta = self._meta(doc)
-        self._check([title, *meta, ctx.channel, ctx.column, *chrome.ITEM_STRINGS, *(t for b in doc.blocks for t in b.texts())], doc.url)
-
         qr = chrome.qr_image(doc.url, m) if self.settings.qr and doc.url else None
         side = chrome.qr_column(qr, self.small) + m.body // 2 if qr is not None else 0
-        title_lh = round(m.title * 1.35)
-        title_lines = wrap(title, m.content_width - side, self.title.advance)
-        meta_lh = round(m.small * 1.5)
-        meta_lines = self._pack(meta, m.content_width - side)
+        title_lh, meta_lh = round(m.title * 1.35), round(m.small * 1.5)
+        title_lines = wrap(norm(doc.title), m.content_width - side, self.title.advance)
+        meta_lines = self._pack(self._meta(doc), m.content_width - side)
         head_h = len(title_lines) * title_lh + len(meta_lines) * meta_lh
         if qr is not None:
             head_h = max(head_h, qr.height + meta_lh)
         head_h += m.body // 2 + m.rule + m.body // 2
-
         area = m.content_bottom - m.content_top
         pictures = {i: load(b.src, self.images) for i, b in enumerate(doc.blocks) if b.kind == "img"}
         boxes = flow(doc.blocks, self.styles, m, pictures, max_box=area - m.line * 2, normalize=self.settings.normalize_punctuation)
-        pages = paginate(boxes, area - head_h, area)
+        return ItemPlan(tuple(title_lines), title_lh, tuple(meta_lines), meta_lh, qr, head_h, paginate(boxes, area - head_h, area))
+
+    def render_item(self, doc: Document, ctx: PageContext) -> Sequence[PageImage]:
+        m = self.m
+        self._check(
+            [doc.title, *self._meta(doc), ctx.channel, ctx.column, *chrome.ITEM_STRINGS, *(t for b in doc.blocks for t in b.texts())],
+            doc.url,
+        )
+        plan = self.plan_item(doc)
         out: list[PageImage] = []
-        for n, page in enumerate(pages, 1):
+        for n, page in enumerate(plan.pages, 1):
             c = self._canvas(ctx)
             y = m.content_top
             if n == 1:
-                for ln in title_lines:
-                    c.text(m.left, y + self.title.baseline(title_lh), ln, self.title, "accent")
-                    y += title_lh
-                for ln in meta_lines:
-                    c.text(m.left, y + self.small.baseline(meta_lh), ln, self.small, "dim")
-                    y += meta_lh
-                if qr is not None:
-                    chrome.draw_qr(c, qr, m, self.small, meta_lh)
-                y = m.content_top + head_h - m.body // 2 - m.rule
+                for ln in plan.title:
+                    c.text(m.left, y + self.title.baseline(plan.title_lh), ln, self.title, "accent")
+                    y += plan.title_lh
+                for ln in plan.meta:
+                    c.text(m.left, y + self.small.baseline(plan.meta_lh), ln, self.small, "dim")
+                    y += plan.meta_lh
+                if plan.qr is not None:
+                    chrome.draw_qr(c, plan.qr, m, self.small, plan.meta_lh)
+                y = m.content_top + plan.head_h - m.body // 2 - m.rule
                 c.rect(m.left, y, m.right, y + m.rule, "rule")
                 y += m.rule + m.body // 2
             self._draw_boxes(c, page, y)
-            chrome.footer(c, m, self.small, f"第{n}/{len(pages)}页", chrome.ITEM_HINTS)
+            chrome.footer(c, m, self.small, f"第{n}/{len(plan.pages)}页", chrome.ITEM_HINTS)
             out.append(c.finish())
         return out
 
