@@ -21,17 +21,28 @@ DEFAULT_PORTAL_PORT = 8741
 
 COLUMNS = [
     {"id": "zwgk", "name": "政府信息公开", "key": "red", "topics": ["财政", "城乡建设", "工业"]},
-    {"id": "dwgk", "name": "党务公开", "key": "green"},
-    {"id": "cwgk", "name": "村务公开", "key": "yellow"},
-    {"id": "zwfw", "name": "政务服务", "key": "blue"},
+    {"id": "dwgk", "name": "党务公开", "key": "green", "portal_columns": ["党务公开"]},
+    {"id": "cwgk", "name": "村务公开", "key": "yellow", "portal_columns": ["村务公开"]},
+    {"id": "zwfw", "name": "政务服务", "key": "blue", "portal_columns": ["政务服务"]},
+    {
+        "id": "zdly",
+        "name": "重点领域",
+        "portal_columns": ["重点领域信息公开"],
+        "topics": ["保障性住房", "食品安全", "环境", "招投标", "安全生产", "征地拆迁", "价格收费"],
+        "keywords": ["保障性住房", "公共租赁住房", "食品安全", "招标", "安全生产", "征地", "拆迁", "价格", "收费"],
+    },
     {"id": "tzgg", "name": "通知公告"},
 ]
-SOURCES = [
+HTML_LIST = {"link_xpath": "//ul[contains(@class,'xxgk-list')]/li/a", "date_xpath": "../span"}
+# (name, list path, fallback column[, {"kind": …, "options": …}]); html unless said otherwise.
+SOURCES: list[tuple[str, str, str] | tuple[str, str, str, dict[str, Any]]] = [
     ("notices", "/col/col1001/index.html", "tzgg"),
     ("policies", "/col/col1002/index.html", "zwgk"),
     ("villages", "/col/col1003/index.html", "cwgk"),
     ("party", "/col/col1004/index.html", "dwgk"),
     ("services", "/col/col1005/index.html", "zwfw"),
+    ("keyareas", "/col/col1006/index.html", "zdly", {"kind": "hanweb", "options": {}}),
+    ("xxgk", "/zfxxgk/fdzdgknr/index.html", "zwgk", {"kind": "trs", "options": {"pages": 2}}),
 ]
 
 
@@ -46,9 +57,10 @@ def demo_config(portal_url: str, workdir: Path) -> dict[str, Any]:
                 "url": portal_url + path,
                 "column": col,
                 "interval": 60,
-                "options": {"link_xpath": "//ul[contains(@class,'xxgk-list')]/li/a", "date_xpath": "../span"},
+                "options": HTML_LIST,
+                **(kind[0] if kind else {}),
             }
-            for n, path, col in SOURCES
+            for n, path, col, *kind in SOURCES
         ],
         "targets": [{"name": "headend", "kind": "folder", "options": {"path": str(workdir / "headend")}}],
         "http": {"delay": 0.0, "per_host": 4},

@@ -1,7 +1,9 @@
 """Regenerate the bundled sample portal (``pusher/demo/portal``): ``python -m pusher.demo.make_portal``.
 
 A small static site in the layout of a Zhejiang county portal running Hanweb jcms: column
-lists at ``/col/col{ID}/index.html``, articles at ``/art/Y/M/D/art_{col}_{id}.html`` with the body
+lists at ``/col/col{ID}/index.html`` (col1006 with its records in an embedded
+``<datastore>``, as Hanweb really serves them; a TRS WCM-style 信息公开 column under
+``/zfxxgk/fdzdgknr/``), articles at ``/art/Y/M/D/art_{col}_{id}.html`` with the body
 in ``div#zoom`` and a 信息公开 metadata table. The 村务公开 column is served in GB18030, as many
 township sites still are. The annual report (from the source document) carries a table.
 """
@@ -354,7 +356,8 @@ def article(col: int, item: tuple, charset: str) -> str:
 <meta name="ColumnName" content="{COLUMNS[col][0]}">
 <meta name="Maketime" content="2026-11-27 03:00:00">
 <!--HEAD-->"""
-    table = f"""<table class="xxgk"><tr><td>索引号</td><td>330784{aid:06d}/{y}-{aid}</td><td>发布机构</td><td>{html.escape(publisher)}</td></tr>
+    pub = html.escape(publisher)
+    table = f"""<table class="xxgk"><tr><td>索引号</td><td>330784{aid:06d}/{y}-{aid}</td><td>发布机构</td><td>{pub}</td></tr>
 <tr><td>文号</td><td>{html.escape(doc_no)}</td><td>主题分类</td><td>{html.escape(topic)}</td></tr>
 <tr><td>发布日期</td><td>{date}</td><td>有效性</td><td>有效</td></tr></table>"""
     body = "\n".join(f"<p>　　{html.escape(p)}</p>" for p in paras)
@@ -403,10 +406,167 @@ def report_article() -> str:
 
 def column_page(col: int, entries: list[tuple[str, str, str]], charset: str) -> str:
     lis = "\n".join(
-        f'<li><a href="{href}" title="{html.escape(t)}" target="_blank">{html.escape(t if len(t) <= 24 else t[:24] + "...")}</a><span>{d}</span></li>'
+        f'<li><a href="{href}" title="{html.escape(t)}" target="_blank">'
+        f"{html.escape(t if len(t) <= 24 else t[:24] + '...')}</a><span>{d}</span></li>"
         for href, t, d in entries
     )
     return page(COLUMNS[col][0], charset, COLUMNS[col][0], f'<div class="list"><ul class="xxgk-list">\n{lis}\n</ul></div>')
+
+
+# The Hanweb-style column: records in a <datastore> embedded in the column page (all of them
+# fit, so the static demo server needs no dataproxy.jsp), articles with <!--<$[…]>--> markers.
+HANWEB_COL = (1006, "重点领域信息公开")
+# (id, date, title, publisher, 主题分类, paragraphs, attachment name or "")
+HANWEB_ITEMS: list[tuple[int, str, str, str, str, list[str], str]] = [
+    (5601, "2026-11-24", "永康市2026年前三季度财政预算执行情况", "市财政局", "财政",
+     ["1-9月，全市一般公共预算收入完成68.2亿元，同比增长5.6%，完成年度预算的79.3%。",
+      "一般公共预算支出完成72.5亿元，同比增长4.1%，其中民生支出占比达到78.6%。",
+      "下一步，市财政局将继续加强收入征管，优化支出结构，保障重点民生项目资金需求。"], ""),
+    (5602, "2026-11-23", "永康市2026年第三批公共租赁住房保障对象公示", "市住房和城乡建设局", "保障性住房",
+     ["经个人申请、镇（街道）初审和市住房保障部门复核，现将2026年第三批公共租赁住房保障对象名单予以公示。",
+      "公示期为2026年11月23日至12月2日。如有异议，请在公示期内向市住房保障中心书面反映。"], ""),
+    (5603, "2026-11-19", "永康市城区管道天然气价格调整听证会公告", "市发展和改革局", "价格收费",
+     ["根据《政府制定价格听证办法》，我局定于2026年12月10日召开城区管道天然气价格调整听证会。",
+      "听证会参加人由消费者、经营者、专家学者等组成，现公开征集消费者参加人12名。"], ""),
+    (5604, "2026-11-13", "永康市2026年11月建设工程招标公告汇总", "市公共资源交易中心", "招投标",
+     ["本月共发布建设工程招标公告18项，总投资额约4.3亿元，详见附件。",
+      "投标人可登录市公共资源交易平台下载招标文件，并按要求提交投标保证金。"], "2026年11月建设工程招标公告汇总表.xls"),
+    (5605, "2026-11-07", "永康市2026年第四季度安全生产大检查工作方案", "市应急管理局", "安全生产",
+     ["为有效防范和遏制各类生产安全事故，决定在全市范围内开展第四季度安全生产大检查。",
+      "检查重点为危险化学品、建筑施工、消防、交通运输和五金制造企业粉尘防爆等领域。",
+      "各镇（街道）、各部门要于12月20日前将检查情况报市安委会办公室。"], ""),
+]  # fmt: skip
+
+# The TRS-style column: index.html and index_1.html driven by createPageHTML(), articles at
+# ./{yyyymm}/t{yyyymmdd}_{id}.html with the body in .TRS_Editor and <p><strong> metadata.
+TRS_DIR = "zfxxgk/fdzdgknr"
+TRS_NAME = "法定主动公开内容"
+TRS_PER_PAGE = 3
+# (id, date, title, publisher, 文号, 主题分类, paragraphs, attachment name or "")
+TRS_ITEMS: list[tuple[int, str, str, str, str, str, list[str], str]] = [
+    (5701, "2026-11-25", "永康市人民政府关于公布2026年度征地区片综合地价的通知", "市自然资源和规划局", "永政发〔2026〕41号", "征地拆迁",
+     ["根据《中华人民共和国土地管理法》和省政府有关规定，现将我市2026年度征地区片综合地价予以公布。",
+      "本通知自公布之日起施行，此前已依法批准征收的土地，仍按原标准执行。"], ""),
+    (5702, "2026-11-21", "永康市2026年第三季度重点排污单位监督性监测结果公示", "市生态环境局", "", "环境",
+     ["2026年第三季度，我局对全市42家重点排污单位开展了监督性监测，其中废水排放单位25家，废气排放单位17家。",
+      "监测结果显示，41家单位达标排放，1家单位废气排放超标，已依法责令其限期整改。"], ""),
+    (5703, "2026-11-17", "永康市2026年第三季度食品安全监督抽检信息公告", "市市场监督管理局", "", "食品安全",
+     ["本季度共抽检食品样品860批次，合格样品846批次，总体合格率为98.4%。",
+      "对抽检不合格的食品，我局已责令经营者立即下架，并依法进行调查处理。"], ""),
+    (5704, "2026-11-11", "永康市人民政府办公室关于印发2026年政务公开工作要点的通知", "市政府办公室", "永政办发〔2026〕60号", "综合政务",
+     ["各镇人民政府、街道办事处，市政府各部门：", "《永康市2026年政务公开工作要点》已经市政府同意，现印发给你们，请认真贯彻落实。"],
+     "永康市2026年政务公开工作要点.pdf"),
+    (5705, "2026-11-04", "永康市2026年1-10月主要经济指标", "市统计局", "", "统计",
+     ["1-10月，全市规模以上工业增加值同比增长6.8%，社会消费品零售总额同比增长5.2%。",
+      "固定资产投资同比增长7.4%，其中工业投资增长9.1%。"], ""),
+    (5706, "2026-10-27", "永康市人民政府关于公布2026年度政府定价目录的通知", "市发展和改革局", "永政发〔2026〕36号", "价格收费",
+     ["为规范政府定价行为，现将《永康市定价目录（2026年版）》予以公布，自2026年11月1日起施行。"], ""),
+]  # fmt: skip
+
+
+def hanweb_article(item: tuple[int, str, str, str, str, list[str], str]) -> str:
+    aid, date, title, publisher, topic, paras, attachment = item
+    cname = HANWEB_COL[1]
+    meta = f"""<meta name="ArticleTitle" content="{html.escape(title)}">
+<meta name="PubDate" content="{date} 16:20">
+<meta name="ColumnName" content="{cname}">
+<meta name="Maketime" content="2026-11-27 03:00:00">
+<!--HEAD-->"""
+    att = ""
+    if attachment:
+        name = html.escape(attachment)
+        att = f'<p>附件：<a href="/module/download/downfile.jsp?classid=0&filename={aid}.xls" title="{name}">{name}</a></p>'
+    body = "\n".join(f"<p>　　{html.escape(p)}</p>" for p in paras)
+    return page(
+        title,
+        "utf-8",
+        cname,
+        meta
+        + f"""<table class="xxgk"><tr><td>索引号</td><td>330784{aid:06d}/{date[:4]}-{aid}</td><td>主题分类</td><td>{topic}</td></tr></table>
+<div class="title"><!--<$[标题]>begin-->{html.escape(title)}<!--<$[标题]>end--></div>
+<div class="info"><span>发布日期：{date}</span>
+<span>信息来源：<!--<$[信息来源]>begin-->{html.escape(publisher)}<!--<$[信息来源]>end--></span></div>
+<div id="zoom"><!--<$[信息内容]>begin-->{body}<!--<$[信息内容]>end--></div>{att}""",
+    )
+
+
+def hanweb_column(entries: list[tuple[str, str, str]]) -> str:
+    col, cname = HANWEB_COL
+    records = "\n".join(
+        f'<record><![CDATA[<li><a href="{href}" title="{html.escape(t)}" target="_blank">'
+        f"{html.escape(t if len(t) <= 20 else t[:20] + '...')}"
+        f"</a><b>{d}</b></li>]]></record>"
+        for href, t, d in entries
+    )
+    store = f"""<div id="{col}88"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="/module/jpage/dataproxy.jsp?page=1&webid=1&path=/&columnid={col}&unitid={col}88&permissiontype=0">\
+</a>]]></nextgroup>
+<totalrecord>{len(entries)}</totalrecord>
+<recordset>
+{records}
+</recordset></datastore></script>
+<script language="javascript" src="/module/jpage/jpage.js"></script></div>"""
+    return page(cname, "utf-8", cname, f'<meta name="ColumnName" content="{cname}">\n<!--HEAD-->{store}')
+
+
+def trs_href(item: tuple[int, str, str, str, str, str, list[str], str]) -> str:
+    aid, date = item[0], item[1]
+    return f"./{date[:4]}{date[5:7]}/t{date.replace('-', '')}_{aid}.html"
+
+
+def trs_article(item: tuple[int, str, str, str, str, str, list[str], str]) -> str:
+    aid, date, title, publisher, doc_no, topic, paras, attachment = item
+    y, m, d = date.split("-")
+    meta = f"""<meta name="ArticleTitle" content="{html.escape(title)}">
+<meta name="PubDate" content="{y}年{m}月{d}日">
+<meta name="ContentSource" content="{html.escape(publisher)}">
+<meta name="ColumnName" content="{TRS_NAME}">
+<!--HEAD-->"""
+    info = f"""<div class="xxgk-info">
+<p><strong>索引号</strong>：330784ZF{aid:06d}/{y}-{aid}</p><p><strong>发布机构</strong>：{html.escape(publisher)}</p>
+<p><strong>文号</strong>：{html.escape(doc_no) or "无"}</p><p><strong>主题分类</strong>：{topic}</p>
+<p><strong>成文日期</strong>：{y}年{m}月{int(d) - 1 if int(d) > 1 else 1:02d}日</p><p><strong>发布日期</strong>：{y}年{m}月{d}日</p>
+<p><strong>有效性</strong>：有效</p></div>"""
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paras)
+    att = f'<p>附件：<a href="./P0{aid}.pdf">{html.escape(attachment)}</a></p>' if attachment else ""
+    return page(title, "utf-8", TRS_NAME, meta + info + f'<h1>{html.escape(title)}</h1><div class="TRS_Editor">{body}</div>{att}')
+
+
+def trs_list(items: list[tuple[int, str, str, str, str, str, list[str], str]], current: int, pages: int) -> str:
+    rows = "\n".join(
+        f'<tr><td><a href="{trs_href(i)}" title="{html.escape(i[2])}">{html.escape(i[2])}</a></td>'
+        f"<td>330784ZF{i[0]:06d}/{i[1][:4]}-{i[0]}</td><td>{html.escape(i[3])}</td><td>{i[1]}</td></tr>"
+        for i in items
+    )
+    table = f"""<table class="xxgk-table"><tr><th>名称</th><th>索引号</th><th>发布机构</th><th>发布日期</th></tr>
+{rows}</table>
+<div class="page"><script>createPageHTML({pages}, {current}, "index", "html");</script></div>"""
+    return page(TRS_NAME, "utf-8", TRS_NAME, f'<meta name="ColumnName" content="{TRS_NAME}">\n<!--HEAD-->{table}')
+
+
+def write_hanweb_and_trs() -> None:
+    entries: list[tuple[str, str, str]] = []
+    for item in HANWEB_ITEMS:
+        aid, date = item[0], item[1]
+        y, m, d = (int(x) for x in date.split("-"))
+        href = f"/art/{y}/{m}/{d}/art_{HANWEB_COL[0]}_{aid}.html"
+        (ROOT / href.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        (ROOT / href.lstrip("/")).write_text(hanweb_article(item), encoding="utf-8")
+        entries.append((href, item[2], date))
+    col = ROOT / f"col/col{HANWEB_COL[0]}/index.html"
+    col.parent.mkdir(parents=True, exist_ok=True)
+    col.write_text(hanweb_column(entries), encoding="utf-8")
+
+    base = ROOT / TRS_DIR
+    pages = (len(TRS_ITEMS) + TRS_PER_PAGE - 1) // TRS_PER_PAGE
+    for n in range(pages):
+        chunk = TRS_ITEMS[n * TRS_PER_PAGE : (n + 1) * TRS_PER_PAGE]
+        base.mkdir(parents=True, exist_ok=True)
+        (base / ("index.html" if n == 0 else f"index_{n}.html")).write_text(trs_list(chunk, n, pages), encoding="utf-8")
+        for item in chunk:
+            path = base / trs_href(item)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(trs_article(item), encoding="utf-8")
 
 
 def main() -> None:
@@ -432,7 +592,11 @@ def main() -> None:
         path = ROOT / f"col/col{col}/index.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(column_page(col, entries, COLUMNS[col][1]).encode(COLUMNS[col][1]))
+    write_hanweb_and_trs()
     links = "".join(f'<li><a href="/col/col{c}/index.html">{n}</a></li>' for c, (n, _) in COLUMNS.items())
+    links += (
+        f'<li><a href="/col/col{HANWEB_COL[0]}/index.html">{HANWEB_COL[1]}</a></li><li><a href="/{TRS_DIR}/index.html">{TRS_NAME}</a></li>'
+    )
     (ROOT / "index.html").write_text(page("首页", "utf-8", "首页", f"<ul>{links}</ul>"), encoding="utf-8")
 
 

@@ -1,0 +1,170 @@
+"""``pusher source …``: look at a portal through an adapter, storing nothing.
+
+``pusher source test NAME`` (a configured source) or ``pusher source test --url URL --kind
+KIND [--option key=value …]`` prints the list the adapter reads, then the first (or ``--item
+N``th) detail as it would be stored: what an operator uses to tune selectors. No database is
+opened and no validators are sent, so the answer is always the full page.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+from rich.table import Table
+
+from pusher.config import HttpSettings, SourceSettings, load_settings
+from pusher.errors import ConfigError
+from pusher.interfaces import Document, Gone, Listing
+from pusher.timeutil import local
+
+from . import ConfigOpt, JsonOpt, app, out
+
+source_app = typer.Typer(help="Inspect portal sources (nothing is stored).", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("test")
+def test(
+    name: Annotated[str | None, typer.Argument(help="A configured source (or use --url and --kind).", show_default=False)] = None,
+    url: Annotated[str | None, typer.Option("--url", help="List URL of a portal column to try.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Adapter kind for --url: hanweb, trs, rss, html.")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Adapter option key=value (JSON values allowed).")] = None,
+    item: Annotated[int, typer.Option("--item", help="Which listed entry to read in detail (1 = first).", min=0)] = 1,
+    limit: Annotated[int, typer.Option("--limit", help="List entries to print.", min=1)] = 20,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print what a source would extract now: its list, then one detail page. Nothing is stored."""
+    from feeds.classify import classify
+    from feeds.http import Http
+    from pusher.implementations import SOURCES
+
+    s, http_settings, columns = _resolve(name, url, kind, option or [], config)
+    src = SOURCES.get(s.kind).factory(s, s.validated_options())
+    hosts = {urlsplit(s.url).hostname or "", *s.hosts}
+    with Http(http_settings, source=s.name, hosts=hosts) as http:
+        listing = src.list(http, {})
+        doc: Document | Gone | None = None
+        if item and listing.entries:
+            if item > len(listing.entries):
+                raise ConfigError(f"--item {item}: the list has only {len(listing.entries)} entries", key="--item")
+            doc = src.detail(http, listing.entries[item - 1])
+        requests = http.requests
+    channel_column = classify(doc, s, columns) if isinstance(doc, Document) else ""
+    if as_json:
+        out.print_json(json.dumps(_as_json(listing, doc, channel_column, requests, limit), ensure_ascii=False, default=str))
+        return
+    _print(s, listing, doc, channel_column, requests, limit)
+
+
+def _resolve(
+    name: str | None, url: str | None, kind: str | None, options: list[str], config: Path | None
+) -> tuple[SourceSettings, HttpSettings, tuple[Any, ...]]:
+    settings = load_settings(config) if (config or name) else None
+    if name:
+        if url or kind:
+            raise ConfigError("give a source NAME or --url with --kind, not both", key="source")
+        assert settings is not None
+        s = settings.source(name)
+        if options:
+            s = s.model_copy(update={"options": {**s.options, **_parse_options(options)}})
+            s.validated_options()
+        return s, settings.http, settings.columns
+    if not (url and kind):
+        raise ConfigError("give a source NAME, or both --url and --kind", key="source")
+    raw = {"name": "test", "kind": kind, "url": url, "column": "-", "options": _parse_options(options)}
+    s = SourceSettings.model_validate(raw)
+    s.validated_options()
+    return s, settings.http if settings else HttpSettings(), settings.columns if settings else ()
+
+
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"expected key=value, got {p!r}", key="--option")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _day(dt: Any) -> str:
+    return local(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+
+def _print(s: SourceSettings, listing: Listing, doc: Document | Gone | None, channel_column: str, requests: int, limit: int) -> None:
+    t = Table("#", "date", "title", "url", title=f"{s.name} ({s.kind}): {len(listing.entries)} entries, {requests} requests")
+    for i, e in enumerate(listing.entries[:limit], 1):
+        t.add_row(str(i), _day(e.published), e.title, e.url)
+    out.print(t)
+    if len(listing.entries) > limit:
+        out.print(f"… and {len(listing.entries) - limit} more")
+    if not listing.complete:
+        out.print("note: the list did not cover every watched page")
+    if isinstance(doc, Gone):
+        out.print(f"detail: HTTP {doc.status} — the item is gone ({doc.url})")
+        return
+    if doc is None:
+        return
+    d = Table(show_header=False, title="detail")
+    for label, value in (
+        ("标题", doc.title),
+        ("网址", doc.url),
+        ("发布日期", _day(doc.published)),
+        ("成文日期", doc.written.isoformat() if doc.written else "—"),
+        ("索引号", doc.index_no),
+        ("发布机构", doc.publisher),
+        ("文号", doc.doc_no),
+        ("主题分类", doc.topic),
+        ("有效性", doc.validity),
+        ("网站栏目", doc.column),
+        ("频道栏目", channel_column),
+        ("附件", "\n".join(f"{a.name} <{a.url}>" for a in doc.attachments)),
+    ):
+        d.add_row(label, value or "—")
+    out.print(d)
+    out.print(f"正文 ({len(doc.blocks)} blocks, {len(doc.text)} characters):")
+    for b in doc.blocks[:12]:
+        if b.kind == "table":
+            out.print(f"  [table {len(b.rows)} rows] " + " | ".join(b.rows[0]) if b.rows else "  [table]", markup=False)
+        elif b.kind == "img":
+            out.print(f"  [image {b.src}] {b.text}", markup=False)
+        else:
+            out.print(("  # " if b.kind == "h" else "  ") + b.text[:200], markup=False)
+    if len(doc.blocks) > 12:
+        out.print(f"  … {len(doc.blocks) - 12} more blocks")
+
+
+def _as_json(listing: Listing, doc: Document | Gone | None, channel_column: str, requests: int, limit: int) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "requests": requests,
+        "complete": listing.complete,
+        "entries": [{"url": e.url, "title": e.title, "published": e.published, "column": e.column} for e in listing.entries[:limit]],
+        "total_entries": len(listing.entries),
+    }
+    if isinstance(doc, Gone):
+        data["detail"] = {"gone": doc.status, "url": doc.url}
+    elif doc is not None:
+        data["detail"] = {
+            "url": doc.url,
+            "title": doc.title,
+            "published": doc.published,
+            "written": doc.written,
+            "index_no": doc.index_no,
+            "publisher": doc.publisher,
+            "doc_no": doc.doc_no,
+            "topic": doc.topic,
+            "validity": doc.validity,
+            "portal_column": doc.column,
+            "channel_column": channel_column,
+            "attachments": [{"name": a.name, "url": a.url} for a in doc.attachments],
+            "text": doc.text,
+        }
+    return data
