@@ -20,6 +20,7 @@ from pusher.gate.settings import GateSettings
 from renderers.settings import RenderSettings
 
 from .broadcast_settings import BroadcastSettings
+from .daemon_settings import DaemonSettings
 from .errors import ConfigError
 from .registry import Options
 from .settings_base import SettingsModel as _Model
@@ -95,6 +96,7 @@ class Settings(_Model):
     http: HttpSettings = HttpSettings()
     render: RenderSettings = RenderSettings()
     gate: GateSettings = GateSettings()
+    daemon: DaemonSettings = DaemonSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
     path: Path | None = None  # the file it was read from
 

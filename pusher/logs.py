@@ -1,12 +1,100 @@
-"""Logging: one line per event, plain text or JSON lines (``--log-json``)."""
+"""Logging: one line per event, plain text or JSON lines (``--log-json``), never a secret.
+
+Every line passes through :func:`redact` after it is formatted (message, extras and traceback
+alike): passwords, tokens, ``Authorization`` headers, credentials in URLs, and every secret-looking
+value of the configuration (target and source options named like ``password`` or ``token``, the
+database password) become ``***``. ``pusher status`` uses the same function.
+
+Item state changes are logged once each, after their transaction commits, by a listener on the
+store's sessions (:func:`install_transition_events`): ``item 12 (source notices) screened → rendered``
+with ``item``, ``source``, ``from``, ``state`` and ``version`` as fields.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _STD = set(vars(logging.makeLogRecord({})))
+
+SECRET_KEYS = re.compile(r"pass(word|wd|phrase)?|pwd|token|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth|credential|cookie",
+                         re.IGNORECASE)  # fmt: skip
+_PATTERNS = [
+    # Authorization: Basic xxx / Bearer xxx, and their dict or JSON forms
+    (re.compile(r"(?i)((?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)(?:(basic|bearer|digest|token)\s+)?[^\s'\",;}]+"),
+     lambda m: f"{m.group(1)}{(m.group(2) + ' ') if m.group(2) else ''}***"),
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{8,}"), lambda m: f"{m.group(1)} ***"),
+    # password=…, "token": "…", api_key: …
+    (re.compile(r"(?i)\b((?:[a-z_]*_)?(?:pass(?:word|wd|phrase)?|pwd|token|secret|api[_-]?key|access[_-]?key)['\"]?\s*[:=]\s*['\"]?)"
+                r"([^\s'\",;&}]+)"),
+     lambda m: f"{m.group(1)}***"),
+    # scheme://user:password@host
+    (re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^/\s:@]*):[^@\s/]+@"), lambda m: f"{m.group(1)}:***@"),
+]  # fmt: skip
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def add_secret(value: str) -> None:
+    """Masks ``value`` (and its JSON-escaped form) in every later log line and status output."""
+    if len(value) >= 4:
+        with _secrets_lock:
+            _secrets.update({value, json.dumps(value, ensure_ascii=False)[1:-1]})
+
+
+def register_secrets(settings: Any) -> None:
+    """Collects the secret-looking values of a :class:`pusher.config.Settings`."""
+    for group in (settings.sources, settings.targets):
+        for s in group:
+            for v in _secret_values(s.options):
+                add_secret(v)
+    from sqlalchemy.engine import make_url
+
+    try:
+        pw = make_url(settings.channel.database_url).password
+    except Exception:  # not a URL SQLAlchemy knows: nothing to mask
+        pw = None
+    if pw:
+        add_secret(str(pw))
+
+
+def _secret_values(options: Mapping[str, Any], secret: bool = False) -> Iterable[str]:
+    for k, v in options.items():
+        hit = secret or bool(SECRET_KEYS.search(str(k)))
+        if isinstance(v, Mapping):
+            yield from _secret_values(v, hit)
+        elif isinstance(v, list | tuple):
+            yield from (str(x) for x in v if hit and isinstance(x, str | int))
+        elif hit and isinstance(v, str | int) and not isinstance(v, bool):
+            yield str(v)
+
+
+def redact(text: str) -> str:
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for s in known:
+        if s in text:
+            text = text.replace(s, "***")
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Wraps any formatter and redacts what it produced (after the traceback is added)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,11 +111,78 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class NodeFilter(logging.Filter):
+    """Stamps every record with the node's name, so that the logs of a cluster can be merged."""
+
+    def __init__(self, node: str) -> None:
+        super().__init__()
+        self.node = node
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "node"):
+            record.node = self.node
+        return True
+
+
 def setup(level: str = "INFO", json_lines: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    inner = JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(RedactingFormatter(inner))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def set_node(node: str) -> None:
+    for h in logging.getLogger().handlers:
+        for f in list(h.filters):
+            if isinstance(f, NodeFilter):
+                h.removeFilter(f)
+        h.addFilter(NodeFilter(node))
+
+
+# -- item state transitions ----------------------------------------------------------------------
+
+_transitions = logging.getLogger("tvpusher.item")
+_KEY = "tvp_transitions"
+_installed = False
+
+
+def install_transition_events() -> None:
+    """Logs every committed change of an item's state, whichever stage or command made it."""
+    global _installed
+    if _installed:
+        return
+    from sqlalchemy import event, inspect
+    from sqlmodel import Session
+
+    from .models import Item
+
+    def after_flush(session: Session, _ctx: Any) -> None:
+        found = session.info.setdefault(_KEY, [])
+        for obj in session.new:
+            if isinstance(obj, Item):
+                found.append((obj.id, obj.source, None, obj.state, obj.version, obj.state_reason))
+        for obj in session.dirty:
+            if isinstance(obj, Item):
+                hist = inspect(obj).attrs.state.history
+                if hist.added and hist.deleted and hist.added[0] != hist.deleted[0]:
+                    found.append((obj.id, obj.source, hist.deleted[0], hist.added[0], obj.version, obj.state_reason))
+
+    def after_commit(session: Session) -> None:
+        for item_id, source, old, new, version, reason in session.info.pop(_KEY, []):
+            old_s = getattr(old, "value", old)
+            new_s = getattr(new, "value", new)
+            _transitions.info("item %s (source %s) %s → %s", item_id, source, old_s or "∅", new_s,
+                              extra={"event": "transition", "item": item_id, "source": source, "from": old_s, "state": new_s,
+                                     "version": version, "reason": reason})  # fmt: skip
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_KEY, None)
+
+    event.listen(Session, "after_flush", after_flush)
+    event.listen(Session, "after_commit", after_commit)
+    event.listen(Session, "after_soft_rollback", lambda s, _prev: after_rollback(s))
+    _installed = True

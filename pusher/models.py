@@ -172,3 +172,19 @@ class Alert(SQLModel, table=True):
     ended_at: datetime | None = None
     ended: str = ""
     actor: str = ""
+
+
+class Node(SQLModel, table=True):
+    """A running daemon: seen by its heartbeat; ``leader`` runs the scheduler's poll and publish
+    jobs (one at a time, see :mod:`pusher.leader`)."""
+
+    __tablename__ = "node"
+
+    name: str = Field(primary_key=True)
+    host: str = ""
+    pid: int = 0
+    started_at: datetime = Field(default_factory=utcnow)
+    seen_at: datetime = Field(default_factory=utcnow)  # the scheduler's last heartbeat
+    leader: bool = False
+    leader_since: datetime | None = None
+    stopped_at: datetime | None = None  # a clean exit; a dead node simply stops being seen

@@ -95,6 +95,12 @@ def deliver_one(rt: Runtime, name: str, *, only_due: bool = True) -> DeliveryRep
     report = DeliveryReport(target=name)
     me = _me()
     with rt.store.write() as db:
+        # issue 8 (several nodes on PostgreSQL): row-lock the target's outbox rows first.
+        from .claims import lock_target
+
+        if not lock_target(db, name):
+            report.status, report.error = "busy", "being claimed by another node"
+            return report
         claim = _claim(db, name, me, only_due, report)
         if claim is None:
             return report

@@ -58,6 +58,9 @@ def _sqlite_setup(engine: Engine) -> None:
 
 class Store:
     def __init__(self, url: str) -> None:
+        from .logs import install_transition_events
+
+        install_transition_events()
         self.url = url
         self.engine = make_engine(url)
         self._write_engine = self.engine.execution_options(tvp_write=True)

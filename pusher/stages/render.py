@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import delete, select
+from sqlmodel import delete
 
+from pusher import claims, metrics
 from pusher.codec import document_of
 from pusher.errors import RenderError
 from pusher.interfaces import PageContext, PageImage
@@ -39,38 +41,68 @@ def store_pages(rt: Runtime, owner: str, version: int, pages: Sequence[PageImage
     return rows
 
 
+#: Items claimed at a time: small, so that several nodes share a burst and a lease covers a batch.
+CLAIM_BATCH = 5
+
+
 def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
+    """Renders up to ``limit`` screened items, claiming them in small batches so that several
+    nodes (and a CLI ``push`` beside the daemon) never draw the same item twice."""
     report = RenderReport()
-    with rt.store.read() as db:
-        work = list(db.exec(select(Item).where(Item.state == ItemState.SCREENED).order_by(Item.id).limit(limit)))  # type: ignore[arg-type]
-    names = {c.id: c.name for c in rt.settings.columns}
-    for item in work:
-        if rt.stopping.is_set():
+    node, lease = claims.node_name(rt), claims.lease(rt)
+    while report.items + report.failed < limit and not rt.stopping.is_set():
+        ids = claims.claim_items(rt.store, node, ItemState.SCREENED, min(CLAIM_BATCH, limit - report.items - report.failed), lease)
+        if not ids:
             break
-        doc = document_of(item, screened=True)
-        day = local(item.published or utcnow(), rt.settings.channel.timezone).date()
-        ctx = PageContext(channel=rt.settings.channel.name, column=names.get(item.column, ""), today=day)
         try:
-            pages = list(rt.renderer.render_item(doc, ctx))
-        except RenderError as exc:
-            with rt.store.write() as db:
-                row = db.get(Item, item.id)
-                if row is not None and row.version == item.version and row.state == ItemState.SCREENED:
-                    row.state, row.state_reason = ItemState.FAILED, f"render: {exc}"
-            log.error("render failed for item %s: %s", item.id, exc)
-            report.failed += 1
-            continue
-        owner = f"item:{item.id}"
-        rows = store_pages(rt, owner, item.version, pages)
+            for n, item_id in enumerate(ids):
+                if rt.stopping.is_set():
+                    claims.release_items(rt.store, node, ids[n:])  # hand back what we will not draw
+                    break
+                _render_one(rt, item_id, node, report)
+        except BaseException:
+            claims.release_items(rt.store, node, ids)
+            raise
+    return report
+
+
+def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> None:
+    with rt.store.read() as db:
+        item = db.get(Item, item_id)
+    if item is None or item.state != ItemState.SCREENED or item.claimed_by != node:
+        return
+    names = {c.id: c.name for c in rt.settings.columns}
+    doc = document_of(item, screened=True)
+    day = local(item.published or utcnow(), rt.settings.channel.timezone).date()
+    ctx = PageContext(channel=rt.settings.channel.name, column=names.get(item.column, ""), today=day)
+    started = time.perf_counter()
+    try:
+        pages = list(rt.renderer.render_item(doc, ctx))
+    except RenderError as exc:
         with rt.store.write() as db:
             row = db.get(Item, item.id)
-            if row is None or row.version != item.version or row.state != ItemState.SCREENED:
-                continue
-            db.exec(delete(Page).where(Page.owner == owner, Page.profile == rt.renderer.profile.name))  # type: ignore[arg-type]
-            for r in rows:
-                db.add(r)
-            row.state, row.state_reason, row.rendered_version, row.updated_at = ItemState.RENDERED, "", row.version, utcnow()
-        report.items += 1
-        report.pages += len(rows)
-        report.bytes += sum(r.bytes for r in rows)
-    return report
+            if row is not None:
+                claims.release_item(row, node)
+                if row.version == item.version and row.state == ItemState.SCREENED:
+                    row.state, row.state_reason = ItemState.FAILED, f"render: {exc}"
+        log.error("render failed for item %s: %s", item.id, exc, extra={"item": item.id, "source": item.source})
+        report.failed += 1
+        return
+    seconds = time.perf_counter() - started
+    owner = f"item:{item.id}"
+    rows = store_pages(rt, owner, item.version, pages)
+    with rt.store.write() as db:
+        row = db.get(Item, item.id)
+        if row is None:
+            return
+        claims.release_item(row, node)
+        if row.version != item.version or row.state != ItemState.SCREENED:
+            return  # changed meanwhile: the new version is screened and rendered again
+        db.exec(delete(Page).where(Page.owner == owner, Page.profile == rt.renderer.profile.name))  # type: ignore[arg-type]
+        for r in rows:
+            db.add(r)
+        row.state, row.state_reason, row.rendered_version, row.updated_at = ItemState.RENDERED, "", row.version, utcnow()
+    metrics.observe_render(seconds, [r.bytes for r in rows])
+    report.items += 1
+    report.pages += len(rows)
+    report.bytes += sum(r.bytes for r in rows)

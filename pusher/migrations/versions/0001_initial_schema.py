@@ -169,6 +169,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_item_dedupe")
 
     op.drop_table("item")
+    # PostgreSQL keeps an enum type after its table is dropped; without this an upgrade after a
+    # downgrade to base fails with 'type "itemstate" already exists'.
+    sa.Enum(name="itemstate").drop(op.get_bind(), checkfirst=True)
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delivery_target"))
 

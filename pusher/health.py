@@ -1,0 +1,131 @@
+"""The daemon's health and metrics endpoint (HTTP on 127.0.0.1 by default, ``[daemon]
+health_listen``): ``/healthz`` answers 200 or 503 with the reasons, ``/metrics`` the Prometheus
+text format.
+
+Unhealthy means: a source or target has been failing for longer than its threshold, this
+daemon's scheduler has not run its heartbeat job for ``scheduler_stuck_after`` seconds, the
+store cannot be read, or live nodes exist but none of them leads the scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from .metrics import PROCESS, StoreCollector
+
+log = logging.getLogger("tvpusher.health")
+
+
+def evaluate(st: dict[str, Any], settings: Any, beat_age: float | None = None) -> list[str]:
+    """The reasons the service is unhealthy, from a ``collect_status`` dict; empty if it is fine."""
+    d = settings.daemon
+    problems = []
+    for s in st["sources"]:
+        if s["enabled"] and s.get("failing_seconds", 0) > d.source_failing_after:
+            problems.append(f"source {s['name']} failing for {s['failing_seconds']:.0f}s: {s['last_error']}")
+    for t in st["targets"]:
+        if t["enabled"] and t.get("failing_seconds", 0) > d.target_failing_after:
+            problems.append(f"target {t['name']} failing for {t['failing_seconds']:.0f}s: {t['last_error']}")
+    if beat_age is not None and beat_age > d.scheduler_stuck_after:
+        problems.append(f"scheduler stuck: no heartbeat for {beat_age:.0f}s")
+    alive = [n for n in st.get("nodes", []) if n["alive"]]
+    if alive and not any(n["leader"] for n in alive):
+        problems.append("no live node leads the scheduler")
+    return problems
+
+
+class _DaemonCollector(Collector):
+    def __init__(self, beat_age: Callable[[], float | None], is_leader: Callable[[], bool]) -> None:
+        self.beat_age, self.is_leader = beat_age, is_leader
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        age = self.beat_age()
+        yield GaugeMetricFamily("tvpusher_heartbeat_age_seconds", "Seconds since this daemon's scheduler last ran its heartbeat",
+                                value=-1 if age is None else age)  # fmt: skip
+        yield GaugeMetricFamily(
+            "tvpusher_leader", "1 if this daemon runs the scheduler's poll and publish jobs", value=int(self.is_leader())
+        )
+
+
+class HealthServer:
+    """Serves ``/healthz`` and ``/metrics`` from a thread; ``status`` reads the store."""
+
+    def __init__(self, address: tuple[str, int], status: Callable[[], dict[str, Any]], settings: Any,
+                 beat_age: Callable[[], float | None], is_leader: Callable[[], bool]) -> None:  # fmt: skip
+        self.status, self.settings, self.beat_age = status, settings, beat_age
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(StoreCollector(status))
+        self.registry.register(_DaemonCollector(beat_age, is_leader))
+        self.httpd = ThreadingHTTPServer(address, self._handler())
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="health", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> HealthServer:
+        self._thread.start()
+        log.info("health and metrics at %s/healthz and %s/metrics", self.url, self.url)
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def healthz(self) -> tuple[int, dict[str, Any]]:
+        try:
+            st = self.status()
+        except Exception as exc:  # the store is away: that is the answer, not a crash
+            from .logs import redact
+
+            return 503, {"ok": False, "problems": [redact(f"store unreachable: {exc}")]}
+        problems = evaluate(st, self.settings, self.beat_age())
+        return (503 if problems else 200), {"ok": not problems, "problems": problems}
+
+    def metrics(self) -> bytes:
+        return generate_latest(PROCESS) + generate_latest(self.registry)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/healthz":
+                    code, body = server.healthz()
+                    self._send(code, json.dumps(body, ensure_ascii=False).encode(), "application/json")
+                elif path == "/metrics":
+                    try:
+                        data = server.metrics()
+                    except Exception as exc:
+                        self._send(503, f"store unreachable: {type(exc).__name__}\n".encode(), "text/plain")
+                        return
+                    self._send(200, data, CONTENT_TYPE_LATEST)
+                else:
+                    self._send(404, b"not found\n", "text/plain")
+
+            def _send(self, code: int, body: bytes, ctype: str) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
