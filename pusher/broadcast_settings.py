@@ -10,6 +10,8 @@ retention per column, the rolling (轮播) schedule and the exports written with
     max_age_days = 0             # 0: no age limit
     page_seconds = 10            # each page on screen in the rolling version (XMLTV, playlist)
     exports = ["xmltv", "rss"]   # written and delivered with every channel version
+    epg_hours = 6                # how far ahead the XMLTV schedule reaches
+    xmltv_id = "zw.yk.tv"        # the XMLTV channel id
     site_url = "https://www.yk.gov.cn/"   # the RSS channel link
 
     [broadcast.columns.tzgg]
@@ -44,6 +46,7 @@ class BroadcastSettings(SettingsModel):
     epg_hours: int = Field(default=6, ge=1, le=168)  # how far ahead the XMLTV schedule reaches
     exports: tuple[ExportKind, ...] = ()
     site_url: str = ""  # link of the RSS channel (default: the first source's site)
+    xmltv_id: str = Field(default="zw.tvpusher", pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")  # RFC 2838 style
     rss_items: int = Field(default=50, ge=1)
 
     def limits(self, column: str) -> tuple[int, int]:

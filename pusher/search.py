@@ -120,7 +120,8 @@ def search(store: Store, query: str, *, column: str | None = None, since: dateti
 
 
 def _filters(column: str | None, since: datetime | None) -> tuple[list[str], dict[str, Any]]:
-    filters, params = ["item.duplicate_of IS NULL"], {}
+    filters: list[str] = ["item.duplicate_of IS NULL"]
+    params: dict[str, Any] = {}
     if column:
         filters.append('item."column" = :column')
         params["column"] = column

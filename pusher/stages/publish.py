@@ -8,15 +8,20 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func
 from sqlmodel import col, delete, select, update
 
-from feeds.channel import ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest
-from pusher.codec import attachments_from_json
+from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest
+from feeds.exports import EXPORTERS, ExportInput, attach
+from pusher.codec import attachments_from_json, document_of
 from pusher.interfaces import Menu, MenuEntry, PageContext
-from pusher.models import ChannelVersion, Delivery, Item, Page
+from pusher.models import Alert, ChannelVersion, Delivery, Item, Page
+from pusher.retention import apply_limits, trim_to
 from pusher.runtime import Runtime
 from pusher.states import ON_AIR, ItemState
 from pusher.timeutil import local, utcnow
@@ -62,9 +67,8 @@ def _turns(ids: list[str], n: int) -> list[tuple[str, str]]:
     return keys
 
 
-def on_air(rt: Runtime) -> list[tuple[Item, list[Page]]]:
-    """Items in the channel with their current pages, pinned then newest first.
-    Retention and the byte budget hook in here."""
+def _candidates(rt: Runtime) -> list[tuple[Item, list[Page]]]:
+    """Items that may be in the channel with their current pages, pinned then newest first."""
     profile = rt.renderer.profile.name
     with rt.store.read() as db:
         items = list(
@@ -82,11 +86,62 @@ def on_air(rt: Runtime) -> list[tuple[Item, list[Page]]]:
     return [(i, pages[i.id]) for i in items if i.id in pages and all(p.version == i.rendered_version for p in pages[i.id])]
 
 
+def on_air(rt: Runtime) -> list[tuple[Item, list[Page]]]:
+    """Items in the channel with their current pages, pinned then newest first, within the
+    columns' retention limits (the byte budget is applied by :func:`plan`, which needs menus)."""
+    return apply_limits(_candidates(rt), rt.settings.broadcast, utcnow()).kept
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: ChannelSpec
+    dropped: dict[int, str]  # item id → why it leaves the air (retention, budget)
+    descriptions: dict[str, str]  # item id in the manifest → opening of its text, for exports
+
+
+DESCRIPTION_CHARS = 160
+
+
+def plan(rt: Runtime) -> Plan:
+    """The channel as it will air: retention limits, alerts, then items dropped oldest-first
+    (never pinned ones, never alerts) until the whole channel fits the byte budget."""
+    from pusher.alerts import active_alerts, alert_pages
+
+    sel = apply_limits(_candidates(rt), rt.settings.broadcast, utcnow())
+    chosen, dropped = sel.kept, dict(sel.dropped)
+    alerts = [(a, alert_pages(rt, a)) for a in active_alerts(rt)]
+    budget = rt.settings.broadcast.budget_bytes
+    while True:
+        spec = _assemble(rt, chosen, alerts)
+        total = sum(spec.assets().values())
+        if not budget or total <= budget:
+            break
+        cut = trim_to(chosen, total - budget)
+        if not cut.dropped:
+            log.warning("channel is %d bytes over its budget of %d with only pinned items and alerts left", total - budget, budget)
+            break
+        chosen = cut.kept
+        dropped.update(cut.dropped)
+    descriptions = {f"i{i.id}": " ".join(document_of(i, screened=True).text.split())[:DESCRIPTION_CHARS] for i, _ in chosen}
+    return Plan(spec, dropped, descriptions)
+
+
 def build_spec(rt: Runtime) -> ChannelSpec:
+    return plan(rt).spec
+
+
+def _alert_spec(rt: Runtime, alert: Alert, pages: list[Page]) -> AlertSpec:
+    tz = rt.settings.channel.timezone
+    ids = [f"alert-{alert.id}-{n}" for n in range(1, len(pages) + 1)]
+    refs = tuple(_ref(p, ids[n], (), [*_turns(ids, n), ("BACK", "home-1")]) for n, p in enumerate(pages))
+    until = local(alert.until, tz) if alert.until else None
+    return AlertSpec(f"a{alert.id}", alert.level, alert.text, until, alert.column or None, refs)
+
+
+def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[tuple[Alert, list[Page]]]) -> ChannelSpec:
     st = rt.settings
     tz = st.channel.timezone
     today = local(utcnow(), tz).date()
-    chosen = on_air(rt)
     items = [i for i, _ in chosen]
     item_pages = {i.id: pages for i, pages in chosen}
     by_col: dict[str, list[Item]] = {c.id: [] for c in st.columns}
@@ -151,25 +206,81 @@ def build_spec(rt: Runtime) -> ChannelSpec:
             )
         )  # fmt: skip
     prof = rt.renderer.profile
-    return ChannelSpec(st.channel.name, prof.name, prof.width, prof.height, home, tuple(col_specs), tuple(item_specs))
+    alert_specs = tuple(_alert_spec(rt, a, pages) for a, pages in alerts)
+    return ChannelSpec(st.channel.name, prof.name, prof.width, prof.height, home, tuple(col_specs), tuple(item_specs), alert_specs)
 
 
-def publish(rt: Runtime, *, force: bool = False) -> ChannelVersion | None:
-    """Make a new channel version if the channel changed; queue it for every enabled target."""
-    spec = build_spec(rt)
+def _expire(rt: Runtime, dropped: dict[int, str]) -> None:
+    """Items that left the air for retention or the budget are EXPIRED, with the reason."""
+    if not dropped:
+        return
+    now = utcnow()
+    with rt.store.write() as db:
+        for it in db.exec(select(Item).where(col(Item.id).in_(list(dropped)), col(Item.state).in_(list(ON_AIR)))):
+            it.state, it.state_reason, it.updated_at = ItemState.EXPIRED, dropped[it.id or 0], now
+    log.info("%d items left the air (retention, budget)", len(dropped))
+
+
+def _site(rt: Runtime) -> str:
+    if rt.settings.broadcast.site_url or not rt.settings.sources:
+        return rt.settings.broadcast.site_url
+    u = urlsplit(rt.settings.sources[0].url)
+    return f"{u.scheme}://{u.netloc}/"
+
+
+def export_input(rt: Runtime, p: Plan, number: int, generated: datetime) -> ExportInput:
+    b = rt.settings.broadcast
+    return ExportInput(p.spec, number, generated, page_seconds=b.page_seconds, epg_hours=b.epg_hours, channel_id=b.xmltv_id,
+                       site_url=_site(rt), rss_items=b.rss_items, descriptions=p.descriptions)  # fmt: skip
+
+
+def _exports(rt: Runtime, p: Plan, number: int, generated: datetime) -> list[tuple[str, str, str, int]]:
+    """Writes the configured exports to the asset store; (kind, href, sha256, bytes) each."""
+    kinds = rt.settings.broadcast.exports
+    if not kinds:
+        return []
+    inp = export_input(rt, p, number, generated)
+    out: list[tuple[str, str, str, int]] = []
+    for kind in kinds:
+        exp = EXPORTERS[kind]
+        data = exp.build(inp)
+        sha = rt.assets.put(data, exp.ext)
+        out.append((kind, rt.assets.name_of(sha, exp.ext), sha, len(data)))
+    return out
+
+
+def _stale_epg(rt: Runtime, last: ChannelVersion) -> bool:
+    """An unchanged channel still needs a new version before its XMLTV schedule runs out."""
+    b = rt.settings.broadcast
+    if "xmltv" not in b.exports:
+        return False
+    made = last.created_at if last.created_at.tzinfo else last.created_at.replace(tzinfo=UTC)
+    return utcnow() - made >= timedelta(hours=b.epg_hours) / 2
+
+
+def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVersion | None:
+    """Make a new channel version if the channel changed; queue it for every enabled target
+    (``priority``: the deliveries' priority, raised for alerts)."""
+    p = plan(rt)
+    spec = p.spec
+    _expire(rt, p.dropped)
     d = digest(spec)
     with rt.store.read() as db:
         last = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
-    if last is not None and last.digest == d and not force:
+    if last is not None and last.digest == d and not force and not _stale_epg(rt, last):
         return None
     now = utcnow()
     with rt.store.write() as db:
         number = (db.exec(select(func.max(ChannelVersion.version))).one() or 0) + 1
-        manifest = build_manifest(spec, number, local(now, rt.settings.channel.timezone))
+        generated = local(now, rt.settings.channel.timezone)
+        manifest = build_manifest(spec, number, generated)
         assets = spec.assets()
+        exports = _exports(rt, p, number, generated)
+        manifest = attach(manifest, [(EXPORTERS[k], href, sha, n) for k, href, sha, n in exports])
+        travelling = {**assets, **{href: n for _, href, _, n in exports}}
         cv = ChannelVersion(
             version=number, created_at=now, digest=d, manifest=manifest.decode("utf-8"),
-            assets=json.dumps(sorted(assets.items())), items=len(spec.items), pages=len(spec.pages()), bytes=sum(assets.values()),
+            assets=json.dumps(sorted(travelling.items())), items=len(spec.items), pages=len(spec.pages()), bytes=sum(assets.values()),
         )  # fmt: skip
         db.add(cv)
         on_air = [int(i.id[1:]) for i in spec.items]
@@ -183,6 +294,6 @@ def publish(rt: Runtime, *, force: bool = False) -> ChannelVersion | None:
             if not t.enabled:
                 continue
             db.exec(update(Delivery).where(col(Delivery.target) == t.name, col(Delivery.state) == "pending").values(state="superseded"))
-            db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now))
+            db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now, priority=priority))
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
     return cv

@@ -1,0 +1,105 @@
+"""Exports of one channel version for other systems: an XMLTV schedule of the rolling (轮播)
+version, a playlist for a playout system that loops the pages, and an RSS 2.0 feed of the items.
+
+Each exporter is a function ``(ExportInput) -> bytes`` registered in :data:`EXPORTERS`. The
+rolling version shows every page of the channel for ``page_seconds`` in a fixed order (see
+:func:`rolling`): alerts, the home menu, then each column's menu followed by its items.
+
+With each publication the daemon stores the configured exports as content-named assets that
+travel with the channel's pages, and lists them in the manifest in an extension element that
+the manifest schema admits (``<x:exports xmlns:x="urn:tvpusher:exports:1">``, see :func:`attach`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+
+from feeds.channel import ChannelSpec, PageRef, validate
+from feeds.xmlsafe import parse_xml
+
+NS = "urn:tvpusher:exports:1"
+
+
+@dataclass(frozen=True)
+class ExportInput:
+    spec: ChannelSpec
+    version: int
+    generated: datetime  # aware, the channel's time zone
+    page_seconds: int = 10
+    epg_hours: int = 6
+    channel_id: str = "zw.tvpusher"  # XMLTV channel id (RFC 2838 style)
+    site_url: str = ""
+    rss_items: int = 50
+    descriptions: dict[str, str] = field(default_factory=dict)  # item id → excerpt of its text
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One programme of the rolling version: a run of consecutive pages."""
+
+    kind: str  # alert | home | column | item
+    key: str  # alert id, column id or item id
+    title: str
+    column: str  # column name ("" for alerts and home)
+    pages: tuple[PageRef, ...]
+    url: str = ""
+
+
+def rolling(spec: ChannelSpec) -> list[Slot]:
+    """The loop order of the rolling version."""
+    names = {c.id: c.name for c in spec.columns}
+    slots = [Slot("alert", a.id, a.text, names.get(a.column or "", ""), a.pages) for a in spec.alerts if a.pages]
+    if spec.home:
+        slots.append(Slot("home", "home", f"{spec.name} 首页", "", spec.home))
+    for c in spec.columns:
+        slots.append(Slot("column", c.id, f"{c.name} 目录", c.name, c.pages))
+        slots += [Slot("item", i.id, i.title, c.name, i.pages, i.url) for i in spec.items if i.column == c.id]
+    return slots
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    name: str
+    filename: str  # the stable name beside channel.xml
+    ext: str  # extension of the content-named asset
+    media_type: str
+    build: Callable[[ExportInput], bytes]
+
+
+def _kinds() -> dict[str, ExportKind]:
+    from . import playlist, rss, xmltv
+
+    return {
+        "xmltv": ExportKind("xmltv", "epg.xml", "xml", "application/xmltv+xml", xmltv.build),
+        "playlist": ExportKind("playlist", "playlist.m3u", "m3u", "audio/x-mpegurl", playlist.build),
+        "rss": ExportKind("rss", "rss.xml", "xml", "application/rss+xml", rss.build),
+    }
+
+
+EXPORTERS: dict[str, ExportKind] = _kinds()
+
+
+def attach(manifest: bytes, exports: list[tuple[ExportKind, str, str, int]]) -> bytes:
+    """The manifest with ``<x:exports>`` listing (kind, href, sha256, bytes), validated again."""
+    if not exports:
+        return manifest
+    root = parse_xml(manifest)
+    box = etree.SubElement(root, f"{{{NS}}}exports", nsmap={"x": NS})
+    for kind, href, sha, size in exports:
+        etree.SubElement(box, f"{{{NS}}}export", kind=kind.name, name=kind.filename, type=kind.media_type, href=href, sha256=sha,
+                         bytes=str(size))  # fmt: skip
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    validate(data)
+    return data
+
+
+def manifest_exports(manifest: bytes) -> dict[str, str]:
+    """Export kind → asset href, as a manifest lists them."""
+    return {e.get("kind", ""): e.get("href", "") for e in parse_xml(manifest).iter(f"{{{NS}}}export")}
+
+
+__all__ = ["EXPORTERS", "ExportInput", "ExportKind", "Slot", "attach", "manifest_exports", "rolling"]

@@ -1,0 +1,85 @@
+"""What stays on air: per-column limits (items, age), the channel's byte budget, and the carousel
+cycle time the channel's size implies.
+
+A data carousel repeats every file of the channel at a fixed bitrate, so a box that tunes in
+waits up to one cycle for a page: the cycle time is the channel's bytes over the bitrate. The
+byte budget keeps it bounded. When the channel does not fit, items leave oldest-first; pinned
+items and alerts never do (if they alone exceed the budget the channel goes out over budget and
+the publish log says so).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from .broadcast_settings import BroadcastSettings
+from .models import Item, Page
+
+log = logging.getLogger("tvpusher.retention")
+
+T = TypeVar("T")
+
+MAX_AGE = "retention: older than the column's maximum age"
+MAX_ITEMS = "retention: beyond the column's maximum number of items"
+BUDGET = "retention: over the channel's byte budget"
+
+
+def cycle_seconds(nbytes: int, settings: BroadcastSettings) -> float:
+    """Seconds for the carousel to send ``nbytes`` once at the configured bitrate."""
+    return nbytes * 8 / (settings.bitrate_kbps * 1000)
+
+
+def _when(item: Item) -> datetime:
+    dt = item.published or item.first_seen
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def oldest_first(items: Sequence[tuple[Item, T]]) -> list[tuple[Item, T]]:
+    """Age order, ties broken by id (the older row first) so that trimming is deterministic."""
+    return sorted(items, key=lambda p: (_when(p[0]), p[0].id or 0))
+
+
+@dataclass(frozen=True)
+class Selection:
+    kept: list[tuple[Item, list[Page]]]  # in the order they were given
+    dropped: dict[int, str]  # item id → reason
+
+
+def apply_limits(chosen: Sequence[tuple[Item, list[Page]]], settings: BroadcastSettings, now: datetime) -> Selection:
+    """Per-column maximum age, then maximum number of items (the newest stay). Pinned items are
+    exempt and do not count against the column's number."""
+    dropped: dict[int, str] = {}
+    by_col: dict[str, list[tuple[Item, list[Page]]]] = {}
+    for pair in chosen:
+        by_col.setdefault(pair[0].column, []).append(pair)
+    for column, pairs in by_col.items():
+        max_items, max_days = settings.limits(column)
+        loose = [p for p in pairs if not p[0].pinned]
+        if max_days:
+            cutoff = now - timedelta(days=max_days)
+            for it, _ in loose:
+                if _when(it) < cutoff:
+                    dropped[it.id or 0] = MAX_AGE
+        if max_items:
+            left = [p for p in loose if (p[0].id or 0) not in dropped]
+            for it, _ in oldest_first(left)[: max(0, len(left) - max_items)]:
+                dropped[it.id or 0] = MAX_ITEMS
+    return Selection([p for p in chosen if (p[0].id or 0) not in dropped], dropped)
+
+
+def trim_to(chosen: Sequence[tuple[Item, list[Page]]], excess: int) -> Selection:
+    """Drops unpinned items, oldest first, until their pages add up to ``excess`` bytes."""
+    dropped: dict[int, str] = {}
+    freed = 0
+    for it, pages in oldest_first([p for p in chosen if not p[0].pinned]):
+        if freed >= excess:
+            break
+        dropped[it.id or 0] = BUDGET
+        freed += sum(p.bytes for p in pages)
+    if freed < excess:
+        log.warning("pinned items and alerts alone exceed the byte budget by %d bytes", excess - freed)
+    return Selection([p for p in chosen if (p[0].id or 0) not in dropped], dropped)
