@@ -103,6 +103,9 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     out.print(
         f"channel {ch['name']} ({ch['profile']}): version {ch['version'] or '—'}, {ch['items']} items, {ch['pages']} pages, {ch['bytes']} bytes"
     )
+    if "cycle_seconds" in ch:
+        out.print(f"carousel: {ch['cycle_seconds']} s per cycle at {ch['bitrate_kbps']:g} kbit/s"
+                  + (f", budget {ch['budget_bytes']} bytes" if ch["budget_bytes"] else ""))  # fmt: skip
     out.print("items: " + ", ".join(f"{k} {v}" for k, v in st["items"].items() if v) or "items: none")
     out.print("backlog: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in st["backlog"].items()))
     t = Table("source", "kind", "last poll", "status", "polls", "errors", "last error", title="sources")
