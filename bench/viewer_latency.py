@@ -18,35 +18,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lxml import etree
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "viewer")]
 
+from viewer_channel import browse_plan  # noqa: E402
+
 from pusher.preview import serve_preview  # noqa: E402
 
-NS = {"c": "urn:tvpusher:channel:1"}
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-
-
-def plan(channel_xml: bytes, max_items: int) -> list[str]:
-    """Keys whose every press moves to another page."""
-    root = etree.fromstring(channel_xml)
-    pages = {p.get("id"): p for p in root.xpath("//c:page", namespaces=NS)}
-    home = root.xpath("c:home/c:page", namespaces=NS)[0]
-    keys: list[str] = []
-    for e in home.xpath("c:entry", namespaces=NS)[:9]:
-        col = pages[e.get("to")]
-        keys.append(e.get("number"))
-        for ie in col.xpath("c:entry", namespaces=NS)[:max_items]:
-            keys.append(ie.get("number"))
-            item = pages[ie.get("to")].getparent()
-            n = len(item.xpath("c:page", namespaces=NS))
-            keys += ["ArrowRight"] * (n - 1) + (["ArrowLeft"] if n > 1 else [])
-            keys.append("Backspace")
-        keys.append("Backspace")
-    return keys
 
 
 def run(browser, url: str, keys: list[str], query: str, rtt: float) -> tuple[list[float], list[float]]:
@@ -94,11 +74,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = a.dir
         if folder is None:
-            from viewer_channel import Builder, base_spec
+            from viewer_channel import Builder, base_spec  # the renderer loads only when needed
 
             folder = Path(tmp) / "headend"
             Builder("hd").write(folder, base_spec())
-        keys = plan((folder / "channel.xml").read_bytes(), a.items) * a.rounds
+        keys = browse_plan((folder / "channel.xml").read_bytes(), a.items) * a.rounds
         server, url = serve_preview(folder)
         try:
             with sync_playwright() as p:

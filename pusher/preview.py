@@ -80,7 +80,8 @@ class PreviewServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}/"
 
     def start(self) -> PreviewServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="pusher-preview", daemon=True)
+        # A short poll interval: close() (and a test's teardown) waits for at most one.
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.1,), name="pusher-preview", daemon=True)
         self._thread.start()
         return self
 

@@ -399,13 +399,13 @@
     var w = (page && page.width) || (state.m && state.m.width) || 1280;
     var h = (page && page.height) || (state.m && state.m.height) || 720;
     var vw = el.viewport.clientWidth || window.innerWidth;
-    var vh = el.viewport.clientHeight || window.innerHeight;
+    var vh = (el.viewport.clientHeight || window.innerHeight) - (el.ticker.hidden ? 0 : el.ticker.offsetHeight);
     var s = Math.min(vw / w, vh / h);
     var st = el.screen.style;
     st.width = w + "px";
     st.height = h + "px";
     st.left = Math.round((vw - w * s) / 2) + "px";
-    st.top = Math.round((vh - h * s) / 2) + "px";
+    st.top = Math.round((vh - h * s) / 2) + "px"; // above the ticker when there is one
     st.transform = st.webkitTransform = "scale(" + s + ")";
   }
 
@@ -430,8 +430,11 @@
     var t = Date.now();
     var live = (state.m ? state.m.alerts : []).filter(function (a) { return !a.until || a.until > t; });
     if (!live.length) {
-      el.ticker.hidden = true;
-      el.tickerText.textContent = "";
+      if (!el.ticker.hidden) {
+        el.ticker.hidden = true;
+        el.tickerText.textContent = "";
+        layout();
+      }
       return;
     }
     var level = live.some(function (a) { return a.level === "urgent"; }) ? "urgent" : live.some(function (a) { return a.level === "warning"; }) ? "warning" : "info";
@@ -442,7 +445,10 @@
       el.tickerText.style.animationDuration = Math.max(8, Math.round(msg.length / 6) + 6) + "s";
     }
     el.ticker.className = level;
-    el.ticker.hidden = false;
+    if (el.ticker.hidden) {
+      el.ticker.hidden = false;
+      layout();
+    }
   }
 
   function problem(kind, message) {

@@ -184,7 +184,12 @@ def test_alert_ticker_comes_and_goes(served: str, headend: Path, builder: Builde
     assert "寒潮蓝色预警" in text and "交通管制" in text
     b = t.box("#ticker")
     assert b["y"] + b["height"] == 720 and b["width"] == 1280
+    # The page shrinks above the ticker (an L-bar): nothing of it is hidden, aspect kept.
+    p = t.box("#page")
+    assert p["y"] + p["height"] <= b["y"] + 1 and abs(p["width"] / p["height"] - 16 / 9) < 0.01
+    assert p["height"] >= 0.85 * 720
     t.shot("hd-alert-ticker")
     builder.write(headend, base_spec(3))
     t.wait(version="3")
     assert ticker.is_hidden()
+    assert (t.box("#page")["width"], t.box("#page")["height"]) == (1280, 720)

@@ -244,3 +244,28 @@ def entry_rect(channel_xml: bytes, page_id: str, number: int) -> tuple[int, int,
 def item_pages(channel_xml: bytes, item_id: str) -> list[str]:
     root = etree.fromstring(channel_xml)
     return [str(p) for p in root.xpath("//c:item[@id=$id]/c:page/@id", namespaces={"c": NS}, id=item_id)]
+
+
+def menu(channel_xml: bytes, page_id: str) -> list[tuple[int, str, str]]:
+    """A page's entries as (number, to page, item id)."""
+    return [
+        (int(e.get("number")), str(e.get("to")), str(e.get("item") or ""))
+        for e in _page_el(channel_xml, page_id).xpath("c:entry", namespaces={"c": NS})
+    ]
+
+
+def browse_plan(channel_xml: bytes, max_items: int = 3) -> list[str]:
+    """Keys (Playwright names) of a browsing path on which every press moves to another page:
+    home → each column by digit → its first items → every page turn → back → back."""
+    root = etree.fromstring(channel_xml)
+    home = str(root.get("home"))
+    keys: list[str] = []
+    for number, col_page, _ in menu(channel_xml, home)[:9]:
+        keys.append(str(number))
+        for n, first, item in menu(channel_xml, col_page)[: min(max_items, 9)]:
+            keys.append(str(n))
+            pages = item_pages(channel_xml, item) if item else [first]
+            keys += ["ArrowRight"] * (len(pages) - 1) + (["ArrowLeft"] if len(pages) > 1 else [])
+            keys.append("Backspace")
+        keys.append("Backspace")
+    return keys
