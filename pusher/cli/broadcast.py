@@ -1,0 +1,196 @@
+"""Broadcaster's commands: alert, export, report, search."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pusher.errors import ConfigError, TvPusherError
+
+from . import ConfigOpt, JsonOpt, app, out
+from .core import runtime
+
+
+class Level(StrEnum):
+    info = "info"
+    warning = "warning"
+    urgent = "urgent"
+
+
+class ExportKindArg(StrEnum):
+    xmltv = "xmltv"
+    playlist = "playlist"
+    rss = "rss"
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    png = "png"
+
+
+@app.command()
+def alert(
+    text: Annotated[str | None, typer.Argument(help="The alert's text (the ticker line and the alert page).", show_default=False)] = None,
+    until: Annotated[str | None, typer.Option("--until", help="When it ends: 6h, 90m, 18:30 or '2026-11-28 08:00' (default 24h).")] = None,
+    level: Annotated[Level, typer.Option("--level", help="info, warning or urgent.")] = Level.warning,
+    column: Annotated[str | None, typer.Option("--column", help="A column id it belongs to (default: the whole channel).")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="End every alert on air now.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Put an alert on air at once (rendered, published and pushed ahead of any waiting delivery), or --clear."""
+    from pusher.alerts import broadcast, clear_alerts, parse_until, raise_alert
+
+    if clear == bool(text):
+        raise ConfigError("give an alert TEXT, or --clear (not both)")
+    rt = runtime(config)
+    try:
+        if clear:
+            ended = clear_alerts(rt)
+            if not ended:
+                out.print("no alert on air")
+                return
+            out.print(f"cleared alert{'s' if len(ended) > 1 else ''} {', '.join(map(str, ended))}")
+            b = broadcast(rt)
+        else:
+            assert text is not None
+            end = parse_until(until, rt.settings.channel.timezone) if until else None
+            a = raise_alert(rt, text, level=level.value, until=end, column=column)
+            from pusher.timeutil import local
+
+            out.print(f"alert {a.id} ({a.level}) on air until {local(a.until, rt.settings.channel.timezone):%Y-%m-%d %H:%M}"
+                      if a.until else f"alert {a.id} ({a.level}) on air")  # fmt: skip
+            b = broadcast(rt, a)
+        out.print(f"channel version {b.version.version}" if b.version else "channel unchanged")
+        for r in b.deliveries:
+            if r.status == "done":
+                out.print(f"{r.target}: delivered version {r.version} ({r.files} files, {r.bytes} bytes)")
+            elif r.status == "failed":
+                out.print(f"{r.target}: failed (retried with the outbox): {r.error}", markup=False)
+            else:
+                out.print(f"{r.target}: {r.status}")
+        if any(r.status == "failed" for r in b.deliveries):
+            raise typer.Exit(1)
+    finally:
+        rt.close()
+
+
+@app.command()
+def export(
+    kind: Annotated[ExportKindArg, typer.Argument(help="xmltv, playlist or rss.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="File to write ('-' for standard output).")],
+    version: Annotated[int | None, typer.Option("--version", help="Channel version (default: the newest).")] = None,
+    prefix: Annotated[str, typer.Option("--prefix", help="Playlist: prefix of the page file names.")] = "assets/",
+    config: ConfigOpt = None,
+) -> None:
+    """Write an export of a channel version: XMLTV of the rolling version, a playlist, or RSS 2.0."""
+    from feeds.exports import EXPORTERS, ExportInput, playlist, spec_of_manifest
+    from pusher.codec import document_of
+    from pusher.models import ChannelVersion, Item
+    from pusher.stages.publish import DESCRIPTION_CHARS, _site
+
+    rt = runtime(config)
+    try:
+        with rt.store.read() as db:
+            from sqlmodel import col, select
+
+            q = select(ChannelVersion).order_by(col(ChannelVersion.version).desc())
+            cv = db.get(ChannelVersion, version) if version else db.exec(q).first()
+            if cv is None:
+                raise TvPusherError(f"no channel version {version}" if version else "no channel version yet: run `pusher push` first")
+            spec, number, generated = spec_of_manifest(cv.manifest.encode("utf-8"))
+            ids = [int(i.id[1:]) for i in spec.items]
+            items = list(db.exec(select(Item).where(col(Item.id).in_(ids)))) if ids else []
+        desc = {f"i{i.id}": " ".join(document_of(i, screened=True).text.split())[:DESCRIPTION_CHARS] for i in items}
+        b = rt.settings.broadcast
+        inp = ExportInput(spec, number, generated, page_seconds=b.page_seconds, epg_hours=b.epg_hours, channel_id=b.xmltv_id,
+                          site_url=_site(rt), rss_items=b.rss_items, descriptions=desc)  # fmt: skip
+        data = playlist.build(inp, prefix=prefix) if kind == ExportKindArg.playlist else EXPORTERS[kind.value].build(inp)
+    finally:
+        rt.close()
+    if str(out_file) == "-":
+        typer.echo(data.decode("utf-8"), nl=False)
+        return
+    out_file.write_bytes(data)
+    out.print(f"{kind.value} of channel version {number}: {out_file} ({len(data)} bytes)", markup=False)
+
+
+@app.command()
+def report(
+    year: Annotated[int, typer.Option("--year", help="Calendar year, in the channel's time zone.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="table, csv, json or png.")] = ReportFormat.table,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (png: default report-YEAR.png).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The year's account: items published by column, publisher, month and kind; pushes, held, rejected, retractions, alerts."""
+    from pusher import report as rp
+
+    rt = runtime(config)
+    try:
+        rep = rp.year_report(rt, year)
+    finally:
+        rt.close()
+    if fmt == ReportFormat.png:
+        path = out_file or Path(f"report-{year}.png")
+        rp.to_png(rep, path)
+        out.print(f"chart: {path}", markup=False)
+        return
+    if fmt in (ReportFormat.csv, ReportFormat.json):
+        text = rp.to_csv(rep) if fmt == ReportFormat.csv else rp.to_json(rep) + "\n"
+        if out_file:
+            out_file.write_text(text, encoding="utf-8")
+        else:
+            typer.echo(text, nl=False)
+        return
+    t = Table("section", "key", "value", title=f"{rep.channel} {year}")
+    for section, key, value in rep.rows():
+        t.add_row(section, key, str(value))
+    out.print(t)
+
+
+@app.command()
+def search(
+    words: Annotated[list[str], typer.Argument(help="Words to find in titles and text (Chinese substrings too).")],
+    column: Annotated[str | None, typer.Option("--column", help="Only this column id.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only items published on or after this date (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many results.")] = 20,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search items' titles and text, best matches first, with snippets."""
+    from pusher.search import search as run_search
+    from pusher.timeutil import local, to_utc
+
+    rt = runtime(config)
+    try:
+        tz = rt.settings.channel.timezone
+        start = None
+        if since:
+            try:
+                start = to_utc(datetime.fromisoformat(since), tz)
+            except ValueError:
+                raise ConfigError(f"--since {since!r}: give a date as YYYY-MM-DD") from None
+        if column:
+            rt.settings.column(column)
+        hits = run_search(rt.store, " ".join(words), column=column, since=start, limit=limit)
+    finally:
+        rt.close()
+    if as_json:
+        out.print_json(
+            json.dumps([{**vars(h), "published": h.published.isoformat() if h.published else None} for h in hits], ensure_ascii=False)
+        )
+        return
+    if not hits:
+        out.print("no match")
+        return
+    for h in hits:
+        day = f"{local(h.published, tz):%Y-%m-%d}" if h.published else "—"
+        out.print(f"[{h.id}] {h.title}  ({h.column}, {day}, {h.state})", markup=False)
+        out.print(f"    {h.snippet}", markup=False)
