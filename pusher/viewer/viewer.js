@@ -426,9 +426,13 @@
     el.focus.hidden = false;
   }
 
-  function drawTicker() {
+  function liveAlerts() {
     var t = Date.now();
-    var live = (state.m ? state.m.alerts : []).filter(function (a) { return !a.until || a.until > t; });
+    return (state.m ? state.m.alerts : []).filter(function (a) { return !a.until || a.until > t; });
+  }
+
+  function drawTicker() {
+    var live = liveAlerts();
     if (!live.length) {
       if (!el.ticker.hidden) {
         el.ticker.hidden = true;
@@ -439,6 +443,7 @@
     }
     var level = live.some(function (a) { return a.level === "urgent"; }) ? "urgent" : live.some(function (a) { return a.level === "warning"; }) ? "warning" : "info";
     var msg = live.map(function (a) { return a.text; }).join("　　◆　　");
+    if (live.some(function (a) { return a.pages.length; })) msg += "　　［信息键 查看详情］";
     if (el.tickerText.textContent !== msg) {
       el.tickerText.textContent = msg;
       // About six characters a second, whatever the length.
@@ -546,6 +551,7 @@
     if (k === "ArrowDown" || k === "Down" || c === 40) return "DOWN";
     if (k === "Enter" || c === 13) return "OK";
     if (k === "Backspace" || k === "Escape" || k === "Esc" || k === "BrowserBack" || c === 8 || c === 27 || c === 461 || isVk(c, "VK_BACK")) return "BACK";
+    if (k === "i" || k === "I" || k === "Info" || c === 457 || isVk(c, "VK_INFO")) return "INFO";
     if (k === "PageUp" || k === "ChannelUp" || c === 33 || c === 427 || isVk(c, "VK_CHANNEL_UP")) return "CH_UP";
     if (k === "PageDown" || k === "ChannelDown" || c === 34 || c === 428 || isVk(c, "VK_CHANNEL_DOWN")) return "CH_DOWN";
     if (k === "ColorF0Red" || k === "r" || k === "R" || c === 403 || isVk(c, "VK_RED")) return "red";
@@ -613,7 +619,25 @@
         publish();
         return;
       }
-      // At the edge of the list the page's own UP/DOWN key (if any) applies.
+      // At the edge of the list: the page's own UP/DOWN key if it has one, else the focus
+      // runs on into the previous/next page of the same menu.
+      if (!page.keys[key]) {
+        var over = target(key === "UP" ? "LEFT" : "RIGHT");
+        var op = over && m.pages[over];
+        if (op && op.entries.length && op.owner.kind === page.owner.kind && op.owner.id === page.owner.id) {
+          go(over, { t0: t0, focus: op.entries[key === "UP" ? op.entries.length - 1 : 0].number });
+        }
+        return;
+      }
+    }
+    if (key === "INFO") {
+      // Alert pages are reached from the ticker: each press shows the next live alert.
+      var live = liveAlerts().filter(function (a) { return a.pages.length; });
+      if (!live.length) return;
+      var at = -1;
+      for (var k = 0; k < live.length; k++) if (page.owner.kind === "alert" && live[k].id === page.owner.id) at = k;
+      go(live[(at + 1) % live.length].pages[0], { t0: t0 });
+      return;
     }
     if (key === "OK" && page.entries.length) {
       var f = entryByNumber(page, state.focus);

@@ -48,6 +48,7 @@ class Alert:
     id: str
     text: str
     level: str = "urgent"
+    page: bool = False  # with a full-screen page (reached from the ticker with the INFO key)
 
 
 @dataclass
@@ -158,6 +159,10 @@ class Builder:
             for a in spec.alerts:
                 al = E.sub(alerts, "alert", id=a.id, level=a.level)
                 E.sub(al, "text").text = a.text
+                if a.page:
+                    img = self.item_pages(It(a.id, "", "紧急通知", paragraphs=0, seed=a.text), "")[0]
+                    p = page(al, f"alert-{a.id}-1", img)
+                    E.sub(p, "key", code="BACK", to="home-1")
 
         cols = list(spec.columns)
         by_col = {c.id: [it for it in spec.items if it.column == c.id] for c in cols}
