@@ -15,6 +15,7 @@ from lxml import etree, html
 
 from pusher.errors import ParseError
 from pusher.interfaces import Attachment, Block, Document
+from pusher.timeutil import local
 
 from .dates import parse_date
 
@@ -130,7 +131,7 @@ def extract_document(
         index_no=clean(fields.get("index_no")),
         doc_no=clean(fields.get("doc_no")),
         topic=clean(fields.get("topic")),
-        written=written.date() if written else None,
+        written=local(written).date() if written else None,  # the calendar day in China, not in UTC
         validity=clean(fields.get("validity")),
         column=clean(fields.get("column")),
         attachments=tuple(attachments(page, url)),

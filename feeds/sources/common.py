@@ -69,8 +69,8 @@ def page_of(resp: Response, source: str, *, require_text: bool = True) -> html.H
     scripts = " ".join(s.text or "" for s in page.iter("script"))
     visible = _visible_text(page)
     if require_text and len(visible) < 20 and (scripts.strip() or not visible):
-        what = "anti-bot script challenge" if _CHALLENGE_JS.search(scripts) else "page with no readable content"
-        raise ChallengeError(f"{what} served as content", source=source, url=resp.url)
+        what = "anti-bot script challenge" if _CHALLENGE_JS.search(scripts) else "script-only page"
+        raise ChallengeError(f"{what} served as content: no readable text", source=source, url=resp.url)
     return page
 
 

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
-from rich.table import Table
 
 from pusher.config import HttpSettings, SourceSettings, load_settings
 from pusher.errors import ConfigError
@@ -100,25 +99,25 @@ def _day(dt: Any) -> str:
 
 
 def _print(s: SourceSettings, listing: Listing, doc: Document | Gone | None, channel_column: str, requests: int, limit: int) -> None:
-    t = Table("#", "date", "title", "url", title=f"{s.name} ({s.kind}): {len(listing.entries)} entries, {requests} requests")
+    # Plain lines rather than a table: long Chinese titles and URLs stay whole and greppable.
+    out.print(f"{s.name} ({s.kind}): {len(listing.entries)} entries, {requests} requests", markup=False)
     for i, e in enumerate(listing.entries[:limit], 1):
-        t.add_row(str(i), _day(e.published), e.title, e.url)
-    out.print(t)
+        out.print(f"{i:>3}  {_day(e.published)}  {e.title}\n     {e.url}", markup=False)
     if len(listing.entries) > limit:
         out.print(f"… and {len(listing.entries) - limit} more")
     if not listing.complete:
         out.print("note: the list did not cover every watched page")
     if isinstance(doc, Gone):
-        out.print(f"detail: HTTP {doc.status} — the item is gone ({doc.url})")
+        out.print(f"detail: HTTP {doc.status}, the item is gone ({doc.url})", markup=False)
         return
     if doc is None:
         return
-    d = Table(show_header=False, title="detail")
+    out.print("\ndetail:")
     for label, value in (
         ("标题", doc.title),
         ("网址", doc.url),
         ("发布日期", _day(doc.published)),
-        ("成文日期", doc.written.isoformat() if doc.written else "—"),
+        ("成文日期", doc.written.isoformat() if doc.written else ""),
         ("索引号", doc.index_no),
         ("发布机构", doc.publisher),
         ("文号", doc.doc_no),
@@ -126,14 +125,14 @@ def _print(s: SourceSettings, listing: Listing, doc: Document | Gone | None, cha
         ("有效性", doc.validity),
         ("网站栏目", doc.column),
         ("频道栏目", channel_column),
-        ("附件", "\n".join(f"{a.name} <{a.url}>" for a in doc.attachments)),
     ):
-        d.add_row(label, value or "—")
-    out.print(d)
+        out.print(f"  {label}：{value or '—'}", markup=False)
+    for a in doc.attachments:
+        out.print(f"  附件：{a.name} <{a.url}>", markup=False)
     out.print(f"正文 ({len(doc.blocks)} blocks, {len(doc.text)} characters):")
     for b in doc.blocks[:12]:
         if b.kind == "table":
-            out.print(f"  [table {len(b.rows)} rows] " + " | ".join(b.rows[0]) if b.rows else "  [table]", markup=False)
+            out.print(f"  [table, {len(b.rows)} rows] " + (" | ".join(b.rows[0]) if b.rows else ""), markup=False)
         elif b.kind == "img":
             out.print(f"  [image {b.src}] {b.text}", markup=False)
         else:
