@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from pusher.interfaces import PageImage
 
 from .fonts import Face
+from .linebreak import advances
 from .png import encode_palette_png
 from .theme import PALETTE, RGB
 
@@ -45,17 +46,17 @@ class Canvas:
     ) -> int:
         """Draw one line; returns its right edge. ``justify_to`` spreads it to that width."""
         ramp = PALETTE.ramps[(ink, ground)]
-        adv = face.advance
+        adv = advances(text, face.advance)
         extra = 0.0
         if justify_to and len(text) > 1:
-            natural = face.width(text)
+            natural = sum(adv)
             gap = (justify_to - natural) / (len(text) - 1)
             # Spread only a modest shortfall: a line cut before a long URL stays ragged.
             if 0 < gap <= face.size * 0.35:
                 extra = gap
         paste = self.img.im.paste  # the core: ~4× faster than Image.paste for small glyphs
         pos = float(x)
-        for ch in text:
+        for ch, a in zip(text, adv, strict=True):
             g = face.glyph(ch, ramp)
             if g is not None:
                 # Even x (rounded down, so never past the measured right edge): with two
@@ -64,7 +65,7 @@ class Canvas:
                 gy = baseline + g.dy
                 if gx >= 0 and gy >= 0 and gx + g.w <= self.width and gy + g.h <= self.height:
                     paste(g.pixels, (gx, gy, gx + g.w, gy + g.h), g.mask)
-            pos += adv(ch) + extra
+            pos += a + extra
         if record:
             self.lines.append(text)
         return round(pos - extra)
@@ -73,14 +74,15 @@ class Canvas:
         """Paste a mode-``P`` image already holding theme indices (a QR code)."""
         self.img.paste(img, (x, y))
 
-    def paste_photo(self, rgb: Image.Image, x: int, y: int, max_colors: int = 64) -> None:
+    def paste_photo(self, rgb: Image.Image, x: int, y: int, max_colors: int = 128) -> None:
         """Quantise a broadcast-legal RGB image into free palette slots and paste it."""
         free = 256 - len(self.colors)
         if free < 2:
             return
         q = rgb.quantize(colors=min(max_colors, free), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         pal = q.getpalette() or []
-        used = max(q.getdata()) + 1 if q.width and q.height else 0
+        hi = q.getextrema()[1]
+        used = int(hi if isinstance(hi, (int, float)) else 0) + 1
         offset = len(self.colors)
         self.colors.extend((pal[3 * i], pal[3 * i + 1], pal[3 * i + 2]) for i in range(used))
         shifted = Image.frombytes("L", q.size, q.tobytes()).point([min(255, i + offset) for i in range(256)])

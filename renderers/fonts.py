@@ -20,6 +20,7 @@ from PIL import Image, ImageChops, ImageFont
 
 from pusher.errors import FontError
 
+from .linebreak import advances
 from .theme import COVERAGE_STEP
 
 log = logging.getLogger(__name__)
@@ -152,8 +153,7 @@ class Face:
         return a
 
     def width(self, text: str) -> float:
-        adv = self.advance
-        return sum(adv(c) for c in text)
+        return sum(advances(text, self.advance))
 
     def baseline(self, box_height: int) -> int:
         """Baseline offset that centres the ideographic em box in a line box."""

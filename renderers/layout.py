@@ -157,6 +157,7 @@ def flow(
 
 def paginate(boxes: list[Box], first: int, other: int) -> list[list[Box]]:
     """Cut boxes into pages of at most ``first`` (then ``other``) pixels of height."""
+    boxes = list(boxes)  # pictures may be shrunk in place
     headers: dict[int, list[Box]] = {}
     for b in boxes:
         if b.kind == "row" and b.row is not None and b.row.header:
@@ -174,7 +175,12 @@ def paginate(boxes: list[Box], first: int, other: int) -> list[list[Box]]:
             prefix = headers[b.row.table]
         used = sum(p.height for p in prefix)
         j = i
-        while j < n and used + boxes[j].height <= cap:
+        while j < n:
+            if used + boxes[j].height > cap:
+                smaller = _shrink(boxes, j, cap - used)
+                if smaller is None:
+                    break
+                boxes[j] = smaller
             used += boxes[j].height
             j += 1
         if j < n and j > i:
@@ -186,6 +192,24 @@ def paginate(boxes: list[Box], first: int, other: int) -> list[list[Box]]:
         pages.append(page)
         i, cap = j, other
     return pages or [[]]
+
+
+def _shrink(boxes: list[Box], j: int, room: int) -> Box | None:
+    """A picture that half fits is scaled down to the room left (caption included), not moved."""
+    b = boxes[j]
+    pic = b.picture
+    if b.kind != "image" or pic is None or pic.image is None:
+        return None
+    k, tail = j + 1, 0
+    while k < len(boxes) and boxes[k - 1].keep_with_next:
+        tail += boxes[k].height
+        k += 1
+    pad = b.height - pic.height
+    h = room - tail - pad
+    if h < pic.height * 0.5:
+        return None
+    scaled = Picture(pic.image, max(1, round(pic.width * h / pic.height)), h, pic.alt)
+    return replace(b, height=h + pad, picture=scaled)
 
 
 def _repair(boxes: list[Box], start: int, brk: int) -> int:

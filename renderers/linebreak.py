@@ -87,6 +87,21 @@ def break_opportunities(text: str) -> list[bool]:
     return ok[:n]
 
 
+# Full-width marks whose glyph sits in the left half of the em box (clreq §3.1.6: a run of
+# punctuation is set tighter, these give up their empty right half before another mark).
+_SQUEEZE_LEFT = frozenset("，。、；：）》」』】〕〗〙〛〉”’")
+_MARKS = _SQUEEZE_LEFT | frozenset("（《「『【〔〖〘〚〈“‘")
+
+
+def advances(text: str, advance: Callable[[str], float]) -> list[float]:
+    """Per-character advances with consecutive punctuation squeezed (``》、《`` takes 2 em, not 3)."""
+    adv = [advance(c) for c in text]
+    for i in range(len(text) - 1):
+        if text[i] in _SQUEEZE_LEFT and text[i + 1] in _MARKS:
+            adv[i] *= 0.5
+    return adv
+
+
 def wrap(text: str, width: float, advance: Callable[[str], float], first_indent: float = 0.0) -> list[str]:
     """Greedy line filling at the allowed breaks; spaces at a break are dropped.
 
@@ -96,13 +111,15 @@ def wrap(text: str, width: float, advance: Callable[[str], float], first_indent:
     if not text:
         return []
     ok = break_opportunities(text)
-    adv = [advance(c) for c in text]
+    full = [advance(c) for c in text]
+    adv = advances(text, advance)
     lines: list[str] = []
     start, avail = 0, width - first_indent
     n = len(text)
     while start < n:
         x, last_ok, i = 0.0, -1, start
-        while i < n and x + adv[i] <= avail + 0.01:
+        # The last character of a line is never squeezed (nothing follows it there).
+        while i < n and x + full[i] <= avail + 0.01:
             x += adv[i]
             i += 1
             if i < n and ok[i]:

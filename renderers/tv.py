@@ -147,7 +147,10 @@ class TvRenderer:
             if b.kind == "line":
                 st = self.styles[b.style]
                 width = m.content_width - b.indent if b.justify else 0
-                c.text(m.left + b.indent, y + st.face.baseline(b.height), b.text, st.face, st.ink, justify_to=width)
+                x = m.left + b.indent
+                if b.style == "caption":  # captions sit centred under their picture
+                    x = m.left + (m.content_width - round(st.face.width(b.text))) // 2
+                c.text(x, y + st.face.baseline(b.height), b.text, st.face, st.ink, justify_to=width)
             elif b.kind == "row" and b.row is not None:
                 nxt = page[k + 1] if k + 1 < len(page) else None
                 last = nxt is None or nxt.kind != "row"

@@ -1,0 +1,73 @@
+"""Screens to look at: home, column menu, article, table and picture pages at SD and HD.
+
+    python bench/render_screens.py [OUT_DIR]      (default: /work/notes/screens)
+
+Real content only: the Yongkang annual report, the Dingxi datastore list as a column menu and
+as a table, a photo-like test image. The PNGs are the renderer's exact bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "renderers"))
+
+from PIL import Image, ImageDraw  # noqa: E402
+from render_corpus import CTX, reference_doc, table_doc  # noqa: E402
+
+from pusher.interfaces import Block, Document, Menu, MenuEntry, PageContext  # noqa: E402
+from renderers import make_renderer  # noqa: E402
+
+COLUMNS = ["政务动态", "通知公告", "政策文件", "政府信息公开年报", "人事信息", "便民服务", "招标采购", "应急管理"]
+
+
+def picture() -> bytes:
+    im = Image.new("RGB", (800, 500))
+    d = ImageDraw.Draw(im)
+    for y in range(500):
+        d.line((0, y, 800, y), fill=(60 + y // 4, 120 + y // 8, 200 - y // 5))
+    d.rectangle((120, 180, 680, 460), fill=(200, 190, 170))
+    d.rectangle((160, 240, 300, 460), fill=(90, 70, 60))
+    d.rectangle((360, 230, 640, 330), fill=(120, 160, 200))
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    rows = table_doc().blocks[1].rows[1:]
+    column = Menu("信息公开目录", tuple(MenuEntry(f"item-{i}", t, date.fromisoformat(d)) for i, (t, d) in enumerate(rows)))
+    home = Menu("永康政务", tuple(MenuEntry(f"col-{i}", n) for i, n in enumerate(COLUMNS)), "home")
+    pic_doc = Document(
+        url="http://www.yk.gov.cn/art/2013/1/5/art_1229_2.html",
+        title="市行政服务中心新址正式启用",
+        blocks=(
+            Block("p", "1月5日，市行政服务中心新址正式启用，42个部门的进驻窗口同时对外办理业务。"),
+            Block("img", text="市行政服务中心新址办事大厅", src="http://www.yk.gov.cn/picture/0/a.jpg"),
+        ),
+    )
+    for profile in ("sd", "hd"):
+        r = make_renderer(profile, images=lambda _src: picture())
+        home_ctx = PageContext(CTX.channel, "", CTX.today)
+        shots = {
+            "home": r.render_menu(home, home_ctx)[0],
+            "menu": r.render_menu(column, PageContext(CTX.channel, "信息公开目录", CTX.today))[0],
+            "article": r.render_item(reference_doc(), CTX)[0],
+            "article-2": r.render_item(reference_doc(), CTX)[1],
+            "table": r.render_item(table_doc(), PageContext(CTX.channel, "信息公开目录", CTX.today))[1],
+            "picture": r.render_item(pic_doc, CTX)[-1],
+        }
+        for name, page in shots.items():
+            path = out / f"{profile}-{name}.png"
+            path.write_bytes(page.png)
+            print(f"{path}  {len(page.png) / 1024:.1f} KB")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/notes/screens"))
