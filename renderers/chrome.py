@@ -203,3 +203,42 @@ def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
         footer(c, m, r.small, f"第{n}/{len(chunks)}页", HOME_HINTS)
         out.append(c.finish(tuple(rects)))
     return out
+
+
+# ------------------------------------------------------------------ alerts --
+
+ALERT_HEADINGS = {"urgent": "紧急通知", "warning": "预警信息", "info": "公告"}  # as pusher.alerts names them
+ALERT_HINTS = "◀ ▶ 翻页 · 返回"
+
+
+def alert_pages(r: TvRenderer, text: str, level: str, ctx: PageContext) -> list[PageImage]:
+    """An alert: a framed page, heading by level, the text large; urgent ones framed thicker.
+
+    No red: a saturated red is not broadcast-safe, so urgency is the gold frame and heading.
+    """
+    m = r.m
+    heading = ALERT_HEADINGS.get(level, "公告")
+    frame = m.rule * (3 if level == "urgent" else 1)
+    pad = m.body // 2
+    lh = round(m.title * 1.5)
+    head_lh = round(m.title * 1.4)
+    top = m.content_top + frame + pad + head_lh + m.body // 3
+    width = m.content_width - 2 * (frame + pad)
+    lines = [ln for para in text.split("\n") if para.strip() for ln in wrap(para.strip(), width, r.large.advance)]
+    per_page = max(1, (m.content_bottom - frame - pad - top) // lh)
+    chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [[]]
+    out = []
+    for n, chunk in enumerate(chunks, 1):
+        c = r._canvas(ctx)
+        x0, y0, x1, y1 = m.left, m.content_top, m.right, m.content_bottom
+        for box in ((x0, y0, x1, y0 + frame), (x0, y1 - frame, x1, y1), (x0, y0, x0 + frame, y1), (x1 - frame, y0, x1, y1)):
+            c.rect(*box, "accent" if level in ("urgent", "warning") else "rule")
+        hx = x0 + frame + pad
+        c.text(hx, y0 + frame + pad + r.title.baseline(head_lh), heading, r.title, "accent")
+        y = top
+        for ln in chunk:
+            c.text(hx, y + r.large.baseline(lh), ln, r.large, "fg")
+            y += lh
+        footer(c, m, r.small, f"第{n}/{len(chunks)}页", ALERT_HINTS)
+        out.append(c.finish())
+    return out

@@ -64,6 +64,7 @@ class TvRenderer:
         self.bold = face(bold, m.body, flicker)
         self.title = face(bold, m.title, flicker)
         self.small = face(regular, m.small, flicker)
+        self.large = face(regular, m.title, flicker)
         self.styles = {
             "body": Style(self.body, "fg", m.line),
             "head": Style(self.bold, "accent", m.line),
@@ -165,6 +166,14 @@ class TvRenderer:
         if menu.kind == "home":
             return chrome.home_pages(self, menu, ctx)
         return chrome.column_pages(self, menu, ctx)
+
+    # ----------------------------------------------------------------- alerts --
+    def render_alert(self, text: str, level: str, ctx: PageContext) -> Sequence[PageImage]:
+        """Alert pages (``level`` urgent / warning / info), in the large text size."""
+        heading = chrome.ALERT_HEADINGS.get(level, "公告")
+        text = normalize_punctuation(text) if self.settings.normalize_punctuation else text
+        self._check([text, heading, ctx.channel, ctx.column, chrome.ALERT_HINTS, "第0123456789/页"], None)
+        return chrome.alert_pages(self, text, level, ctx)
 
     # ---------------------------------------------------------------- helpers --
     def _canvas(self, ctx: PageContext) -> Canvas:

@@ -67,8 +67,17 @@ class RendererContract:
         )
         return (*r.render_menu(Menu("信息公开目录", entries), CTX), *r.render_menu(home, CTX))
 
+    @cache  # noqa: B019
+    def alert_pages(self) -> tuple[PageImage, ...]:
+        """Alerts, for renderers that draw them (optional: pusher.alerts falls back to items)."""
+        render_alert = getattr(self.make(), "render_alert", None)
+        if render_alert is None:
+            return ()
+        text = "受强降雨影响，今日17时起金城路、华溪大桥实行交通管制，请市民绕行。防汛值班电话：0579-87101077。"
+        return tuple(p for level in ("urgent", "warning", "info") for p in render_alert(text * (3 if level == "info" else 1), level, CTX))
+
     def all_pages(self) -> list[PageImage]:
-        return [p for _, pages in self.item_pages() for p in pages] + list(self.menu_pages())
+        return [p for _, pages in self.item_pages() for p in pages] + list(self.menu_pages()) + list(self.alert_pages())
 
     # ------------------------------------------------------------ geometry --
     def test_pages_have_the_profile_size(self) -> None:
@@ -173,6 +182,12 @@ class TvContract(RendererContract):
             assert "标题" in p.lines and "发布日期" in p.lines
         dates = [ln for p in pages for ln in p.lines if re.fullmatch(r"\d{4}-\d\d-\d\d", ln)]
         assert len(dates) == len(rows) - 1, "every row drawn exactly once"
+
+    def test_alerts_carry_their_heading_and_whole_text(self) -> None:
+        pages = self.alert_pages()
+        assert "紧急通知" in pages[0].lines and "预警信息" in pages[1].lines
+        body = "".join(ln for ln in pages[0].lines[3:-2])
+        assert body == "受强降雨影响，今日17时起金城路、华溪大桥实行交通管制，请市民绕行。防汛值班电话：0579-87101077。"
 
     def test_no_widows_or_orphans(self) -> None:
         r = make_renderer(self.profile)
