@@ -52,8 +52,7 @@ SNIPPET_CHARS = 48
 def create_index(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(title, text, "
-            "content='item', content_rowid='id', tokenize='trigram')"
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(title, text, content='item', content_rowid='id', tokenize='trigram')"
         )
         for ddl in _SQLITE_TRIGGERS:
             conn.exec_driver_sql(ddl)
@@ -82,10 +81,8 @@ def ensure_index(store: Store) -> None:
         have = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type IN ('trigger', 'table')")}
     if FTS in have and all(t in have for t in TRIGGERS):
         return
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-        create_index(conn)
-        conn.exec_driver_sql("COMMIT")
+    with store.write() as db:
+        create_index(db.connection())
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ def attach(manifest: bytes, exports: list[tuple[ExportKind, str, str, int]]) -> 
     for kind, href, sha, size in exports:
         etree.SubElement(box, f"{{{NS}}}export", kind=kind.name, name=kind.filename, type=kind.media_type, href=href, sha256=sha,
                          bytes=str(size))  # fmt: skip
+    etree.indent(root)
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     validate(data)
     return data
