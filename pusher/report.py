@@ -203,8 +203,10 @@ def to_png(rep: YearReport, path: Path) -> None:
     ax = fig.add_subplot(grid[0, 2])
     kinds = {k: v for k, v in rep.by_kind.items() if v}
     if kinds:
-        ax.pie(list(kinds.values()), labels=[f"{k}\n{v} 条（{v / rep.published:.0%}）" for k, v in kinds.items()], colors=["#c0392b", blue, grey][: len(kinds)],
-               startangle=90, counterclock=False, wedgeprops={"width": 0.45, "edgecolor": "white"}, textprops={"fontsize": 11})  # fmt: skip
+        labels = [f"{k}\n{v} 条（{v / rep.published:.0%}）" for k, v in kinds.items()]
+        colours = ["#c0392b", blue, grey][: len(kinds)]
+        ax.pie(list(kinds.values()), labels=labels, colors=colours, startangle=90, counterclock=False,
+               wedgeprops={"width": 0.45, "edgecolor": "white"}, textprops={"fontsize": 11})  # fmt: skip
     ax.set_title("按类别", loc="left")
 
     for slot, title, data in (

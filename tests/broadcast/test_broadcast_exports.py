@@ -4,6 +4,7 @@ without a bozo flag, a playlist whose files are all there; all three travel with
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -73,7 +74,7 @@ def test_xmltv_of_the_demo_channel_passes_tv_validate_file(demo: tuple[Path, Pat
     # The schedule is the rolling loop: back to back, each slot its pages × page_seconds, every item in it.
     spec, _, _ = spec_of_manifest(manifest)
     progs = etree.fromstring(data).findall("programme")
-    assert all(a.get("stop") == b.get("start") for a, b in zip(progs, progs[1:], strict=False))
+    assert all(a.get("stop") == b.get("start") for a, b in itertools.pairwise(progs))
     slots = [s for s in rolling(spec) if s.pages]
     for prog, slot in zip(progs, slots, strict=False):
         assert prog.findtext("title") == slot.title
