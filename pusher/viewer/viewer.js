@@ -51,6 +51,16 @@
 
   // ------------------------------------------------------------ manifest ----
 
+  // The hidden attribute, not the property: old box browsers do not reflect it (CSS does the rest).
+  function visible(node, yes) {
+    if (yes) node.removeAttribute("hidden");
+    else node.setAttribute("hidden", "");
+  }
+
+  function isVisible(node) {
+    return !node.hasAttribute("hidden");
+  }
+
   function readParams(search) {
     var out = {};
     search.replace(/^\?/, "").split("&").forEach(function (kv) {
@@ -359,7 +369,8 @@
 
   /** Key press to paint: the frame after the swap has been produced once this rAF's task ran. */
   function measure(pageId, t0) {
-    requestAnimationFrame(function () {
+    var raf = window.requestAnimationFrame || function (f) { setTimeout(f, 16); };
+    raf(function () {
       var done = function () {
         var ms = now() - t0;
         state.latencies.push({ page: pageId, ms: ms });
@@ -399,7 +410,7 @@
     var w = (page && page.width) || (state.m && state.m.width) || 1280;
     var h = (page && page.height) || (state.m && state.m.height) || 720;
     var vw = el.viewport.clientWidth || window.innerWidth;
-    var vh = (el.viewport.clientHeight || window.innerHeight) - (el.ticker.hidden ? 0 : el.ticker.offsetHeight);
+    var vh = (el.viewport.clientHeight || window.innerHeight) - (isVisible(el.ticker) ? el.ticker.offsetHeight : 0);
     var s = Math.min(vw / w, vh / h);
     var st = el.screen.style;
     st.width = w + "px";
@@ -413,7 +424,7 @@
     var page = state.m && state.m.pages[state.pageId];
     var e = page && entryByNumber(page, state.focus);
     if (!e || e.x === null || e.y === null || !e.w || !e.h || state.shownHref !== page.href) {
-      el.focus.hidden = true;
+      visible(el.focus, false);
       return;
     }
     // Entry rectangles start at the text; a little air keeps the frame off the first glyph.
@@ -423,7 +434,7 @@
     st.top = e.y + "px";
     st.width = e.w + 2 * pad + "px";
     st.height = e.h + "px";
-    el.focus.hidden = false;
+    visible(el.focus, true);
   }
 
   function liveAlerts() {
@@ -434,8 +445,8 @@
   function drawTicker() {
     var live = liveAlerts();
     if (!live.length) {
-      if (!el.ticker.hidden) {
-        el.ticker.hidden = true;
+      if (isVisible(el.ticker)) {
+        visible(el.ticker, false);
         el.tickerText.textContent = "";
         layout();
       }
@@ -450,8 +461,8 @@
       el.tickerText.style.animationDuration = Math.max(8, Math.round(msg.length / 6) + 6) + "s";
     }
     el.ticker.className = level;
-    if (el.ticker.hidden) {
-      el.ticker.hidden = false;
+    if (!isVisible(el.ticker)) {
+      visible(el.ticker, true);
       layout();
     }
   }
@@ -459,7 +470,7 @@
   function problem(kind, message) {
     state.problem = kind;
     el.status.textContent = message;
-    el.status.hidden = !message;
+    visible(el.status, !!message);
     publish();
   }
 
@@ -670,7 +681,7 @@
   layout();
   problem("", "");
   el.status.textContent = "正在载入频道…";
-  el.status.hidden = false;
+  visible(el.status, true);
   poll();
   setInterval(poll, POLL_MS);
 })();
