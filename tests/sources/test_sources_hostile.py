@@ -118,6 +118,7 @@ HOSTILE: dict[str, tuple[Callable[[BaseHTTPRequestHandler], None] | Page, type[E
 
 @pytest.fixture
 def hostile_rt(site: Portal, make_runtime: Callable[..., Runtime]) -> Runtime:
+    bomb()  # built before the clock runs
     for name, (route, _, _) in HOSTILE.items():
         site.routes[f"/hostile/{name}"] = route
     site.routes["/good/index.html"] = Page(GOOD_LIST)
@@ -158,6 +159,7 @@ def test_each_hostile_source_fails_alone(hostile_rt: Runtime) -> None:
 @pytest.mark.parametrize("name", ["big", "bomb", "drip", "loop"])
 def test_http_client_errors_are_typed(site: Portal, name: str) -> None:
     route, exc, message = HOSTILE[name]
+    bomb()
     site.routes[f"/hostile/{name}"] = route
     with Http(HttpSettings(timeout=1.0, delay=0.0, max_redirects=3), source="s", hosts={site.host}) as http:
         assert exc is not None
