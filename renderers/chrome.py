@@ -139,33 +139,58 @@ def _menu_title(r: TvRenderer, c: Canvas, title: str) -> int:
     return y + m.rule + m.body // 3
 
 
+def _entry_lines(label: str, width: int, f: Face) -> list[str]:
+    """A title on at most two lines, the second cut with an ellipsis."""
+    lines = wrap(label, width, f.advance) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], _fit(label[len(lines[0]) :].lstrip(), width, f)]
+    return lines
+
+
 def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
-    """Numbered rows (digit keys 1–9), newest first as given; the date at the right."""
+    """Numbered entries (digit keys 1–9), in the order given: title on up to two lines, date at right."""
     m = r.m
-    row_h = round(m.line * 1.1)
+    line_h = round(m.body * 1.3)
+    gap = m.body // 2
     top = m.content_top + round(m.title * 1.4) + m.body // 4 + m.rule + m.body // 3
-    per_page = max(1, min(9, (m.content_bottom - top) // row_h))
-    chunks = _chunks(menu.entries, per_page)
     num_w = round(r.bold.width("9") + m.body * 0.6)
+
+    def date_of(e: MenuEntry) -> str:
+        if e.date is None:
+            return ""
+        # The year only when it is not this year's: old notices must say so.
+        return f"{e.date.month:02d}-{e.date.day:02d}" if e.date.year == ctx.today.year else e.date.isoformat()
+
+    date_col = max((round(r.small.width(date_of(e))) for e in menu.entries), default=0)
+    text_w = m.content_width - num_w - (date_col + m.body // 2 if date_col else 0)
+    rows = [(e, _entry_lines(e.label, text_w, r.body), date_of(e)) for e in menu.entries]
+    chunks: list[list[tuple[MenuEntry, list[str], str]]] = [[]]
+    used = 0
+    for row in rows:
+        h = len(row[1]) * line_h + gap
+        if chunks[-1] and (used + h > m.content_bottom - top or len(chunks[-1]) == 9):
+            chunks.append([])
+            used = 0
+        chunks[-1].append(row)
+        used += h
     out = []
     for n, chunk in enumerate(chunks, 1):
         c = r._canvas(ctx)
         y = _menu_title(r, c, menu.title)
         rects = []
-        for i, e in enumerate(chunk, 1):
-            base = y + r.body.baseline(row_h)
+        for i, (e, lines, date) in enumerate(chunk, 1):
+            base = y + r.body.baseline(line_h)
             c.text(m.left, base, str(i), r.bold, "accent", record=False)
-            date = f"{e.date.month:02d}-{e.date.day:02d}" if e.date else ""
-            date_w = round(r.small.width(date)) if date else 0
-            label = _fit(e.label, m.content_width - num_w - (date_w + m.body if date else 0), r.body)
-            c.text(m.left + num_w, base, label, r.body, "fg", record=False)
+            for k, ln in enumerate(lines):
+                c.text(m.left + num_w, base + k * line_h, ln, r.body, "fg", record=False)
             if date:
-                c.text(m.right - date_w, base, date, r.small, "dim", record=False)
-            c.lines.append(f"{i} {label}" + (f" {date}" if date else ""))
-            rects.append((i, e.key, m.left, y, m.content_width, row_h))
-            y += row_h
+                c.text(m.right - round(r.small.width(date)), base, date, r.small, "dim", record=False)
+            c.lines.append(f"{i} {''.join(lines)}" + (f" {date}" if date else ""))
+            h = len(lines) * line_h
+            rects.append((i, e.key, m.left, y, m.content_width, h))
+            y += h + gap
         if not chunk:
-            c.text(m.left, y + r.body.baseline(row_h), EMPTY, r.body, "dim")
+            c.text(m.left, y + r.body.baseline(line_h), EMPTY, r.body, "dim")
         footer(c, m, r.small, f"第{n}/{len(chunks)}页", COLUMN_HINTS)
         out.append(c.finish(tuple(rects)))
     return out
