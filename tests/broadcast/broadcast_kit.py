@@ -21,9 +21,9 @@ from pusher.states import ItemState
 from pusher.timeutil import utcnow
 
 
-def make_runtime(tmp_path: Path, *, targets: list[dict[str, Any]] | None = None, **broadcast: Any) -> Runtime:
+def make_runtime(tmp_path: Path, *, targets: list[dict[str, Any]] | None = None, database: str = "", **broadcast: Any) -> Runtime:
     cfg: dict[str, Any] = {
-        "channel": {"name": "永康市数字电视政务频道", "profile": "hd", "workdir": str(tmp_path / "work")},
+        "channel": {"name": "永康市数字电视政务频道", "profile": "hd", "workdir": str(tmp_path / "work"), "database": database},
         "columns": COLUMNS,
         "targets": targets
         if targets is not None
