@@ -1,7 +1,11 @@
-"""Page renderers: items, menus and alerts as TV page images."""
+"""Page renderers: items, menus and alerts as TV page images.
+
+``make_renderer(profile, settings, images=loader)`` is the entry point; see :mod:`renderers.tv`.
+"""
 
 from pusher.registry import RENDERERS, Options
 
+from .images import ImageLoader
 from .tv import PROFILES, TvRenderer, make_renderer
 
 
@@ -11,4 +15,4 @@ class TvOptions(Options):
 
 RENDERERS.register("tv", TvOptions, "Pillow pages for SD/HD/FHD televisions")(TvRenderer)
 
-__all__ = ["PROFILES", "TvRenderer", "make_renderer"]
+__all__ = ["PROFILES", "ImageLoader", "TvRenderer", "make_renderer"]
