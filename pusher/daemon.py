@@ -113,14 +113,14 @@ class Daemon:
             return
         from .stages import render_items
 
-        self._guarded("render", lambda: self._locked(self._render_lock, lambda: render_items(self.rt)))
+        self._guarded("render", lambda: self._if_free(self._render_lock, lambda: render_items(self.rt)))
 
     def deliver_worker(self) -> None:
         if self.rt.stopping.is_set():
             return
         from .stages import deliver
 
-        self._guarded("deliver", lambda: self._locked(self._deliver_lock, lambda: deliver(self.rt)))
+        self._guarded("deliver", lambda: self._if_free(self._deliver_lock, lambda: deliver(self.rt)))
 
     # -- the leader's jobs -----------------------------------------------------------------------
 
@@ -217,6 +217,16 @@ class Daemon:
     def _locked(lock: threading.Lock, fn: Callable[[], object]) -> object:
         with lock:
             return fn()
+
+    @staticmethod
+    def _if_free(lock: threading.Lock, fn: Callable[[], object]) -> object:
+        """Runs ``fn`` unless this process is doing that work already (then it has it in hand)."""
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            return fn()
+        finally:
+            lock.release()
 
     def _guarded(self, name: str, fn: Callable[[], object]) -> None:
         try:

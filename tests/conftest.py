@@ -3,8 +3,12 @@ runtime on a real SQLite file (or on the real PostgreSQL, for tests that ask for
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import shutil
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,3 +49,45 @@ def demo_rt(portal: StaticServer, tmp_path: Path) -> Iterator[Runtime]:
     rt = Runtime(parse_settings(demo_config(portal.url, tmp_path / "work"), tmp_path))
     yield rt
     rt.close()
+
+
+# -- PostgreSQL (issue 8): one fresh schema per test on the server at 127.0.0.1:5432 -------------
+
+PG_BASE = os.environ.get("PUSHER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@functools.cache
+def pg_unreachable() -> str:
+    """Why the test PostgreSQL cannot be used ("" when it can)."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_BASE, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # any failure means: skip, and say why
+        return f"PostgreSQL at {PG_BASE} is unreachable: {exc}".splitlines()[0]
+    return ""
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A postgresql:// URL whose search_path is a schema of its own, dropped after the test."""
+    reason = pg_unreachable()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_BASE, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        # Extensions are per database: keep them in public (on the search path), not in a
+        # test's schema that is dropped under the other tests' feet.
+        with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+    try:
+        # synchronous_commit=off: the tests kill clients, never the server, and a commit that
+        # waits for the disk makes the multi-node tests several times slower.
+        yield f"{PG_BASE}?options=-csearch_path%3D{schema}%2Cpublic%20-csynchronous_commit%3Doff"
+    finally:
+        with psycopg.connect(PG_BASE, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
