@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from viewer_channel import Builder, base_spec
 
 from pusher.preview import serve_preview
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("TVPUSHER_TEST_CHROMIUM", "/usr/bin/chromium"))  # override: only to check the skip
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts" / "viewer"
 POLL_MS = 150
@@ -25,7 +26,7 @@ def builder() -> Builder:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+        pytest.skip(f"Debian chromium is not installed ({CHROMIUM})")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

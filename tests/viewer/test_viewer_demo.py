@@ -56,8 +56,9 @@ def demo_headend(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pa
 
 
 @pytest.fixture
-def demo(demo_headend: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo's headend folder, which the test may rewrite."""
+def demo(browser: object, demo_headend: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo's headend folder, which the test may rewrite (asks for the
+    browser first, so that a machine without chromium skips before running the demo)."""
     return Path(shutil.copytree(demo_headend, tmp_path / "headend"))
 
 
