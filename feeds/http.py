@@ -15,7 +15,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import heapq
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -50,6 +53,7 @@ class Http:
         self.hosts = {h.lower() for h in hosts if h}
         self.requests = 0
         self._client = httpx.Client(
+            verify=_tls_context(),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
@@ -146,6 +150,15 @@ class Http:
         self.close()
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for the process: loading the CA bundle costs ~70 ms, more
+    than an idle poll's whole conditional request."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def _inflater(encoding: str) -> Any:
     """A zlib decompressor for the content-encoding, None for identity, False if unsupported."""
     if encoding in ("", "identity"):
@@ -193,11 +206,11 @@ class _Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.at = 0.0
         self.expired = False
+        self.done = False
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
         if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
@@ -206,8 +219,10 @@ class _Deadline:
                 if self.expired:
                     self._shutdown()
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
+            if self.done:
+                return
             self.expired = True
             self._shutdown()
 
@@ -217,11 +232,50 @@ class _Deadline:
                 self._sock.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> _Deadline:
-        self._timer.start()
+        self.at = time.monotonic() + self.seconds
+        _watchdog.watch(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.done = True
+
+
+class _Watchdog:
+    """One thread for every request's deadline (a timer thread per request costs more than a
+    loopback request)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._thread: threading.Thread | None = None
+
+    def watch(self, d: _Deadline) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (d.at, id(d), d))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tvpusher-http-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                at, _, d = self._heap[0]
+                wait = at - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            d.expire()
+
+
+_watchdog = _Watchdog()
 
 
 class _Politeness:

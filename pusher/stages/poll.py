@@ -78,17 +78,29 @@ class _Known:
     checked_at: datetime | None
     title: str
     published: datetime | None
+    missing_polls: int
 
 
 def poll_source(rt: Runtime, name: str) -> PollReport:
     s = rt.settings.source(name)
     report = PollReport(source=name)
     source = rt.source(name)
-    with rt.store.write() as db:
-        row = db.get(SourceRow, name) or SourceRow(name=name, kind=s.kind)
-        db.add(row)
-        validators = json.loads(row.validators or "{}")
-        known = {i.url: _known(i) for i in db.exec(select(Item).where(Item.source == name))}
+    with rt.store.read() as db:  # a reader: idle polls of many sources must not queue for the write lock
+        row = db.get(SourceRow, name)
+        validators = json.loads(row.validators or "{}") if row else {}
+        # Only the columns change detection needs: bodies stay in the database.
+        cols = (
+            Item.id,
+            Item.url,
+            Item.state,
+            Item.duplicate_of,
+            Item.validators,
+            Item.checked_at,
+            Item.title,
+            Item.published,
+            Item.missing_polls,
+        )
+        known = {row[1]: _known(*row) for row in db.exec(select(*cols).where(Item.source == name))}
     http = rt.http(s)
     try:
         try:
@@ -122,7 +134,8 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
             _fetch_one(rt, source, http, ListEntry(url=url, title=prev.title, published=prev.published), prev, report)
         report.status = "not_modified" if listing.not_modified and not report.changed_anything else "ok"
         if listing.not_modified:
-            _still_missing(rt, name, report)
+            if any(k.missing_polls for k in known.values()):
+                _still_missing(rt, name, report)
         elif listing.complete:
             _count_missing(rt, name, listed_urls, listing.entries, report)
     finally:
@@ -132,9 +145,18 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
     return report
 
 
-def _known(i: Item) -> _Known:
-    assert i.id is not None
-    return _Known(i.id, i.state, i.duplicate_of, json.loads(i.validators or "{}"), i.checked_at, i.title, i.published)
+def _known(
+    id: int,
+    url: str,
+    state: ItemState,
+    dup: int | None,
+    vals: str,
+    checked: datetime | None,
+    title: str,
+    pub: datetime | None,
+    missing: int,
+) -> _Known:
+    return _Known(id, state, dup, json.loads(vals or "{}"), checked, title, pub, missing)
 
 
 def _list_sig(entry: ListEntry) -> str:
