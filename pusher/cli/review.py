@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -24,15 +24,19 @@ from pusher.timeutil import utcnow
 
 from . import ConfigOpt, JsonOpt, app, out
 
+if TYPE_CHECKING:
+    from pusher.runtime import Runtime
+
 review_app = typer.Typer(help="Review items the sensitive-information gate held.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
 
-ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit log).", show_default=False)]
+# Required, but checked by the command so that a missing reason is one clear line, not a usage dump.
+ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why (required; kept in the audit log).", show_default=False)]
 ItemArg = Annotated[int, typer.Argument(help="Item id (from `pusher review list`).", show_default=False)]
 STYLE = {"block": "bold white on red", "hold": "bold black on yellow", "mask": "black on cyan", "pass": "underline"}
 
 
-def _runtime(config: Path | None) -> Any:
+def _runtime(config: Path | None) -> Runtime:
     from pusher.config import load_settings
     from pusher.runtime import Runtime
 
@@ -54,14 +58,17 @@ def review_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Items waiting for review (or rejected ones), with what the gate found."""
-    want = ItemState(state)
+    try:
+        want = ItemState(state)
+    except ValueError:
+        raise typer.BadParameter(f"unknown state {state!r}", param_hint="--state") from None
     rt = _runtime(config)
     try:
         with rt.store.read() as db:
             items = list(db.exec(select(Item).where(Item.state == want).order_by(Item.id)))  # type: ignore[arg-type]
     finally:
         rt.close()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for it in items:
         counts = Counter(f["detector"] for f in _findings(it))
         rows.append({"id": it.id, "title": it.title, "source": it.source, "reason": it.state_reason, "findings": dict(counts)})
@@ -131,7 +138,7 @@ def _decide(item_id: int, config: Path | None, new: ItemState, action: str, reas
 @review_app.command("approve")
 def review_approve(
     item_id: ItemArg,
-    reason: ReasonOpt,
+    reason: ReasonOpt = "",
     config: ConfigOpt = None,
     mask: Annotated[bool, typer.Option("--mask/--as-is", help="Air the masked text (default) or the original.")] = True,
 ) -> None:
@@ -141,7 +148,7 @@ def review_approve(
 
 
 @review_app.command("reject")
-def review_reject(item_id: ItemArg, reason: ReasonOpt, config: ConfigOpt = None) -> None:
+def review_reject(item_id: ItemArg, reason: ReasonOpt = "", config: ConfigOpt = None) -> None:
     """Keep a held item off the air for good (until the portal changes it)."""
     item = _decide(item_id, config, ItemState.REJECTED, "reject", reason)
     out.print(f"已驳回：#{item.id} {item.title}", markup=False)

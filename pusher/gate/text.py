@@ -15,18 +15,25 @@ Masks replace characters one for one, so offsets stay valid in the masked text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from pusher.interfaces import Block, Document
 
-# Full-width ASCII forms (U+FF01–FF5E) and the ideographic space map one character to one
-# character: detectors run on the folded text and offsets stay those of the original.
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x2014: 0x2D, 0x2013: 0x2D, 0x2212: 0x2D}
+# Full-width digits, letters and the symbols numbers and addresses are written with (and the
+# ideographic space, dashes, minus) map one character to one character: detectors run on the
+# folded text and offsets stay those of the original. Chinese punctuation (，。：) is left alone:
+# patterns name both forms where they need them, and folding every comma would cost time.
+_WIDE = "".join(chr(c) for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))) + "＋－＠．（）＿％＊／"
+_FOLD = str.maketrans(_WIDE + "\u3000\u2013\u2014\u2212", "".join(chr(ord(c) - 0xFEE0) for c in _WIDE) + " ---")
+_TO_FOLD = re.compile("[" + re.escape(_WIDE) + "\u3000\u2013\u2014\u2212]+")
 
 
 def fold(text: str) -> str:
-    """Full-width digits, letters, ``＋－＠`` and spaces to ASCII, same length."""
-    return text.translate(_FOLD)
+    """Full-width digits, letters, ``＋－＠．（）`` and spaces to ASCII, same length."""
+    # Runs of such characters are few in Chinese prose: translating only them is ~10× faster
+    # than translating the whole text through a dict.
+    return _TO_FOLD.sub(lambda m: m.group().translate(_FOLD), text)
 
 
 def pieces(doc: Document) -> list[str]:

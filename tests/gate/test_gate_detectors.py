@@ -130,6 +130,7 @@ class TestBankCard(DetectorContract):
         CARD16[:-1] + str((int(CARD16[-1]) + 1) % 10),  # Luhn fails
         "2013032900012345675",  # a date-prefixed serial number, not an issuer prefix
         ID,  # an ID number is the ID detector's
+        "513307840000000217",  # a social organisation's 统一社会信用代码 (valid, and it passes Luhn too)
         "1234567890123452",
         CARD16 + "元",
         "6228****5671",

@@ -8,6 +8,8 @@ The words alone are everywhere in ordinary government prose — 商业秘密, �
 - a mark on a line (paragraph, heading, table cell) of its own, bracketed or not, possibly with
   ``注意保存``: ``机密``, ``【内部资料】``, ``内部资料 注意保存``, ``（不予公开）``;
 - a level at the start of a line followed by a space (the header ``秘密 关于…``, flattened);
+- ``不予公开`` alone on a line only among the first lines (the document's header): further down,
+  a cell of that name heads a column of an annual report's statistics table;
 - phrases that are marks wherever they are: ``此件不公开``, ``内部传阅``, ``内部资料，注意保存``.
 """
 
@@ -37,6 +39,8 @@ _PATTERNS = (
     r"内部资料\s*[,，、]?\s*(?:注意保存|注意保管|妥善保管|请勿外传|不得外传)",
 )
 _MARK = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
+_HEADER_ONLY = re.compile(rf"(?m:^){_OPEN}不予公开{_CLOSE}(?m:$)")
+HEADER_LINES = 4
 
 
 @register
@@ -47,14 +51,27 @@ class ClassificationDetector:
     contact = False
 
     def find(self, text: str) -> Iterator[Match]:
-        for m in _MARK.finditer(text):
+        header = text[: _nth_newline(text, HEADER_LINES)]
+        seen: list[tuple[int, int]] = []
+        for m in (*_MARK.finditer(text), *_HEADER_ONLY.finditer(header)):
             start, end = m.span()
             # Report the mark itself, not the whitespace and line ends that anchored it.
             g = m.group()
             start += len(g) - len(g.lstrip())
             end -= len(g) - len(g.rstrip())
-            if end > start:
+            # One mark may match two rules ("（不予公开）" on its own line): report it once.
+            if end > start and not any(s <= start and end <= e for s, e in seen):
+                seen.append((start, end))
                 yield Match(start, end)
 
     def mask(self, matched: str) -> str:
         return mask_all(matched)
+
+
+def _nth_newline(text: str, n: int) -> int:
+    pos = -1
+    for _ in range(n):
+        pos = text.find("\n", pos + 1)
+        if pos < 0:
+            return len(text)
+    return pos

@@ -52,8 +52,11 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
 # Plain, or in groups 6-8-4 / 6-4-4-4 with one kind of separator.
-_ID18 = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{6}([ -])\d{8}\1\d{3}[\dXx]|\d{6}([ -])\d{4}\2\d{4}\2\d{3}[\dXx])(?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<![0-9A-Za-z])(?:\d{15}|\d{6}([ -])\d{6}\1\d{3})(?![0-9A-Za-z])")
+# Amounts are written with 元/万/亿 after them; an ID number never is.
+_ID18 = re.compile(
+    r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{6}([ -])\d{8}\1\d{3}[\dXx]|\d{6}([ -])\d{4}\2\d{4}\2\d{3}[\dXx])(?![0-9A-Za-z])(?!\s*(?:元|万|亿))"
+)
+_ID15 = re.compile(r"(?<![0-9A-Za-z])(?:\d{15}|\d{6}([ -])\d{6}\1\d{3})(?![0-9A-Za-z])(?!\s*(?:元|万|亿))")
 
 
 def check_digit(first17: str) -> str:

@@ -12,6 +12,7 @@ than screening without the words it was told to look for.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,24 +55,28 @@ class KeywordDetector:
         self.keywords: frozenset[str] = frozenset()
         self.refresh()
 
-    def files(self) -> list[Path]:
-        out: list[Path] = []
-        for src in self.sources:
-            if src.is_dir():
-                out.extend(sorted(p for p in src.glob("*.txt") if p.is_file()))
-            elif src.is_file():
-                out.append(src)
-            else:
-                raise GateError(f"keyword list {src} does not exist")
+    def files(self) -> list[tuple[Path, int, int]]:
+        """Every list file with its mtime and size (os.scandir: a screening pays a few µs)."""
+        out: list[tuple[Path, int, int]] = []
+        try:
+            for src in self.sources:
+                if src.is_dir():
+                    with os.scandir(src) as it:
+                        found = [(Path(e.path), e.stat()) for e in it if e.name.endswith(".txt") and e.is_file()]
+                    out.extend((p, st.st_mtime_ns, st.st_size) for p, st in sorted(found))
+                elif src.is_file():
+                    st = src.stat()
+                    out.append((src, st.st_mtime_ns, st.st_size))
+                else:
+                    raise GateError(f"keyword list {src} does not exist")
+        except OSError as exc:
+            raise GateError(f"keyword list cannot be read: {exc}") from exc
         return out
 
     def refresh(self) -> bool:
         """Reload the lists if any file was added, removed or modified; True if it did."""
-        files = self.files()
-        try:
-            stamp = tuple((str(p), (st := p.stat()).st_mtime_ns, st.st_size) for p in files)
-        except OSError as exc:
-            raise GateError(f"keyword list cannot be read: {exc}") from exc
+        stamp = tuple((str(p), mtime, size) for p, mtime, size in self.files())
+        files = [Path(p) for p, _, _ in stamp]
         with self._lock:
             if stamp == self._stamp:
                 return False
