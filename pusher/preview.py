@@ -50,9 +50,16 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_error(404, "Not found")
         return None
 
+    _status = 0
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code
+        super().send_response(code, message)
+
     def end_headers(self) -> None:
         clean = self.path.split("?", 1)[0]
-        if clean.startswith("/assets/"):
+        # A missing asset may arrive later (assets first, manifest last): never cache a 404.
+        if clean.startswith("/assets/") and self._status == 200:
             self.send_header("Cache-Control", "public, max-age=31536000, immutable")
         else:
             self.send_header("Cache-Control", "no-store")

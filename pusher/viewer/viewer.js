@@ -284,6 +284,7 @@
     page.entries.forEach(function (e) { add(e.to); });
     KEY_CODES.forEach(function (c) { add(page.keys[c]); });
     add(sibling(m, page, -1));
+    m.columns.forEach(function (c) { if (c.key) add(c.pages[0]); });
     return out;
   }
 
@@ -291,6 +292,7 @@
 
   function image(href) {
     var img = cache[href];
+    if (img && img.complete && !img.naturalWidth) img = null; // failed earlier: try again
     if (!img) {
       img = new Image();
       img.alt = "";
@@ -311,6 +313,7 @@
     var page = m && m.pages[pageId];
     if (!page) return false;
     opts = opts || {};
+    var back = { pageId: state.pageId, focus: state.focus };
     state.pageId = pageId;
     var focus = 0;
     if (page.entries.length) {
@@ -329,7 +332,12 @@
       };
       img.onerror = function () {
         if (token !== state.token) return;
-        delete cache[page.href];
+        if (cache[page.href] === img) delete cache[page.href];
+        // Stay where the screen is, so that the next key starts from what the viewer sees.
+        if (back.pageId && state.m.pages[back.pageId]) {
+          state.pageId = back.pageId;
+          state.focus = back.focus;
+        }
         problem("image", "页面图片缺失");
       };
     }

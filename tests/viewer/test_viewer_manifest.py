@@ -193,3 +193,24 @@ def test_alert_ticker_comes_and_goes(served: str, headend: Path, builder: Builde
     t.wait(version="3")
     assert ticker.is_hidden()
     assert (t.box("#page")["width"], t.box("#page")["height"]) == (1280, 720)
+
+
+def test_missing_page_image_keeps_the_screen_and_recovers(served: str, headend: Path, tv) -> None:
+    xml = (headend / "channel.xml").read_bytes()
+    asset = headend / href_of(xml, "n1-2")
+    hidden = asset.with_name("moved.png")
+    t = tv(served, query="preload=0")  # a preloaded image would hide the hole
+    t.shown("home-1")
+    t.press("1")
+    t.shown("col-notices-1")
+    t.press("1")
+    t.shown("n1-1")
+    asset.rename(hidden)
+    t.press("ArrowRight")
+    d = t.wait(status="error-image")
+    assert (d["page"], d["shown"]) == ("n1-1", "n1-1")
+    assert t.page.locator("#status").text_content() == "页面图片缺失"
+    hidden.rename(asset)
+    t.press("ArrowRight")  # from the page on screen, again
+    t.shown("n1-2", status="ok")
+    assert t.page.locator("#status").is_hidden()

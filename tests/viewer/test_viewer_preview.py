@@ -54,6 +54,8 @@ def test_serves_viewer_manifest_and_assets(folder: Path) -> None:
         status, headers, body = _get(url + f"assets/{SHA}.png")
         assert (status, body, headers["content-type"]) == (200, b"\x89PNG fake", "image/png")
         assert "immutable" in headers["cache-control"]
+        status, headers, _ = _get(url + f"assets/{'cd' * 32}.png")
+        assert (status, headers["cache-control"]) == (404, "no-store")
     finally:
         server.close()
 
