@@ -22,8 +22,11 @@ from ..extract import clean, extract_document
 from ..xmlsafe import parse_html
 
 CHALLENGE_STATUSES = {202, 412, 521}
+# An HTTP code alone or first ("404", "404 页面不存在", "500 Internal Server Error"), or an error
+# phrase; a number inside a real title ("全市500家企业…") is not one.
 _ERROR_TITLE = re.compile(
-    r"(^|\D)(403|404|500|502|503)(\D|$)|页面不存在|页面未找到|找不到(该|此)?页面|访问出错|出错了|系统繁忙|访问受限|禁止访问|not\s+found|forbidden",
+    r"^\s*(400|401|403|404|410|500|502|503|504)(\s|$|[-:：_|])|页面不存在|页面未找到|找不到(该|此|您要的)?页面|页面已删除|访问出错|"
+    r"出错了|系统繁忙|访问受限|禁止访问|not\s+found|forbidden|internal\s+server\s+error|service\s+unavailable",
     re.I,
 )
 _CHALLENGE_JS = re.compile(r"document\.cookie|location\.(href|replace|reload)|window\.onload|eval\(|\$_ts|__jsl", re.I)
@@ -68,7 +71,7 @@ def page_of(resp: Response, source: str, *, require_text: bool = True) -> html.H
         raise ChallengeError(f"error page served as content (title {title!r})", source=source, url=resp.url)
     scripts = " ".join(s.text or "" for s in page.iter("script"))
     visible = _visible_text(page)
-    if require_text and len(visible) < 20 and (scripts.strip() or not visible):
+    if require_text and len(visible) < 20 and (scripts.strip() or not visible) and page.find(".//body//img") is None:
         what = "anti-bot script challenge" if _CHALLENGE_JS.search(scripts) else "script-only page"
         raise ChallengeError(f"{what} served as content: no readable text", source=source, url=resp.url)
     return page

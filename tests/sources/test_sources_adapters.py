@@ -183,3 +183,33 @@ def test_bad_list_is_a_parse_error_for_the_source(site: Portal) -> None:
     # A page with no body container is not guessed at from the whole page.
     with http_for(site) as http, pytest.raises(ParseError, match="no article body"):
         src.detail(http, ListEntry(url=site.url + "/col/col1/index.html", title="x"))
+
+
+@pytest.mark.parametrize(
+    ("title", "is_error"),
+    [
+        ("404 页面不存在", True),
+        ("404", True),
+        ("页面不存在_永康市人民政府", True),
+        ("500 Internal Server Error", True),
+        ("系统繁忙，请稍后再试", True),
+        ("关于全市500家企业安全生产检查情况的通报", False),
+        ("永康市2026年第404号公告", False),
+        ("关于开展“出行无忧”活动的通知", False),
+    ],
+)
+def test_error_pages_are_told_from_articles(site: Portal, title: str, is_error: bool) -> None:
+    from feeds.sources.common import page_of
+    from pusher.errors import ChallengeError
+    from pusher.interfaces import Response
+
+    body = f"<html><head><title>{title}</title><script>var a=1;</script></head><body><div id='zoom'><p>{title}，正文若干字。</p></div></body></html>"
+    resp = Response(200, site.url + "/a.html", {"content-type": "text/html; charset=utf-8"}, body.encode())
+    if is_error:
+        with pytest.raises(ChallengeError, match="error page"):
+            page_of(resp, "s")
+    else:
+        page_of(resp, "s")
+    # An image-only notice is content, not a script wall.
+    img = b"<html><head><script>var a=1;</script></head><body><div id='zoom'><img src='/n.png'></div></body></html>"
+    page_of(Response(200, site.url + "/b.html", {}, img), "s")
