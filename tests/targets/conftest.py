@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from targetkit import NGINX, Ftp, Nginx, make_cert
+from targetkit import NGINX, DeployNginx, Ftp, Nginx, make_cert
 
 
 @pytest.fixture(scope="session")
@@ -26,5 +26,15 @@ def nginx(tmp_path: Path) -> Iterator[Nginx]:
 @pytest.fixture
 def ftp_server(tmp_path: Path) -> Iterator[Ftp]:
     srv = Ftp(tmp_path / "ftproot").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def deployed(tmp_path: Path) -> Iterator[DeployNginx]:
+    """nginx with deploy/nginx-webdav.conf."""
+    if not Path(NGINX).exists():
+        pytest.skip("Debian nginx (nginx-full) is not installed")
+    srv = DeployNginx(tmp_path / "nginx", tmp_path / "srv").start()
     yield srv
     srv.stop()

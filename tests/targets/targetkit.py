@@ -157,6 +157,51 @@ class Nginx:
         return out
 
 
+DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx-webdav.conf"
+
+DEPLOY_MAIN = """\
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+{load_module}
+events {{ worker_connections 256; }}
+http {{
+    log_format tvp '$request_method $uri $status $request_length';
+    access_log {prefix}/access.log tvp;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {site};
+}}
+"""
+
+
+class DeployNginx(Nginx):
+    """nginx running ``deploy/nginx-webdav.conf`` as shipped, but for its paths and port
+    (``/srv/headend`` becomes a temporary folder, port 8080 a free loopback port)."""
+
+    def __init__(self, prefix: Path, srv: Path) -> None:
+        super().__init__(prefix, srv / "channel")
+        site = DEPLOY_CONF.read_text(encoding="utf-8")
+        for old, new in (("/srv/headend", str(srv)), ("/etc/nginx/tvpusher.htpasswd", str(prefix / "htpasswd")),
+                         ("listen 8080;", f"listen 127.0.0.1:{self.port};")):  # fmt: skip
+            assert old in site, f"{old} no longer in {DEPLOY_CONF.name}"
+            site = site.replace(old, new)
+        (srv / ".tmp").mkdir(parents=True, exist_ok=True)
+        (prefix / "site.conf").write_text(site, encoding="utf-8")
+        self.conf.write_text(
+            DEPLOY_MAIN.format(prefix=prefix, site=prefix / "site.conf", load_module=f"load_module {DAV_EXT};" if DAV_EXT.exists() else "")
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/channel/"
+
+
 class Ftp:
     """A pyftpdlib server in a thread; FTPS (explicit, TLS required) with a certificate."""
 

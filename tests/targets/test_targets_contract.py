@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from targetkit import PASSWORD, TOKEN, USER, Channel, Ftp, Nginx, check_headend, free_port, make_runtime, page_bytes
+from targetkit import PASSWORD, TOKEN, USER, Channel, DeployNginx, Ftp, Nginx, check_headend, free_port, make_runtime, page_bytes
 
 from pusher.errors import TargetError
 from pusher.implementations import TARGETS
@@ -156,6 +156,36 @@ class TestWebDav(TargetContract):
     @pytest.fixture
     def dead_options(self) -> dict[str, Any]:
         return {"kind": "webdav", "options": {"url": f"http://127.0.0.1:{free_port()}/", "username": USER, "password": PASSWORD}}
+
+
+class TestWebDavDeployedConfig(TargetContract):
+    """The site configuration shipped in deploy/, as an operator installs it."""
+
+    kind = "webdav"
+
+    @pytest.fixture
+    def options(self, deployed: DeployNginx) -> dict[str, Any]:
+        return {"kind": "webdav", "options": {"url": deployed.url, "username": USER, "password": PASSWORD}}
+
+    @pytest.fixture
+    def dead_options(self) -> dict[str, Any]:
+        return {"kind": "webdav", "options": {"url": f"http://127.0.0.1:{free_port()}/channel/", "username": USER, "password": PASSWORD}}
+
+
+def test_deployed_config_reads_openly_writes_with_a_password_and_hides_the_rest(deployed: DeployNginx) -> None:
+    import httpx
+
+    auth = (USER, PASSWORD)
+    assert httpx.put(deployed.url + "assets/a.png", content=b"a").status_code == 401
+    assert httpx.request("MOVE", deployed.url + "x", headers={"Destination": deployed.url + "channel.xml"}).status_code == 401
+    assert httpx.request("PROPFIND", deployed.url + "assets/", headers={"Depth": "1"}).status_code == 401
+    assert httpx.put(deployed.url + "assets/a.png", content=b"a", auth=auth).status_code == 201
+    assert httpx.put(deployed.url + "channel.xml", content=b"<c/>", auth=auth).status_code == 201
+    r = httpx.get(deployed.url + "assets/a.png")
+    assert r.content == b"a" and "immutable" in r.headers["cache-control"]
+    assert httpx.get(deployed.url + "channel.xml").headers["cache-control"] == "no-cache"
+    assert httpx.delete(deployed.url + "assets/a.png").status_code == 401
+    assert httpx.get(deployed.url.replace("/channel/", "/.tmp/")).status_code == 404
 
 
 class TestWebDavBearerJsonListing(TargetContract):

@@ -246,5 +246,3 @@ def _lease(rt: Runtime, holder: str) -> None:
         d = db.exec(select(Delivery)).first()
         assert d is not None
         d.claimed_by, d.claimed_until = holder, utcnow() + timedelta(minutes=5)
-
-

@@ -1,0 +1,114 @@
+"""A push process for the crash test: runs the real delivery code and kills itself with SIGKILL
+at the Nth instrumented point.
+
+    python crash_push.py CONFIG KILL_AT TRACE
+    python crash_push.py --serve      # reads "CONFIG<TAB>KILL_AT<TAB>TRACE" lines, answers exit codes
+
+``--serve`` is what the test uses: one single-threaded process imports the project once and
+forks a fresh push process per line, so that forty pushes do not cost forty interpreter starts.
+
+Points are before and after every file-system sync and rename (the folder target), every HTTP
+request and every upload chunk (the WebDAV target), and every store transaction. ``KILL_AT=0``
+kills nowhere; the labels of the points passed are written to TRACE (one per line, flushed
+before a kill) so that the test can say where each kill happened.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pusher.migrations  # noqa: F401 - imported once here, not in every forked push
+from pusher.config import load_settings
+from pusher.outbox import deliver
+from pusher.runtime import Runtime
+from pusher.store import Store
+from pusher.targets import webdav
+
+
+class Points:
+    def __init__(self, kill_at: int, trace: str) -> None:
+        self.n, self.kill_at = 0, kill_at
+        self.trace = open(trace, "w", buffering=1)  # noqa: SIM115 - kept open for the process's life
+
+    def __call__(self, label: str) -> None:
+        self.n += 1
+        self.trace.write(f"{label}\n")
+        if self.n == self.kill_at:
+            self.trace.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def around(point: Points, label: str, fn: Callable[..., Any], describe: Callable[..., str] = lambda *a, **k: "") -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        what = describe(*args, **kwargs)
+        point(f"before {label} {what}")
+        result = fn(*args, **kwargs)
+        point(f"after {label} {what}")
+        return result
+
+    return wrapper
+
+
+def instrument(point: Points) -> None:
+    os.fsync = around(point, "fsync", os.fsync)
+    os.replace = around(point, "rename", os.replace, lambda src, dst: os.path.basename(str(dst)))
+    webdav.CHUNK = 4096  # several chunks per page: kills land mid-upload
+    orig_chunks = webdav._chunks
+
+    def chunks(data: bytes, deadline: float, target: str, name: str) -> Iterator[bytes]:
+        for n, part in enumerate(orig_chunks(data, deadline, target, name)):
+            point(f"upload {name} chunk {n}")
+            yield part
+
+    webdav._chunks = chunks
+    webdav.WebDavTarget._request = around(point, "http", webdav.WebDavTarget._request, lambda self, method, name, **k: f"{method} {name}")
+    orig_write = Store.write
+
+    @contextmanager
+    def write(self: Store) -> Iterator[Any]:
+        point("before db commit")
+        with orig_write(self) as session:
+            yield session
+        point("after db commit")
+
+    Store.write = write  # type: ignore[method-assign]
+
+
+def push(config: str, kill_at: int, trace: str) -> int:
+    rt = Runtime(load_settings(config))
+    instrument(Points(kill_at, trace))
+    reports = deliver(rt, now_only_due=False)
+    rt.close()
+    print(" ".join(f"{r.target}:{r.status}:{r.version}:{r.error}" for r in reports), file=sys.stderr)
+    return 0 if all(r.status == "done" for r in reports) else 1
+
+
+def serve() -> None:
+    for line in sys.stdin:
+        config, kill_at, trace = line.rstrip("\n").split("\t")
+        pid = os.fork()
+        if pid == 0:
+            code = 2
+            try:
+                code = push(config, int(kill_at), trace)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        sys.exit(push(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
