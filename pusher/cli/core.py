@@ -192,27 +192,12 @@ def demo(
 
 
 def serve_headend(folder: Path, port: int) -> None:
-    import time
+    from pusher.preview import preview_forever
 
-    from pusher.httpserve import StaticServer
+    def ready(url: str) -> None:
+        out.print(f"viewer: {url}  (Ctrl-C to stop)", markup=False)
 
     try:
-        from pusher.preview import serve_preview  # the set-top-box viewer, when installed
-    except ImportError:
-        serve_preview = None  # type: ignore[assignment]
-    if serve_preview is not None:
-        server, url = serve_preview(folder, port=port)
-        out.print(f"viewer: {url}  (Ctrl-C to stop)", markup=False)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            server.shutdown()
-        return
-    with StaticServer(folder, port=port) as srv:
-        out.print(f"headend folder served at {srv.url}/channel.xml  (Ctrl-C to stop)", markup=False)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        preview_forever(folder, port=port, on_ready=ready)
+    except KeyboardInterrupt:
+        pass

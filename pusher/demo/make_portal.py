@@ -392,7 +392,7 @@ def report_article() -> str:
     body = []
     for p in paras:
         body.append(f"<p>　　{html.escape(p)}</p>")
-        if p.startswith("2012年，我市主动公开的信息15146条"):
+        if "我市主动公开的信息15146条" in p:
             body.append(table)
     meta = """<meta name="ArticleTitle" content="永康市2012年度政府信息公开年度报告">
 <meta name="PubDate" content="2013-03-29 00:00">
