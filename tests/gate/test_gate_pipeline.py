@@ -98,7 +98,7 @@ class Portal:
     def cycle(self) -> None:
         rt = self.runtime()
         try:
-            print(run_cycle(rt))
+            run_cycle(rt)
         finally:
             rt.close()
 
