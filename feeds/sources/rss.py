@@ -46,6 +46,8 @@ class RssSource:
         self.options = options
         self.hosts = {urlsplit(settings.url).hostname or "", *settings.hosts}
         self._summaries: dict[str, str] = {}
+        # Without detail pages there is nothing to re-check conditionally (see pusher.stages.poll).
+        self.reads_detail_pages = options.fetch_details
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
         url = self.settings.url

@@ -124,7 +124,10 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
             elif prev.validators.get("list") != _list_sig(entry) or (_is_due(prev, now) and due.take()):
                 _fetch_one(rt, source, http, entry, prev, report)
         listed_urls = {e.url for e in listing.entries}
-        # Silent edits of items the list did not show this time (or when it answered 304).
+        # Silent edits of items the list did not show this time (or when it answered 304); a
+        # source without detail pages (a feed read alone) has nothing to re-read for them.
+        if not getattr(source, "reads_detail_pages", True):
+            due.left = 0
         for url, prev in sorted(known.items(), key=lambda kv: kv[1].checked_at or datetime.min.replace(tzinfo=now.tzinfo)):
             if rt.stopping.is_set() or not due.left:
                 break

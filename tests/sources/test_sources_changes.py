@@ -200,3 +200,24 @@ def test_duplicates_by_index_no_and_by_title_and_date(site_rt: tuple[Site, Runti
     got = items(rt)
     assert got[s.url(1)].state == ItemState.WITHDRAWN
     assert got[s.url(11)].state == ItemState.NEW and got[s.url(11)].duplicate_of is None
+
+
+def test_feed_without_detail_pages(site: Portal, make_runtime: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch) -> None:
+    def feed(desc: str) -> bytes:
+        items = "".join(
+            f"<item><title>第{i}号通告</title><link>/art/{i}.html</link><pubDate>2026-11-2{i} 10:00:00.0</pubDate>"
+            f"<description><![CDATA[<p>{desc}{i}</p>]]></description></item>"
+            for i in (1, 2)
+        )
+        return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+
+    site.routes["/rss.xml"] = Page(feed("正文"), content_type="text/xml")
+    rt = make_runtime([{"name": "feed", "kind": "rss", "url": site.url + "/rss.xml", "options": {"fetch_details": False}}])
+    assert poll_source(rt, "feed").new == 2
+    monkeypatch.setattr(poll, "RECHECK_AFTER", timedelta(0))
+    r = poll_source(rt, "feed")
+    assert (r.status, r.changed, r.item_errors, r.requests) == ("not_modified", 0, [], 1)
+    site.routes["/rss.xml"] = Page(feed("更正后的正文"), content_type="text/xml")
+    r = poll_source(rt, "feed")
+    assert (r.changed, r.item_errors, r.requests) == (2, [], 1)
+    assert all("更正后的正文" in i.text for i in items(rt).values())
