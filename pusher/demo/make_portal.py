@@ -563,10 +563,10 @@ def write_hanweb_and_trs() -> None:
         chunk = TRS_ITEMS[n * TRS_PER_PAGE : (n + 1) * TRS_PER_PAGE]
         base.mkdir(parents=True, exist_ok=True)
         (base / ("index.html" if n == 0 else f"index_{n}.html")).write_text(trs_list(chunk, n, pages), encoding="utf-8")
-        for item in chunk:
-            path = base / trs_href(item)
+        for trs_item in chunk:
+            path = base / trs_href(trs_item)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(trs_article(item), encoding="utf-8")
+            path.write_text(trs_article(trs_item), encoding="utf-8")
 
 
 def main() -> None:

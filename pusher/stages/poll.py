@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from feeds.classify import classify
@@ -90,17 +91,17 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         validators = json.loads(row.validators or "{}") if row else {}
         # Only the columns change detection needs: bodies stay in the database.
         cols = (
-            Item.id,
-            Item.url,
-            Item.state,
-            Item.duplicate_of,
-            Item.validators,
-            Item.checked_at,
-            Item.title,
-            Item.published,
-            Item.missing_polls,
+            col(Item.id),
+            col(Item.url),
+            col(Item.state),
+            col(Item.duplicate_of),
+            col(Item.validators),
+            col(Item.checked_at),
+            col(Item.title),
+            col(Item.published),
+            col(Item.missing_polls),
         )
-        known = {row[1]: _known(*row) for row in db.exec(select(*cols).where(Item.source == name))}
+        known = {r[1]: _known(*r) for r in db.execute(sa_select(*cols).where(col(Item.source) == name))}
     http = rt.http(s)
     try:
         try:

@@ -69,8 +69,7 @@ class Portal:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host}:{self.httpd.server_address[1]}"
 
     @property
     def host(self) -> str:

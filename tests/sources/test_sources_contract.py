@@ -43,7 +43,7 @@ class SourceContract:
 
     def source(self, portal: Portal) -> Source:
         s = SourceSettings(name="c", kind=self.kind, url=portal.url + self.list_path, column="tzgg")
-        return SOURCES.get(self.kind).factory(s, SOURCES.validate_options(self.kind, self.options))  # type: ignore[no-any-return]
+        return SOURCES.get(self.kind).factory(s, SOURCES.validate_options(self.kind, self.options))
 
     @pytest.fixture
     def http(self, site: Portal) -> Any:
