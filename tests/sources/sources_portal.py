@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +40,7 @@ class Hit:
     path: str
     headers: dict[str, str]
     form: dict[str, list[str]]
+    at: float = 0.0  # time.monotonic() on arrival
 
 
 class Portal:
@@ -99,7 +101,7 @@ class Portal:
             n = int(h.headers.get("content-length") or 0)
             form = parse_qs(h.rfile.read(n).decode("utf-8", "replace"), keep_blank_values=True)
         with self._lock:
-            self.hits.append(Hit(method, parts.path, {k.lower(): v for k, v in h.headers.items()}, form))
+            self.hits.append(Hit(method, parts.path, {k.lower(): v for k, v in h.headers.items()}, form, time.monotonic()))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

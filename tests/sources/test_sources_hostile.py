@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
@@ -181,10 +182,8 @@ def test_politeness_per_host_and_user_agent(site: Portal) -> None:
     site.routes["/slow"] = slow
     settings = HttpSettings(timeout=5.0, delay=0.05, per_host=2)
     clients = [Http(settings, source=f"s{i}", hosts={site.host}) for i in range(6)]
-    starts: list[float] = []
 
     def fetch(c: Http) -> None:
-        starts.append(time.monotonic())
         c.get(site.url + "/slow")
 
     threads = [threading.Thread(target=fetch, args=(c,)) for c in clients]
@@ -199,4 +198,6 @@ def test_politeness_per_host_and_user_agent(site: Portal) -> None:
     # Six sources on one host, two at a time, at least 50 ms apart: never more than two in flight.
     assert site.max_in_flight == 2
     assert elapsed >= 3 * 0.15
+    arrivals = sorted(h.at for h in site.hits)
+    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 0.045
     assert all("tvpusher" in h.headers["user-agent"] for h in site.hits)
