@@ -1,4 +1,16 @@
-"""Which channel column an item belongs in: configured rules first, the source's column last."""
+"""Which channel column an item belongs in: configured rules first, the source's column last.
+
+Columns are tried in their configured order; the first whose rule matches wins:
+
+- ``portal_columns``: the portal's own column name (``<meta name="ColumnName">``, the list's
+  column) equals one of them — 党务公开, 村务公开, 办事指南 …;
+- ``topics``: the 主题分类 contains one of them — 财政, 保障性住房, 食品安全, 环境, 招投标,
+  安全生产, 征地拆迁, 价格收费 (the key areas of the source document);
+- ``keywords``: the title contains one of them.
+
+So a narrow column (a key area) listed before a broad one takes its items first; an item no
+rule claims stays in the column its source names.
+"""
 
 from __future__ import annotations
 
