@@ -18,7 +18,7 @@ from .theme import PALETTE, RGB
 
 
 class Canvas:
-    def __init__(self, width: int, height: int, *, png_level: int = 6) -> None:
+    def __init__(self, width: int, height: int, *, png_level: int = 5) -> None:
         self.width, self.height = width, height
         self.img = Image.new("P", (width, height), PALETTE.index["bg"])
         self.img.load()

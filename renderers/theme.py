@@ -2,9 +2,9 @@
 
 Pages are drawn straight into palette indices, never in RGB: every glyph is a cached bitmap of
 indices (background, one anti-aliasing step, ink), so a text page needs no colour quantising
-and is a 4-bit PNG. At body sizes (≥ 29 px) three levels per ramp are indistinguishable from
-256 on a television (DVB subtitles use four) and compress a third smaller: a dense HD page
-went from 51 KB (16 median-cut colours) to ~35 KB, four levels gave ~40 KB.
+and is a 4-bit PNG. At body sizes (≥ 29 px) three levels per ramp look the same as 256 on a
+television (DVB subtitles use four) and compress better: with 16 median-cut colours a dense
+HD page took 51 KB, with four levels per ramp 40 KB, with three 33 KB.
 
 All colours keep every RGB channel within 16–235 (ITU-R BT.601/709 nominal range), there is no
 pure white and no saturated red, and each ink reaches at least 7:1 contrast on the backgrounds
