@@ -245,6 +245,9 @@ class Target(Protocol):
     """
 
     name: str
+    #: How many ``put`` calls may run at once on this object (1: one at a time). Loopback and
+    #: LAN headends are latency-bound, so an HTTP target uploads over several connections.
+    concurrency: int
 
     def put(self, name: str, data: bytes) -> None: ...
 

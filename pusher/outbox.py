@@ -21,7 +21,8 @@ import logging
 import os
 import random
 import socket
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -32,7 +33,7 @@ from .implementations import TARGETS
 from .interfaces import Target
 from .models import ChannelVersion, Delivery, TargetAsset
 from .runtime import Runtime
-from .targets.base import grace_hours
+from .targets.base import common
 from .timeutil import utcnow
 
 log = logging.getLogger("tvpusher.deliver")
@@ -40,6 +41,7 @@ log = logging.getLogger("tvpusher.deliver")
 BACKOFF_BASE = 5.0  # seconds
 BACKOFF_MAX = 600.0
 LEASE = timedelta(minutes=10)  # renewed while a delivery makes progress
+RECORD_BATCH, RECORD_EVERY = 64, 2.0  # what arrived is written to the store this often (assets, seconds)
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> float:
@@ -109,7 +111,8 @@ def deliver_one(rt: Runtime, name: str, *, only_due: bool = True) -> DeliveryRep
     report.version = cv.version
     wanted: dict[str, int] = dict(json.loads(cv.assets))  # asset name -> bytes
     settings = rt.settings.target(name)
-    grace = timedelta(hours=grace_hours(TARGETS.validate_options(settings.kind, settings.options)))
+    shared = common(TARGETS.validate_options(settings.kind, settings.options))
+    grace = timedelta(hours=shared.grace_hours)
     try:
         target = rt.target(name)
     except TvPusherError as exc:
@@ -120,7 +123,7 @@ def deliver_one(rt: Runtime, name: str, *, only_due: bool = True) -> DeliveryRep
             held = _adopt(rt, name, target.list_assets(), wanted)
         _send(rt, target, name, delivery_id, me, [a for a in sorted(wanted) if held.get(a) != wanted[a]], report)
         # Trust, but verify: the headend may have lost files since we last looked.
-        there = target.list_assets()
+        there = target.list_assets() if shared.precheck else wanted
         missing = [a for a in sorted(wanted) if there.get(a) != wanted[a]]
         if missing:
             log.warning("%s lacks %d assets it was known to hold; sending them again", name, len(missing))
@@ -198,7 +201,11 @@ def _adopt(rt: Runtime, name: str, listing: dict[str, int], wanted: dict[str, in
 
 
 def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, assets: list[str], report: DeliveryReport) -> None:
-    for asset in assets:
+    """Puts the assets, ``target.concurrency`` at a time. What arrived is recorded in batches
+    (a crash loses at most a batch of records: those assets are sent again, idempotently), and
+    the first failure stops the rest."""
+
+    def one(asset: str) -> int:
         sha = asset.removeprefix("assets/").rsplit(".", 1)[0]
         ext = asset.rsplit(".", 1)[-1]
         try:
@@ -208,13 +215,46 @@ def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, ass
         if hashlib.sha256(data).hexdigest() != sha:
             raise TargetError(f"{asset} is corrupt in the local asset store", target=name)
         target.put(asset, data)
-        report.files += 1
-        report.bytes += len(data)
-        with rt.store.write() as db:
-            db.merge(TargetAsset(target=name, name=asset, bytes=len(data), pushed_at=utcnow()))
-            d = db.get(Delivery, delivery_id)
-            if d is not None and d.claimed_by == me:
-                d.claimed_until = utcnow() + LEASE
+        return len(data)
+
+    arrived: list[TargetAsset] = []
+    flushed = time.monotonic()
+
+    def record(asset: str, size: int, *, force: bool = False) -> None:
+        nonlocal flushed
+        if size >= 0:
+            report.files += 1
+            report.bytes += size
+            arrived.append(TargetAsset(target=name, name=asset, bytes=size, pushed_at=utcnow()))
+        if arrived and (force or len(arrived) >= RECORD_BATCH or time.monotonic() - flushed > RECORD_EVERY):
+            with rt.store.write() as db:
+                for row in arrived:
+                    db.merge(row)
+                d = db.get(Delivery, delivery_id)
+                if d is not None and d.claimed_by == me:
+                    d.claimed_until = utcnow() + LEASE
+            arrived.clear()
+            flushed = time.monotonic()
+
+    workers = max(1, min(getattr(target, "concurrency", 1), len(assets)))
+    if workers == 1:
+        try:
+            for asset in assets:
+                record(asset, one(asset))
+        finally:
+            record("", -1, force=True)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"put-{name}")
+    futures = {pool.submit(one, a): a for a in assets}
+    try:
+        for f in as_completed(futures):
+            record(futures.pop(f), f.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for f, asset in futures.items():  # finished while another failed: still worth remembering
+            if f.done() and not f.cancelled() and f.exception() is None:
+                record(asset, f.result())
+        record("", -1, force=True)
 
 
 def _finish(rt: Runtime, delivery_id: int, report: DeliveryReport, wanted: dict[str, int]) -> None:

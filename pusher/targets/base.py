@@ -19,10 +19,15 @@ class TargetOptions(Options):
     # Boxes still hold the previous manifest for a while: an asset no manifest references any
     # more is deleted from the headend only after this many hours.
     grace_hours: float = Field(default=DEFAULT_GRACE_HOURS, ge=0)
+    # List the headend before each manifest, so that a page removed behind our back is sent
+    # again before a manifest points at it. One listing costs about 400 bytes per asset
+    # downloaded; on a slow link with a large channel, turn it off and run `pusher verify`.
+    precheck: bool = True
 
 
-def grace_hours(options: Options) -> float:
-    return options.grace_hours if isinstance(options, TargetOptions) else DEFAULT_GRACE_HOURS
+def common(options: Options) -> TargetOptions:
+    """The options every kind shares (defaults for a kind whose model does not derive from them)."""
+    return options if isinstance(options, TargetOptions) else TargetOptions()
 
 
 def check_name(name: str, target: str) -> str:

@@ -25,6 +25,7 @@ class FolderOptions(TargetOptions):
 class FolderTarget:
     def __init__(self, name: str, options: FolderOptions) -> None:
         self.name = name
+        self.concurrency = 1  # fsync-bound: more writers would not make the disk faster
         self.root = Path(options.path)
         try:
             (self.root / "assets").mkdir(parents=True, exist_ok=True)

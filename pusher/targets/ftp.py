@@ -50,6 +50,7 @@ class FtpTarget:
     def __init__(self, name: str, options: FtpOptions) -> None:
         self.name = name
         self.options = options
+        self.concurrency = 1  # one control connection, one transfer at a time
         self._ftp: ftplib.FTP | None = None
         self._dirs: set[str] = set()
 

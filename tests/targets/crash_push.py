@@ -19,12 +19,14 @@ import functools
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pusher.migrations  # noqa: F401 - imported once here, not in every forked push
+from pusher import outbox
 from pusher.config import load_settings
 from pusher.outbox import deliver
 from pusher.runtime import Runtime
@@ -36,13 +38,15 @@ class Points:
     def __init__(self, kill_at: int, trace: str) -> None:
         self.n, self.kill_at = 0, kill_at
         self.trace = open(trace, "w", buffering=1)  # noqa: SIM115 - kept open for the process's life
+        self.lock = threading.Lock()  # uploads run in several threads
 
     def __call__(self, label: str) -> None:
-        self.n += 1
-        self.trace.write(f"{label}\n")
-        if self.n == self.kill_at:
-            self.trace.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
+        with self.lock:
+            self.n += 1
+            self.trace.write(f"{label}\n")
+            if self.n == self.kill_at:
+                self.trace.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
 
 
 def around(point: Points, label: str, fn: Callable[..., Any], describe: Callable[..., str] = lambda *a, **k: "") -> Callable[..., Any]:
@@ -58,6 +62,8 @@ def around(point: Points, label: str, fn: Callable[..., Any], describe: Callable
 
 
 def instrument(point: Points) -> None:
+    # Deterministic and frequent records of what arrived: the same number of points every run.
+    outbox.RECORD_BATCH, outbox.RECORD_EVERY = 3, float("inf")
     os.fsync = around(point, "fsync", os.fsync)
     os.replace = around(point, "rename", os.replace, lambda src, dst: os.path.basename(str(dst)))
     webdav.CHUNK = 4096  # several chunks per page: kills land mid-upload

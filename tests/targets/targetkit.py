@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import update
 
@@ -64,7 +64,7 @@ error_log {prefix}/error.log warn;
 {load_module}
 events {{ worker_connections 256; }}
 http {{
-    log_format tvp '$request_method $uri $status $request_length';
+    log_format tvp '$request_method $uri $status $request_length $bytes_sent';
     access_log {prefix}/access.log tvp;
     client_body_temp_path {prefix}/body;
     proxy_temp_path {prefix}/proxy;
@@ -99,6 +99,14 @@ http {{
     }}
 }}
 """
+
+
+class Request(NamedTuple):
+    method: str
+    uri: str
+    status: int
+    up: int  # bytes of the whole request, headers included ($request_length)
+    down: int  # bytes of the whole answer ($bytes_sent)
 
 
 class Nginx:
@@ -148,12 +156,12 @@ class Nginx:
             self.proc = None
             wait_port(self.port, up=False)
 
-    def requests(self) -> list[tuple[str, str, int, int]]:
-        """(method, uri, status, request bytes) of every request so far."""
+    def requests(self) -> list[Request]:
+        """Every request so far, as nginx logged it."""
         out = []
         for line in self.access_log.read_text().splitlines():
-            m, uri, status, n = line.split(" ")
-            out.append((m, uri, int(status), int(n)))
+            m, uri, status, up, down = line.split(" ")
+            out.append(Request(m, uri, int(status), int(up), int(down)))
         return out
 
 
@@ -169,7 +177,7 @@ error_log {prefix}/error.log warn;
 {load_module}
 events {{ worker_connections 256; }}
 http {{
-    log_format tvp '$request_method $uri $status $request_length';
+    log_format tvp '$request_method $uri $status $request_length $bytes_sent';
     access_log {prefix}/access.log tvp;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi;

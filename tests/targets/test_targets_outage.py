@@ -51,7 +51,7 @@ def test_outage_then_recovery(tmp_path: Path, nginx: Nginx) -> None:
         assert states == {1: "done", 11: "done", **{v: "superseded" for v in range(2, 11)}}
         assert deliver(rt, now_only_due=False)[0].status == "idle"
 
-        puts = [(uri, status) for m, uri, status, _ in nginx.requests() if m == "PUT"]
+        puts = [(r.uri, r.status) for r in nginx.requests() if r.method == "PUT"]
         ok = Counter(uri for uri, status in puts if status in (200, 201, 204))
         assets_ok = {uri: n for uri, n in ok.items() if uri.startswith("/assets/")}
         assert all(n == 1 for n in assets_ok.values()), {u: n for u, n in assets_ok.items() if n > 1}

@@ -246,3 +246,19 @@ def _lease(rt: Runtime, holder: str) -> None:
         d = db.exec(select(Delivery)).first()
         assert d is not None
         d.claimed_by, d.claimed_until = holder, utcnow() + timedelta(minutes=5)
+
+
+def test_without_precheck_a_lost_file_is_left_to_verify(tmp_path: Path, rt_factory: Any) -> None:
+    rt = rt_factory(folder(tmp_path, precheck=False))
+    drop = tmp_path / "drop"
+    ch = channel_of(rt)
+    ch.publish()
+    deliver(rt)
+    lost = folder_assets(drop)[0]
+    (drop / lost).unlink()
+    ch.set("i8", page_bytes("i8"))
+    ch.publish()
+    assert deliver(rt)[0].status == "done"
+    assert not (drop / lost).exists()  # the store believed it was there: no listing, no resend
+    rep = verify(rt, "drop")
+    assert rep.missing == [lost] and rep.repaired is not None and (drop / lost).exists()
