@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -89,19 +90,6 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
     with rt.store.read() as db:  # a reader: idle polls of many sources must not queue for the write lock
         row = db.get(SourceRow, name)
         validators = json.loads(row.validators or "{}") if row else {}
-        # Only the columns change detection needs: bodies stay in the database.
-        cols = (
-            col(Item.id),
-            col(Item.url),
-            col(Item.state),
-            col(Item.duplicate_of),
-            col(Item.validators),
-            col(Item.checked_at),
-            col(Item.title),
-            col(Item.published),
-            col(Item.missing_polls),
-        )
-        known = {r[1]: _known(*r) for r in db.execute(sa_select(*cols).where(col(Item.source) == name))}
     http = rt.http(s)
     try:
         try:
@@ -113,6 +101,8 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         report.listed = len(listing.entries)
         validators = dict(listing.validators)
         now = utcnow()
+        # An unchanged list needs only the items due for a re-check or counted missing.
+        known = _load_known(rt, name, now - RECHECK_AFTER if listing.not_modified else None)
         due = _Budget(RECHECK_PER_POLL)
         for entry in listing.entries:
             if rt.stopping.is_set():
@@ -147,6 +137,31 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         http.close()
         _record(rt, name, s.kind, report, validators)
     return report
+
+
+def _load_known(rt: Runtime, source: str, due_before: datetime | None) -> dict[str, _Known]:
+    """The source's items by URL, only the columns change detection needs (bodies stay in the
+    database); with ``due_before``, only live items due for a re-check or missing from the list."""
+    cols = (
+        col(Item.id),
+        col(Item.url),
+        col(Item.state),
+        col(Item.duplicate_of),
+        col(Item.validators),
+        col(Item.checked_at),
+        col(Item.title),
+        col(Item.published),
+        col(Item.missing_polls),
+    )
+    q = sa_select(*cols).where(col(Item.source) == source)
+    if due_before is not None:
+        q = q.where(
+            col(Item.state) != ItemState.WITHDRAWN,
+            col(Item.duplicate_of).is_(None),
+            or_(col(Item.checked_at).is_(None), col(Item.checked_at) <= due_before, col(Item.missing_polls) > 0),
+        )
+    with rt.store.read() as db:
+        return {r[1]: _known(*r) for r in db.execute(q)}
 
 
 def _known(
