@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import col, select
 
-from .logs import redact
+from .logs import redact, register_secrets
 from .models import ChannelVersion, Delivery, Item, Node, SourceRow
 from .retention import cycle_seconds
 from .runtime import Runtime
@@ -33,6 +33,7 @@ def _age(dt: datetime | None, now: datetime) -> float | None:
 
 
 def collect_status(rt: Runtime) -> dict[str, Any]:
+    register_secrets(rt.settings)  # the configuration's passwords and tokens never show here
     tz = rt.settings.channel.timezone
     now = utcnow()
     alive_within = rt.settings.daemon.scheduler_stuck_after

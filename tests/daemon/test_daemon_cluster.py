@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ LEADER_JOBS = ("poll:", "publish")
 
 
 @pytest.fixture
-def headend(tmp_path: Path):  # type: ignore[no-untyped-def]
+def headend(tmp_path: Path) -> Iterator[Path]:
     # tmpfs when there is one: the folder target fsyncs every file, a disk makes that slow.
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() else tmp_path
     d = Path(tempfile.mkdtemp(prefix="tvp-headend-", dir=base))

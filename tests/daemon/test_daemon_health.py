@@ -3,16 +3,21 @@ match ``pusher status``; each way of being unhealthy turns /healthz to 503 with 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import select
+from prometheus_client.parser import text_string_to_metric_families
+from sqlmodel import col, select
 
-from pusher.demo import run_cycle
+from pusher.config import parse_settings
+from pusher.demo import PORTAL, demo_config, run_cycle
 from pusher.health import HealthServer
-from pusher.models import Delivery, Node, SourceRow
+from pusher.httpserve import StaticServer
+from pusher.models import Delivery, Node, Page, SourceRow
 from pusher.runtime import Runtime
 from pusher.status import collect_status
 from pusher.timeutil import utcnow
@@ -22,16 +27,33 @@ class Beat:
     age: float | None = 1.0
 
 
-@pytest.fixture
-def served(demo_rt: Runtime) -> Iterator[tuple[Runtime, str, Beat]]:
-    rep = run_cycle(demo_rt)
+@pytest.fixture(scope="module")
+def one_round(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A work folder after one real round over the sample portal, made once per module."""
+    root = tmp_path_factory.mktemp("round")
+    shutil.copytree(PORTAL, root / "portal")
+    with StaticServer(root / "portal") as portal:
+        rt = Runtime(parse_settings(demo_config(portal.url, root / "work"), root))
+        try:
+            rep = run_cycle(rt)
+        finally:
+            rt.close()
     assert rep.delivered and not rep.delivery_errors
+    return root / "work"
+
+
+@pytest.fixture
+def served(one_round: Path, tmp_path: Path) -> Iterator[tuple[Runtime, str, Beat]]:
+    work = tmp_path / "work"
+    shutil.copytree(one_round, work)  # each test changes its own copy of the store
+    rt = Runtime(parse_settings(demo_config("http://127.0.0.1:9", work), tmp_path))
     beat = Beat()
-    srv = HealthServer(("127.0.0.1", 0), lambda: collect_status(demo_rt), demo_rt.settings, lambda: beat.age, lambda: True).start()
+    srv = HealthServer(("127.0.0.1", 0), lambda: collect_status(rt), rt.settings, lambda: beat.age, lambda: True).start()
     try:
-        yield demo_rt, srv.url, beat
+        yield rt, srv.url, beat
     finally:
         srv.stop()
+        rt.close()
 
 
 def _health(url: str) -> tuple[int, list[str]]:
@@ -43,17 +65,25 @@ def test_metrics_carry_the_status_figures(served: tuple[Runtime, str, Beat]) -> 
     rt, url, _ = served
     st = collect_status(rt)
     text = httpx.get(f"{url}/metrics", timeout=10).text
-    families = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
+    values = {
+        (smp.name, tuple(sorted(smp.labels.items()))): smp.value for fam in text_string_to_metric_families(text) for smp in fam.samples
+    }
+    names = {name for name, _ in values}
     for name in ("tvpusher_source_polls_total", "tvpusher_source_errors_total", "tvpusher_items", "tvpusher_render_seconds_per_page_bucket",
                  "tvpusher_page_bytes_sum", "tvpusher_push_bytes_total", "tvpusher_push_failures_total", "tvpusher_outbox_backlog",
                  "tvpusher_channel_age_seconds", "tvpusher_heartbeat_age_seconds", "tvpusher_leader"):  # fmt: skip
-        assert name in families, name
-    assert f'tvpusher_items{{state="published"}} {float(st["items"]["published"])}' in text
+        assert name in names, name
+    assert values[("tvpusher_items", (("state", "published"),))] == st["items"]["published"] > 0
+    with rt.store.read() as db:
+        item_pages = len(db.exec(select(Page.id).where(col(Page.owner).like("item:%"))).all())
+    # Counted in this process, so at least the pages this test's round drew.
+    assert values[("tvpusher_render_seconds_per_page_count", ())] >= item_pages > 0
+    assert values[("tvpusher_page_bytes_count", ())] == values[("tvpusher_render_seconds_per_page_count", ())]
     target = st["targets"][0]
-    assert target["pushed_bytes"] > 0
-    assert f'tvpusher_push_bytes_total{{target="headend"}} {float(target["pushed_bytes"])}' in text
-    for s in st["sources"]:
-        assert f'tvpusher_source_polls_total{{source="{s["name"]}"}} {float(s["polls"])}' in text
+    assert values[("tvpusher_push_bytes_total", (("target", "headend"),))] == target["pushed_bytes"] > 0
+    assert values[("tvpusher_outbox_backlog", (("target", "headend"),))] == target["backlog"] == 0
+    for src in st["sources"]:
+        assert values[("tvpusher_source_polls_total", (("source", src["name"]),))] == src["polls"] == 1
     assert 0 <= st["channel"]["age_seconds"] < 60
     assert _health(url) == (200, [])
 
