@@ -47,6 +47,14 @@ log = logging.getLogger("tvpusher.daemon")
 PUBLISH_JOB = "publish"
 
 
+class _Coalesced(logging.Filter):
+    """A job still running when its next turn comes is skipped by design (``max_instances=1``,
+    ``coalesce``): APScheduler's warning about it would fill the log of a busy node."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 class Daemon:
     def __init__(self, rt: Runtime) -> None:
         from . import logs
@@ -84,6 +92,9 @@ class Daemon:
         add(self.render_worker, "interval", seconds=d.worker_interval, id="render", misfire_grace_time=None)
         add(self.deliver_worker, "interval", seconds=d.worker_interval, id="deliver", misfire_grace_time=None)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
+        sched_log = logging.getLogger("apscheduler.scheduler")
+        if not any(isinstance(f, _Coalesced) for f in sched_log.filters):
+            sched_log.addFilter(_Coalesced())
 
     # -- every node ------------------------------------------------------------------------------
 
