@@ -228,3 +228,24 @@ def test_review_needs_a_reason_and_a_held_item(site: Portal, capsys: pytest.Capt
     assert site.cli("review", "reject", "999999", "--reason", "x") == 1
     assert "no item 999999" in capsys.readouterr().err
     assert site.item(path).state == ItemState.HELD
+
+
+def test_masked_title_is_masked_in_menus_manifest_and_exports(site: Portal) -> None:
+    path = site.add(6, f"关于张三（{ID}）申请临时救助的公示", "公示期7天。")
+    site.cycle()
+    item = site.item(path)
+    assert item.state == ItemState.HELD
+    assert site.cli("review", "approve", str(item.id), "--reason", "脱敏后公示") == 0
+    site.cycle()
+    assert site.item(path).state in (ItemState.RENDERED, ItemState.PUBLISHED)
+    rt = site.runtime()
+    try:
+        with rt.store.read() as db:
+            lines = [ln for p in db.exec(select(Page)).all() for ln in json.loads(p.layout)["lines"]]
+    finally:
+        rt.close()
+    drawn = "\n".join(lines)
+    assert MASKED_ID in drawn and ID not in drawn  # item pages and column menus alike
+    for f in site.headend.rglob("*"):
+        if f.is_file() and f.suffix in (".xml", ".json", ".m3u", ".m3u8", ".txt", ".rss"):
+            assert ID not in f.read_text(encoding="utf-8", errors="ignore"), f.name

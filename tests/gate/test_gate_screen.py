@@ -132,3 +132,13 @@ def test_example_keyword_lists_load() -> None:
     root = Path(__file__).resolve().parents[2] / "config" / "keywords"
     gate = build_gate(GateSettings(keyword_files=(root,)))
     assert gate.screen(doc("本文为测试信息，请勿转发")).action == Action.HOLD
+
+
+def test_public_surface() -> None:
+    import pusher.gate
+
+    assert set(pusher.gate.__all__) == {
+        "DEFAULT_POLICY", "DETECTORS", "Detector", "DetectorGate", "Gate", "GateSettings", "PassGate",
+        "build_gate", "contact_key", "fold", "screened_text", "strongest",
+    }  # fmt: skip
+    assert all(hasattr(pusher.gate, name) for name in pusher.gate.__all__)
