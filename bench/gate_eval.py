@@ -299,6 +299,7 @@ def lookalikes(g: Gen) -> list[Callable[[], str]]:
             f"统一社会信用代码：91330784MA{r.randint(10**6, 10**7 - 1)}X",
             f"统一社会信用代码：11330784{r.randint(10**8, 10**9 - 1)}{r.choice('0123456789X')}",
             f"统一社会信用代码：{uscc(r)}",
+            f"营业执照注册号：330784{r.choice('06')}{r.randint(10**7, 10**8 - 1)}",
             f"网站标识码：{r.randint(10**9, 10**10 - 1)}",
             f"备案号：浙ICP备{r.randint(10**7, 10**8 - 1)}号",
             f"项目编号：YK{r.randint(2010, 2026)}-{r.randint(1, 9999):04d}",

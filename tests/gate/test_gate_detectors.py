@@ -72,6 +72,10 @@ class TestIdCard(DetectorContract):
         f"{ID[:6]} {ID[6:14]} {ID[14:]} 5678",  # a piece of a longer run of groups
     )
 
+    def test_old_business_registration_number_is_not_an_id(self, detector: Detector) -> None:
+        assert self.spans(detector, "营业执照注册号：330784600123456") == []
+        assert self.spans(detector, "身份证号：330784600123456") == ["330784600123456"]
+
     def test_full_width_digits(self, detector: Detector) -> None:
         wide = ID_X.translate(FULL)
         assert self.spans(detector, f"身份证号码：{wide}") == [wide]

@@ -87,6 +87,11 @@ def valid_id15(digits: str) -> bool:
     return _birth_ok(1900 + int(digits[6:8]), int(digits[8:10]), int(digits[10:12]))
 
 
+# Old business registration numbers (注册号) are 15 digits too, region first, and their digits
+# 7–12 often read as a date ("3307846001…"): a 15-digit number labelled as one is not an ID.
+_REGISTRATION = re.compile(r"(?:注册号|注册码|执照号?|登记号)[码]?\s*[:：]?\s*$")
+
+
 def _digits(s: str) -> str:
     return "".join(c for c in s if c not in " -")
 
@@ -101,8 +106,11 @@ class IdCardDetector:
     def find(self, text: str) -> Iterator[Match]:
         for rx, valid in ((_ID18, valid_id18), (_ID15, valid_id15)):
             for m in rx.finditer(text):
-                if valid(_digits(m.group())) and is_digit_boundary(text, m.start(), m.end(), grouped=True):
-                    yield Match(m.start(), m.end())
+                if not valid(_digits(m.group())) or not is_digit_boundary(text, m.start(), m.end(), grouped=True):
+                    continue
+                if rx is _ID15 and _REGISTRATION.search(text, max(0, m.start() - 12), m.start()):
+                    continue
+                yield Match(m.start(), m.end())
 
     def mask(self, matched: str) -> str:
         # Region and last four stay, as in 330784********1234: the masked form people expect.
