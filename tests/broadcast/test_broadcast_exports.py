@@ -139,3 +139,27 @@ def test_exports_travel_with_the_manifest_and_the_cli_rebuilds_them_from_it(demo
     out = tmp_path / "playlist.m3u"
     assert main(["export", "playlist", "--out", str(out), "--config", str(cfg)]) == 0
     assert all(p.startswith("assets/") and (headend / p).is_file() for _, _, p in playlist.parse(out.read_bytes()))
+
+
+def test_an_unchanged_channel_gets_a_new_version_before_its_schedule_runs_out(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from broadcast_kit import add_item, make_runtime
+
+    from pusher.models import ChannelVersion
+    from pusher.stages import publish
+    from pusher.timeutil import utcnow
+
+    rt = make_runtime(tmp_path, exports=["xmltv"], epg_hours=4)
+    add_item(rt, 1, published=utcnow())
+    first = publish(rt)
+    assert first is not None and publish(rt) is None  # unchanged, schedule still fresh
+    with rt.store.write() as db:
+        row = db.get(ChannelVersion, first.version)
+        assert row is not None
+        row.created_at = utcnow() - timedelta(hours=2)  # half the schedule has aired
+    again = publish(rt)
+    assert again is not None and again.digest == first.digest
+    epg = (rt.assets.root / manifest_exports(again.manifest.encode())["xmltv"].removeprefix("assets/")).read_bytes()
+    assert etree.fromstring(epg).get("generator-info-name") == f"tvpusher (channel version {again.version})"
+    rt.close()
