@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from . import implementations as impl
 from .assets import AssetStore
+from .images import ImageCache
 from .config import Settings, SourceSettings
 from .interfaces import Gate, Renderer, Source, Target
 from .store import Store
@@ -21,6 +22,7 @@ class Runtime:
         if migrate:
             self.store.migrate()
         self.assets = AssetStore(settings.channel.assets_dir)
+        self.images = ImageCache(settings.channel.workdir / "images")
         self.stopping = threading.Event()  # set by SIGTERM: stages finish the current item and return
 
     def source(self, name: str) -> Source:
@@ -38,7 +40,7 @@ class Runtime:
     def renderer(self) -> Renderer:
         from renderers import make_renderer
 
-        return make_renderer(self.settings.channel.profile, self.settings.render)
+        return make_renderer(self.settings.channel.profile, self.settings.render, images=self.images.load)
 
     @functools.cached_property
     def gate(self) -> Gate:

@@ -242,6 +242,7 @@ def _fetch_one(rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, 
         return
     if entry.published and not got.published:
         got = replace(got, published=entry.published)
+    rt.images.fetch(http, got)
     vals = {
         **(new_validators(client.answer) if client.answer is not None and client.answer.status == 200 else {}),
         "list": _list_sig(entry),

@@ -90,3 +90,34 @@ def test_assets_cached_once(demo_rt: Runtime) -> None:
     assets = list(demo_rt.assets.root.iterdir())
     assert assets and all(p.suffix == ".png" for p in assets)
     shutil.rmtree(demo_rt.assets.root)
+
+
+def test_body_pictures_are_fetched_with_the_item_and_drawn(demo_rt: Runtime, portal_dir: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 300), (30, 120, 60)).save(buf, format="PNG")
+    (portal_dir / "img").mkdir()
+    (portal_dir / "img/map.png").write_bytes(buf.getvalue())
+    art = portal_dir / "art/2026/11/20/art_1001_5101.html"
+    art.write_text(
+        art.read_text(encoding="utf-8").replace('<div id="zoom">', '<div id="zoom"><p><img src="/img/map.png" alt="防火区域图"></p>', 1),
+        encoding="utf-8",
+    )
+    art_missing = portal_dir / "art/2026/11/18/art_1001_5102.html"
+    art_missing.write_text(
+        art_missing.read_text(encoding="utf-8").replace(
+            '<div id="zoom">', '<div id="zoom"><p><img src="/img/none.png" alt="缺失的图"></p>', 1
+        ),
+        encoding="utf-8",
+    )
+    run_cycle(demo_rt)
+    with demo_rt.store.read() as db:
+        item = db.exec(select(Item).where(Item.url.endswith("art_1001_5101.html"))).one()  # type: ignore[attr-defined]
+        missing = db.exec(select(Item).where(Item.url.endswith("art_1001_5102.html"))).one()  # type: ignore[attr-defined]
+    url = item.url.rsplit("/art/", 1)[0] + "/img/map.png"
+    assert demo_rt.images.load(url) == buf.getvalue()
+    assert item.state == ItemState.PUBLISHED and missing.state == ItemState.PUBLISHED  # a missing picture is not an error
+    assert demo_rt.images.load(url.replace("map.png", "none.png")) is None

@@ -1,0 +1,58 @@
+"""Pictures in item bodies: fetched with the item (the renderer never touches the network),
+kept on disk under the hash of their URL, and handed to the renderer by URL.
+
+A picture that cannot be fetched is not an error of the item: the page shows its alt text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from .errors import SourceError
+from .interfaces import Document, HttpClient
+
+log = logging.getLogger("tvpusher.images")
+
+MAX_IMAGES_PER_ITEM = 12
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+class ImageCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, url: str) -> Path:
+        return self.root / hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+    def load(self, url: str) -> bytes | None:
+        """The renderer's image loader."""
+        try:
+            return self._path(url).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def fetch(self, http: HttpClient, doc: Document) -> int:
+        """Fetch the document's pictures not cached yet; returns how many were stored."""
+        stored = 0
+        for block in [b for b in doc.blocks if b.kind == "img" and b.src][:MAX_IMAGES_PER_ITEM]:
+            path = self._path(block.src)
+            if path.exists():
+                continue
+            try:
+                resp = http.get(block.src)
+            except SourceError as exc:
+                log.info("picture not fetched: %s", exc)
+                continue
+            kind = resp.headers.get("content-type", "")
+            if resp.status != 200 or not kind.startswith("image/") or len(resp.body) > MAX_IMAGE_BYTES:
+                log.info("picture %s not kept: HTTP %d, %s, %d bytes", block.src, resp.status, kind or "no type", len(resp.body))
+                continue
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(resp.body)
+            os.replace(tmp, path)
+            stored += 1
+        return stored
