@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from . import implementations as impl
 from .assets import AssetStore
-from .images import ImageCache
 from .config import Settings, SourceSettings
+from .images import ImageCache
 from .interfaces import Gate, Renderer, Source, Target
 from .store import Store
 
