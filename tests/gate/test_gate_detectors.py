@@ -113,7 +113,15 @@ class TestLandline(DetectorContract):
         "057987101077",
         "0579-87101077-8001",
     )
-    negatives = ("87101077", "12119", "2013-13135", "0579-0123456", "330784ZF060000/2013-13135")
+    negatives = (
+        "87101077",
+        "12119",
+        "2013-13135",
+        "0579-0123456",
+        "330784ZF060000/2013-13135",
+        "项目编号YK2015-0842 20160926发布",  # a code's tail, then a date
+        "410481********0953 20250416",  # a masked ID's tail, then a date
+    )
 
 
 class TestEmail(DetectorContract):

@@ -70,13 +70,17 @@ def mask_all(s: str) -> str:
 
 
 def is_digit_boundary(text: str, start: int, end: int, *, grouped: bool = False) -> bool:
-    """No ASCII letter or digit glued to either side of ``text[start:end]``; with ``grouped``,
-    a number written in groups ("6222 0212 …") must not be a piece of a longer run of groups."""
+    """No ASCII letter or digit glued to either side of ``text[start:end]``, no mask ``*``
+    (the tail of 410481********0953 is not a number of its own), no dash joining it to a code
+    before it (YK2015-0842 …); with ``grouped``, a number written in groups ("6222 0212 …")
+    must not be a piece of a longer run of groups."""
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
-    if before.isascii() and before.isalnum():
+    if (before.isascii() and before.isalnum()) or before == "*":
         return False
-    if after.isascii() and after.isalnum():
+    if (after.isascii() and after.isalnum()) or after == "*":
+        return False
+    if before == "-" and start > 1 and text[start - 2].isascii() and text[start - 2].isalnum():
         return False
     # A plain number may sit next to another in a list ("0579-87101077 13812345678").
     if not grouped or not any(c in " -" for c in text[start:end]):
