@@ -154,7 +154,15 @@ def review_reject(item_id: ItemArg, reason: ReasonOpt = "", config: ConfigOpt = 
     out.print(f"已驳回：#{item.id} {item.title}", markup=False)
 
 
-@app.command("scan")
+def _policy_help() -> str:
+    from pusher.gate import DEFAULT_POLICY, DETECTORS
+
+    rows = [f"  {e.kind:<15} {DEFAULT_POLICY[e.kind]:<10} {e.summary}" for e in DETECTORS]
+    rules = "Rules: off, pass (report only), mask, hold, mask+hold, block; set them in [gate.policy]."
+    return "\b\nDetectors and their default rule:\n" + "\n".join(rows) + "\n\n" + rules
+
+
+@app.command("scan", epilog=_policy_help())
 def scan(
     text_file: Annotated[Path, typer.Option("--text-file", "-f", help="UTF-8 text to screen (- for stdin).", show_default=False)],
     config: ConfigOpt = None,
