@@ -68,7 +68,7 @@ class Daemon:
             timezone=self.tz,
             # Room for every job at once, so that a slow poll never delays the heartbeat: only a
             # stuck scheduler (or every worker thread hung) stops the watchdog.
-            executors={"default": ThreadPoolExecutor(max_workers=len(rt.settings.sources) + 6)},
+            executors={"default": ThreadPoolExecutor(max_workers=len(rt.settings.sources) + 7)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self.leadership = leadership_for(rt.store, rt.settings.channel.workdir)
@@ -88,6 +88,9 @@ class Daemon:
         now = datetime.now(self.tz)
         add = self.scheduler.add_job
         add(self.heartbeat_job, "interval", seconds=self.beat_every, id="heartbeat", next_run_time=now, misfire_grace_time=None)
+        # The node's row is written by a job of its own: a store that hangs must not stop the
+        # heartbeat (a restart would not bring the database back).
+        add(self.record_job, "interval", seconds=max(self.beat_every, 1.0), id="record", next_run_time=now, misfire_grace_time=None)
         add(self.election_job, "interval", seconds=d.election_interval, id="election", next_run_time=now, misfire_grace_time=None)
         add(self.render_worker, "interval", seconds=d.worker_interval, id="render", misfire_grace_time=None)
         add(self.deliver_worker, "interval", seconds=d.worker_interval, id="deliver", misfire_grace_time=None)
@@ -101,6 +104,8 @@ class Daemon:
     def heartbeat_job(self) -> None:
         self._last_beat = time.monotonic()
         notify("WATCHDOG=1")
+
+    def record_job(self) -> None:
         try:
             self._record_node()
         except Exception as exc:  # the store is away: keep running, health says so

@@ -35,7 +35,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    # libpq waits for ever by default: bound the connect, and let keepalives find a dead peer.
+    pg_args = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+    return create_engine(url, pool_pre_ping=True, connect_args=pg_args if url.startswith("postgresql") else {})
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -48,10 +48,16 @@ def test_a_stuck_scheduler_stops_petting_the_watchdog(fixture_portal: Portal, tm
         assert wait_for(lambda: len(pets) >= 3, 10)
         # Every worker thread of the scheduler gets stuck.
         workers = daemon.scheduler._executors["default"]._pool._max_workers
+        stuck: list[int] = []
+
+        def hung() -> None:
+            stuck.append(1)
+            hang.wait(30)
+
         for i in range(workers):
-            daemon.scheduler.add_job(hang.wait, id=f"hang{i}", args=[30])
-        time.sleep(0.5)
-        stuck_at = time.monotonic()
+            daemon.scheduler.add_job(hung, id=f"hang{i}", misfire_grace_time=None)
+        assert wait_for(lambda: len(stuck) == workers, 10), "the hanging jobs never all ran"
+        stuck_at = time.monotonic() + 0.1  # a pet already on its way may still land
         time.sleep(1.5)
         assert not [t for t in pets if t > stuck_at], "the watchdog was petted by a stuck scheduler"
         age = daemon.beat_age()
