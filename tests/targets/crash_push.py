@@ -1,11 +1,10 @@
 """A push process for the crash test: runs the real delivery code and kills itself with SIGKILL
 at the Nth instrumented point.
 
-    python crash_push.py CONFIG KILL_AT TRACE
     python crash_push.py --serve      # reads "CONFIG<TAB>KILL_AT<TAB>TRACE" lines, answers exit codes
 
-``--serve`` is what the test uses: one single-threaded process imports the project once and
-forks a fresh push process per line, so that forty pushes do not cost forty interpreter starts.
+One single-threaded process imports the project once and forks a fresh push process per line,
+so that fifty pushes do not cost fifty interpreter starts.
 
 Points are before and after every file-system sync and rename (the folder target), every HTTP
 request and every upload chunk (the WebDAV target), and every store transaction. ``KILL_AT=0``
@@ -19,15 +18,19 @@ import functools
 import os
 import signal
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import sqlalchemy.dialects.sqlite  # noqa: F401 - likewise (SQLAlchemy loads it lazily)
 
 import pusher.migrations  # noqa: F401 - imported once here, not in every forked push
 from pusher import outbox
-from pusher.config import load_settings
+from pusher.config import load_settings, parse_settings
 from pusher.outbox import deliver
 from pusher.runtime import Runtime
 from pusher.store import Store
@@ -89,7 +92,7 @@ def instrument(point: Points) -> None:
 
 
 def push(config: str, kill_at: int, trace: str) -> int:
-    rt = Runtime(load_settings(config))
+    rt = Runtime(load_settings(config), migrate=False)  # the store is migrated already; a push does not migrate
     instrument(Points(kill_at, trace))
     reports = deliver(rt, now_only_due=False)
     rt.close()
@@ -97,7 +100,20 @@ def push(config: str, kill_at: int, trace: str) -> int:
     return 0 if all(r.status == "done" for r in reports) else 1
 
 
+def warm_up() -> None:
+    """Runs an idle delivery on a scratch store, so that the forked pushes inherit configured
+    mappers and compiled statements instead of each paying for them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = parse_settings(
+            {"channel": {"workdir": tmp}, "targets": [{"name": "w", "kind": "folder", "options": {"path": "drop"}}]}, Path(tmp)
+        )
+        rt = Runtime(settings)
+        deliver(rt)
+        rt.close()
+
+
 def serve() -> None:
+    warm_up()
     for line in sys.stdin:
         config, kill_at, trace = line.rstrip("\n").split("\t")
         pid = os.fork()
@@ -114,7 +130,4 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve"]:
-        serve()
-    else:
-        sys.exit(push(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
+    serve()

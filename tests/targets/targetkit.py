@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import shutil
 import socket
@@ -220,6 +221,7 @@ class Ftp:
 
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
+        logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # its start-up chatter outlives pytest's capture
         auth = DummyAuthorizer()
         auth.add_user(USER, PASSWORD, str(root), perm="elradfmwMT")
         handler: Any
