@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .settings_base import SettingsModel
 
@@ -31,6 +31,15 @@ class DaemonSettings(SettingsModel):
     # How often a follower tries to become the scheduler leader (PostgreSQL) .
     election_interval: float = Field(default=5.0, gt=0)
 
+    @field_validator("health_listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        if v:
+            host, sep, port = v.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or ":" in host:
+                raise ValueError("must be host:port with an IPv4 address or name, e.g. 127.0.0.1:9464, or empty")
+        return v
+
     def node_name(self) -> str:
         return self.node or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -38,4 +47,4 @@ class DaemonSettings(SettingsModel):
         if not self.health_listen:
             return None
         host, _, port = self.health_listen.rpartition(":")
-        return (host.strip("[]") or "127.0.0.1", int(port))
+        return (host, int(port))
