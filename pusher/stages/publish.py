@@ -155,9 +155,12 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
     home_pages = _menu_pages(rt, home_menu, PageContext(st.channel.name, "", today))
     col_pages: dict[str, list[Page]] = {}
     for c in columns:
-        menu = Menu(
-            c.name, tuple(MenuEntry(f"i{it.id}", it.title, local(it.published, tz).date() if it.published else None) for it in by_col[c.id])
+        # The screened title: a title the gate masked must stay masked on the menu page too.
+        entries = tuple(
+            MenuEntry(f"i{it.id}", it.screened_title or it.title, local(it.published, tz).date() if it.published else None)
+            for it in by_col[c.id]
         )
+        menu = Menu(c.name, entries)
         col_pages[c.id] = _menu_pages(rt, menu, PageContext(st.channel.name, c.name, today))
 
     home_ids = [f"home-{n}" for n in range(1, len(home_pages) + 1)]
