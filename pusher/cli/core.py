@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from pusher.config import Settings, load_settings
+from pusher.interfaces import Block, Document
 from pusher.runtime import Runtime
 
 from . import ConfigOpt, JsonOpt, app, out
@@ -133,11 +134,13 @@ def describe(settings: Settings) -> list[str]:
 
 @app.command("check-config")
 def check_config(config: ConfigOpt = None) -> None:
-    """Validate the configuration (and that the fonts it names are installed)."""
+    """Validate the configuration, the fonts it names and the gate's keyword lists."""
+    from pusher.gate import build_gate
     from renderers import make_renderer
 
     settings = load_settings(config)
     make_renderer(settings.channel.profile, settings.render)
+    build_gate(settings.gate).screen(Document(url="", title="配置检查", blocks=(Block("p", "配置检查"),)))
     for line in describe(settings):
         out.print(line, markup=False)
     out.print("configuration OK")
