@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import subprocess
 import sys
@@ -83,6 +84,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="push-bench-"))
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (the ratios are from the same run)")
     nginx = Nginx(work / "nginx", work / "headend").start()
     try:
         t0 = time.perf_counter()
