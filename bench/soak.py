@@ -6,7 +6,10 @@ seconds, and publish-to-headend latency percentiles (from the moment a notice is
 to the moment the headend's channel.xml lists it). Baseline in the same run: the poll interval,
 the latency floor of any poller (a notice waits on average half an interval to be seen).
 
-    python bench/soak.py [--minutes 10] [--every 3] [--interval 10] [--database postgresql://…]
+    python bench/soak.py [--minutes 10] [--every 3] [--interval 10] [--database postgresql://…] [--scrape]
+
+``--every 0`` publishes nothing after the first channel (the daemon idles: polls, publish
+rounds, heartbeats); ``--scrape`` reads /metrics and /healthz every second meanwhile.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ options = {{ path = "{work}/headend" }}
 [http]
 delay = 0.0
 [daemon]
-health_listen = ""
+health_listen = "{args.health}"
 worker_interval = 1.0
 """, encoding="utf-8")  # fmt: skip
 
@@ -124,7 +127,15 @@ def main() -> None:
     ap.add_argument("--publish-interval", type=int, default=5)
     ap.add_argument("--profile", default="hd")
     ap.add_argument("--database", default="")
+    ap.add_argument("--scrape", action="store_true", help="GET /metrics and /healthz every second")
     args = ap.parse_args()
+    args.health = ""
+    if args.scrape:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            args.health = f"127.0.0.1:{s.getsockname()[1]}"
     tmp = Path(tempfile.mkdtemp(prefix="tvp-soak-"))
     portal = Portal(tmp / "portal")
     for _ in range(20):  # a column that already has notices
@@ -154,16 +165,37 @@ def main() -> None:
                         seen[t] = now
                 time.sleep(0.1)
 
+        scrapes = [0, 0]  # ok, failed
+
+        def scrape() -> None:
+            import httpx
+
+            while not stop.is_set():
+                for path in ("/metrics", "/healthz"):
+                    try:
+                        ok = httpx.get(f"http://{args.health}{path}", timeout=5).status_code == 200
+                    except httpx.HTTPError:
+                        ok = False
+                    scrapes[0 if ok else 1] += 1
+                time.sleep(1)
+
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
+        scraper = threading.Thread(target=scrape, daemon=True)
+        if args.scrape:
+            scraper.start()
         end = time.monotonic() + args.minutes * 60
         samples = []
+        tick = 0
         while time.monotonic() < end:
-            published[portal.publish()] = time.monotonic()
-            if len(published) % 20 == 0:
+            if args.every > 0:
+                published[portal.publish()] = time.monotonic()
+            tick += 1
+            step = args.every if args.every > 0 else 3.0
+            if tick % 20 == 0:
                 samples.append(rss_kb(proc.pid))
                 print(f"{len(published)} published, {len(seen)} on the headend, RSS {samples[-1] / 1024:.1f} MiB", flush=True)
-            time.sleep(args.every)
+            time.sleep(min(step, max(0.0, end - time.monotonic())))
         # Let the last notices arrive (two poll intervals), then stop the daemon cleanly.
         grace = time.monotonic() + 2 * args.interval + 2 * args.publish_interval + 10
         while len(seen) < len(published) and time.monotonic() < grace:
@@ -186,6 +218,8 @@ def main() -> None:
               f"max {max(lat):.1f} s, mean {statistics.mean(lat):.1f} s")  # fmt: skip
         print(f"baseline: poll interval {args.interval} s (mean wait to be seen ≈ {args.interval / 2:.1f} s); "
               f"p50 / interval = {pct(lat, 50) / args.interval:.2f}")  # fmt: skip
+    if args.scrape:
+        print(f"scrapes of /metrics and /healthz: {scrapes[0]} answered 200, {scrapes[1]} did not")
     print(f"daemon exit code on SIGTERM: {code}; logs: {tmp / 'daemon.log'}")
 
 
