@@ -21,11 +21,14 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from .errors import TargetError, TvPusherError
@@ -41,6 +44,8 @@ log = logging.getLogger("tvpusher.deliver")
 BACKOFF_BASE = 5.0  # seconds
 BACKOFF_MAX = 600.0
 LEASE = timedelta(minutes=10)  # renewed while a delivery makes progress
+_LOCAL: dict[str, threading.Lock] = {}
+_LOCAL_GUARD = threading.Lock()
 RECORD_BATCH, RECORD_EVERY = 64, 2.0  # what arrived is written to the store this often (assets, seconds)
 
 
@@ -94,6 +99,19 @@ def deliver(rt: Runtime, target: str | None = None, *, now_only_due: bool = True
 
 
 def deliver_one(rt: Runtime, name: str, *, only_due: bool = True) -> DeliveryReport:
+    # Threads of one process share its lease name: they are kept apart here, processes and
+    # nodes by the lease in the store.
+    with _LOCAL_GUARD:
+        local = _LOCAL.setdefault(name, threading.Lock())
+    if not local.acquire(blocking=False):
+        return DeliveryReport(target=name, status="busy", error="being delivered by this process")
+    try:
+        return _deliver_one(rt, name, only_due=only_due)
+    finally:
+        local.release()
+
+
+def _deliver_one(rt: Runtime, name: str, *, only_due: bool) -> DeliveryReport:
     report = DeliveryReport(target=name)
     me = _me()
     with rt.store.write() as db:
@@ -195,8 +213,13 @@ def _adopt(rt: Runtime, name: str, listing: dict[str, int], wanted: dict[str, in
     """Records what the headend already holds, so it is neither sent again nor left forever."""
     now = utcnow()
     with rt.store.write() as db:
-        for asset, size in listing.items():
-            db.merge(TargetAsset(target=name, name=asset, bytes=size, pushed_at=now, unreferenced_since=None if asset in wanted else now))
+        _upsert(
+            db,
+            [
+                TargetAsset(target=name, name=a, bytes=n, pushed_at=now, unreferenced_since=None if a in wanted else now)
+                for a, n in listing.items()
+            ],
+        )
     return dict(listing)
 
 
@@ -228,8 +251,7 @@ def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, ass
             arrived.append(TargetAsset(target=name, name=asset, bytes=size, pushed_at=utcnow()))
         if arrived and (force or len(arrived) >= RECORD_BATCH or time.monotonic() - flushed > RECORD_EVERY):
             with rt.store.write() as db:
-                for row in arrived:
-                    db.merge(row)
+                _upsert(db, arrived)
                 d = db.get(Delivery, delivery_id)
                 if d is not None and d.claimed_by == me:
                     d.claimed_until = utcnow() + LEASE
@@ -442,6 +464,17 @@ def _alive(holder: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _upsert(db: Session, rows: list[TargetAsset]) -> None:
+    """Records many assets in few statements (``merge`` would read each row first); chunks keep
+    under SQLite's limit on bound parameters."""
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else pg_insert
+    for start in range(0, len(rows), 1000):
+        stmt = insert(TargetAsset).values([r.model_dump() for r in rows[start : start + 1000]])
+        ex = stmt.excluded
+        update = {"bytes": ex.bytes, "pushed_at": ex.pushed_at, "unreferenced_since": ex.unreferenced_since}
+        db.execute(stmt.on_conflict_do_update(index_elements=["target", "name"], set_=update))
 
 
 def _aware(dt: datetime) -> datetime:

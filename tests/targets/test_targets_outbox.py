@@ -262,3 +262,25 @@ def test_without_precheck_a_lost_file_is_left_to_verify(tmp_path: Path, rt_facto
     assert not (drop / lost).exists()  # the store believed it was there: no listing, no resend
     rep = verify(rt, "drop")
     assert rep.missing == [lost] and rep.repaired is not None and (drop / lost).exists()
+
+
+def test_two_threads_of_one_process_never_push_one_target_at_once(tmp_path: Path, rt_factory: Any) -> None:
+    import threading
+
+    from pusher.outbox import deliver_one
+
+    rt = rt_factory(folder(tmp_path))
+    ch = Channel(rt)
+    for i in range(30):
+        ch.set(f"i{i}", page_bytes(f"i{i}", 20_000))
+    ch.publish()
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(deliver_one(rt, "drop", only_due=False).status)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) in (["busy", "done"], ["done", "idle"]), results
+    with rt.store.read() as db:
+        [d] = db.exec(select(Delivery)).all()
+    assert d.files_sent == 30 + 2 + 1  # sent once: pages, menus, manifest
