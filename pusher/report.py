@@ -184,6 +184,7 @@ def to_png(rep: YearReport, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     plt.rcParams["font.family"] = _cjk_font()
     plt.rcParams["axes.unicode_minus"] = False
@@ -195,7 +196,8 @@ def to_png(rep: YearReport, path: Path) -> None:
     ax = fig.add_subplot(grid[0, 0:2])
     months = [f"{m}月" for m in rep.by_month]
     bars = ax.bar(months, list(rep.by_month.values()), color=blue)
-    ax.bar_label(bars, fontsize=9)
+    ax.bar_label(bars, labels=[str(v) if v else "" for v in rep.by_month.values()], fontsize=9)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("按月份", loc="left")
     ax.set_ylabel("条")
     ax.spines[["top", "right"]].set_visible(False)
@@ -217,6 +219,7 @@ def to_png(rep: YearReport, path: Path) -> None:
         labels = list(data)[::-1]
         bars = ax.barh(labels, [data[k] for k in labels], color=blue)
         ax.bar_label(bars, fontsize=9, padding=2)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
 

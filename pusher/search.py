@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from .errors import TvPusherError
+from .states import ItemState
 from .store import Store
 
 FTS = "item_fts"
@@ -150,7 +151,7 @@ def _sqlite_fts(store: Store, words: list[str], long: list[str], filters: list[s
     hits = []
     for r in rows:
         snip = r.snip if "【" in (r.snip or "") else _snippet(r.title, words)
-        hits.append(Hit(r.id, r.title, r.column, r.state, _dt(r.published), r.url, snip, -float(r.rank)))
+        hits.append(Hit(r.id, r.title, r.column, _state(r.state), _dt(r.published), r.url, snip, -float(r.rank)))
     return hits
 
 
@@ -184,7 +185,8 @@ def _scan(store: Store, words: list[str], filters: list[str], params: dict[str, 
         with store.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
     return [
-        Hit(r.id, r.title, r.column, r.state, _dt(r.published), r.url, _snippet(r.text or r.title, words), float(r.score)) for r in rows
+        Hit(r.id, r.title, r.column, _state(r.state), _dt(r.published), r.url, _snippet(r.text or r.title, words), float(r.score))
+        for r in rows
     ]
 
 
@@ -197,6 +199,11 @@ def _snippet(body: str, words: list[str]) -> str:
     pattern = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
     part = re.sub(pattern, lambda m: f"【{m.group()}】", part)
     return ("…" if start else "") + part + ("…" if start + SNIPPET_CHARS < len(body) else "")
+
+
+def _state(v: str) -> str:
+    """The stored enum name (``PUBLISHED``) as the state's value (``published``)."""
+    return ItemState[v].value if v in ItemState.__members__ else v
 
 
 def _dt(v: Any) -> datetime | None:
