@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ import typer
 from rich.table import Table
 
 from pusher.config import Settings, load_settings
+from pusher.errors import TvPusherError
 from pusher.interfaces import Block, Document
 from pusher.runtime import Runtime
 
@@ -66,10 +68,13 @@ def poll(
 @app.command()
 def push(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
+    item: Annotated[int | None, typer.Option("--item", "-i", help="Make sure this item is on air, and push now (audited).")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Screen, render and publish what is waiting, then deliver to the targets now (ignoring backoff)."""
+    from pusher.models import Item
     from pusher.stages import deliver, publish, render_items, screen_items
+    from pusher.states import ON_AIR
 
     rt = runtime(config)
     if target:
@@ -77,16 +82,23 @@ def push(
     screened = screen_items(rt)
     rendered = render_items(rt)
     cv = publish(rt)
+    if item is not None:
+        with rt.store.write() as db:
+            row = db.get(Item, item)
+            if row is None:
+                raise TvPusherError(f"no item {item}")
+            if row.state not in ON_AIR:
+                why = f" ({row.state_reason})" if row.state_reason else ""
+                raise TvPusherError(f"item {item} is {row.state.value}{why}, not on air: nothing to push")
+            rt.store.audit(db, "push", item_id=item, detail=f"version {row.version}, target {target or 'all'}")
     reports = deliver(rt, target, now_only_due=False)
     out.print(f"screened {screened}, rendered {rendered.items} items ({rendered.pages} pages), "
               + (f"channel version {cv.version}" if cv else "channel unchanged"))  # fmt: skip
+    said = {"done": "delivered version {v} ({f} files, {b} bytes)", "failed": "failed: {e}", "waiting": "waiting: {e}",
+            "busy": "busy: {e}", "idle": "up to date"}  # fmt: skip
     for r in reports:
-        if r.status == "done":
-            out.print(f"{r.target}: delivered version {r.version} ({r.files} files, {r.bytes} bytes)")
-        elif r.status == "failed":
-            out.print(f"{r.target}: failed: {r.error}")
-        else:
-            out.print(f"{r.target}: up to date")
+        line = said.get(r.status, r.status).format(v=r.version, f=r.files, b=r.bytes, e=r.error)
+        out.print(f"{r.target}: {line}", markup=False)
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(1)
 
@@ -101,9 +113,8 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         out.print_json(json.dumps(st, ensure_ascii=False))
         return
     ch = st["channel"]
-    out.print(
-        f"channel {ch['name']} ({ch['profile']}): version {ch['version'] or '—'}, {ch['items']} items, {ch['pages']} pages, {ch['bytes']} bytes"
-    )
+    size = f"{ch['items']} items, {ch['pages']} pages, {ch['bytes']} bytes"
+    out.print(f"channel {ch['name']} ({ch['profile']}): version {ch['version'] or '—'}, {size}")
     if "cycle_seconds" in ch:
         out.print(f"carousel: {ch['cycle_seconds']} s per cycle at {ch['bitrate_kbps']:g} kbit/s"
                   + (f", budget {ch['budget_bytes']} bytes" if ch["budget_bytes"] else ""))  # fmt: skip
@@ -200,7 +211,5 @@ def serve_headend(folder: Path, port: int) -> None:
     def ready(url: str) -> None:
         out.print(f"viewer: {url}  (Ctrl-C to stop)", markup=False)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         preview_forever(folder, port=port, on_ready=ready)
-    except KeyboardInterrupt:
-        pass

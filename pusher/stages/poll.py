@@ -294,12 +294,18 @@ def _upsert(rt: Runtime, source: str, doc: Document, validators: dict[str, str],
             db.add(item)
             return
         item.missing_polls, item.checked_at, item.validators = 0, now, vals
-        if item.content_hash == digest and item.state != ItemState.WITHDRAWN:
+        retracted = item.state == ItemState.WITHDRAWN and item.state_reason.startswith("retracted")
+        if item.content_hash == digest and (item.state != ItemState.WITHDRAWN or retracted):
             report.unchanged += 1
             return
         for k, v in fields.items():
             setattr(item, k, v)
         item.version += 1
+        if retracted:
+            # An operator's retraction outlives portal edits: only an operator puts it back.
+            item.updated_at = now
+            report.changed += 1
+            return
         item.state, item.state_reason = ItemState.NEW, "changed on the portal"
         item.duplicate_of = None
         item.updated_at = now

@@ -121,3 +121,40 @@ def test_body_pictures_are_fetched_with_the_item_and_drawn(demo_rt: Runtime, por
     assert demo_rt.images.load(url) == buf.getvalue()
     assert item.state == ItemState.PUBLISHED and missing.state == ItemState.PUBLISHED  # a missing picture is not an error
     assert demo_rt.images.load(url.replace("map.png", "none.png")) is None
+
+
+def test_an_operator_retraction_outlives_portal_edits(demo_rt: Runtime, portal_dir: Path) -> None:
+    from pusher.cli.delivery import retract_item
+
+    run_cycle(demo_rt)
+    with demo_rt.store.read() as db:
+        item = db.exec(select(Item).where(Item.url.endswith("art_1001_5101.html"))).one()  # type: ignore[attr-defined]
+    retract_item(demo_rt, item.id, "内容有误")
+    art = portal_dir / "art/2026/11/20/art_1001_5101.html"
+    art.write_text(art.read_text(encoding="utf-8").replace("保护森林资源", "保护森林资源和生态环境"), encoding="utf-8")
+    listing = portal_dir / "col/col1001/index.html"
+    listing.write_text(listing.read_text(encoding="utf-8").replace("2026-11-20", "2026-11-21"), encoding="utf-8")
+    run_cycle(demo_rt)
+    with demo_rt.store.read() as db:
+        again = db.get(Item, item.id)
+    assert again is not None and again.state == ItemState.WITHDRAWN and again.state_reason.startswith("retracted")
+    assert "保护森林资源和生态环境" in again.text and again.version == item.version + 1
+    assert "关于2026年冬季森林防火工作的通告" not in titles(demo_rt)
+
+
+def test_push_item_refuses_an_item_that_is_not_on_air(demo_rt: Runtime, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pusher.cli.core as core
+    from pusher.cli import main
+
+    run_cycle(demo_rt)
+    monkeypatch.setattr(core, "runtime", lambda _config: demo_rt)
+    assert main(["push", "--item", "99999"]) == 1
+    assert "no item 99999" in capsys.readouterr().err
+    with demo_rt.store.read() as db:
+        item = db.exec(select(Item).where(Item.state == ItemState.PUBLISHED)).first()
+    assert item is not None
+    assert main(["push", "--item", str(item.id)]) == 0
+    from pusher.models import Audit
+
+    with demo_rt.store.read() as db:
+        assert db.exec(select(Audit).where(Audit.action == "push", Audit.item_id == item.id)).one()
