@@ -106,9 +106,27 @@ def deliver_one(rt: Runtime, name: str, *, only_due: bool = True) -> DeliveryRep
     if not local.acquire(blocking=False):
         return DeliveryReport(target=name, status="busy", error="being delivered by this process")
     try:
-        return _deliver_one(rt, name, only_due=only_due)
+        report = _deliver_one(rt, name, only_due=only_due)
+        # An alert published while this delivery ran must not wait for the next round.
+        for _ in range(3):
+            if report.status != "done" or not _urgent_waiting(rt, name, report.version):
+                break
+            report = _deliver_one(rt, name, only_due=False)
+        return report
     finally:
         local.release()
+
+
+def _urgent_waiting(rt: Runtime, name: str, after: int) -> bool:
+    with rt.store.read() as db:
+        return (
+            db.exec(
+                select(Delivery).where(
+                    Delivery.target == name, Delivery.state == "pending", col(Delivery.priority) > 0, col(Delivery.channel_version) > after
+                )
+            ).first()
+            is not None
+        )
 
 
 def _deliver_one(rt: Runtime, name: str, *, only_due: bool) -> DeliveryReport:
@@ -148,6 +166,7 @@ def _deliver_one(rt: Runtime, name: str, *, only_due: bool) -> DeliveryReport:
             _send(rt, target, name, delivery_id, me, missing, report)
         report.skipped = len(wanted) - report.files
         manifest = cv.manifest.encode("utf-8")
+        _publish_exports(rt, target, manifest, report)
         target.publish_manifest(manifest)
         report.files += 1
         report.bytes += len(manifest)
@@ -164,6 +183,22 @@ def _deliver_one(rt: Runtime, name: str, *, only_due: bool) -> DeliveryReport:
 
 
 # -- steps of a delivery -------------------------------------------------------------------------
+
+
+def _publish_exports(rt: Runtime, target: Target, manifest: bytes, report: DeliveryReport) -> None:
+    """EPG and RSS also under stable names beside channel.xml, for consumers that cannot read
+    the manifest (the playlist stays in assets/: its entries are relative to that folder)."""
+    from feeds.exports import EXPORTERS, manifest_exports
+
+    for kind, href in manifest_exports(manifest).items():
+        exporter = EXPORTERS.get(kind)
+        if exporter is None or kind == "playlist" or not href.startswith("assets/"):
+            continue
+        sha, _, ext = href.removeprefix("assets/").partition(".")
+        data = rt.assets.read(sha, ext)
+        target.publish_manifest(data, name=exporter.filename)
+        report.files += 1
+        report.bytes += len(data)
 
 
 def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryReport) -> tuple[int, ChannelVersion] | None:
@@ -185,7 +220,8 @@ def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryRepo
     if newest.attempts == 0:
         _inherit_backoff(db, newest)
     report.version = newest.channel_version
-    if only_due and _aware(newest.next_attempt_at) > now:
+    # Alerts (priority > 0) skip the backoff: an emergency warning is worth one more try.
+    if only_due and newest.priority <= 0 and _aware(newest.next_attempt_at) > now:
         report.status = "waiting"
         return None
     cv = db.get(ChannelVersion, newest.channel_version)

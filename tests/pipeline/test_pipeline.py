@@ -158,3 +158,26 @@ def test_push_item_refuses_an_item_that_is_not_on_air(demo_rt: Runtime, capsys, 
 
     with demo_rt.store.read() as db:
         assert db.exec(select(Audit).where(Audit.action == "push", Audit.item_id == item.id)).one()
+
+
+def test_exports_also_travel_under_stable_names(portal, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import feedparser
+
+    from pusher.config import parse_settings
+    from pusher.demo import demo_config
+
+    cfg = demo_config(portal.url, tmp_path / "work")
+    cfg["broadcast"] = {"exports": ["xmltv", "rss", "playlist"]}
+    rt = Runtime(parse_settings(cfg, tmp_path))
+    try:
+        run_cycle(rt)
+    finally:
+        rt.close()
+    headend = tmp_path / "work" / "headend"
+    feed = feedparser.parse((headend / "rss.xml").read_bytes())
+    assert feed.bozo == 0 and len(feed.entries) >= 20
+    from lxml import etree
+
+    epg = etree.fromstring((headend / "epg.xml").read_bytes(), etree.XMLParser(resolve_entities=False, no_network=True))
+    assert epg.tag == "tv" and len(epg.findall("programme")) > 20
+    assert not (headend / "playlist.m3u").exists()  # its entries are relative to assets/
