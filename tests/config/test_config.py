@@ -79,6 +79,7 @@ def test_load_settings_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.M
 
 def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEADEND_PASSWORD", "x")
+    monkeypatch.setenv("HEADEND_FTP_PASSWORD", "y")
     example = Path(__file__).resolve().parents[2] / "config" / "tvpusher.example.toml"
     s = load_settings(example)
     assert s.sources and s.targets and s.columns
