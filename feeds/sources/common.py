@@ -9,14 +9,14 @@ never reach the store as items.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
 from pusher.errors import ChallengeError, FetchError, ParseError
-from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Response
+from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
 
 from ..extract import clean, extract_document
 from ..xmlsafe import parse_html
@@ -127,6 +127,52 @@ def dedupe(entries: Iterable[ListEntry]) -> list[ListEntry]:
             seen.add(e.url)
             out.append(e)
     return out
+
+
+@dataclass
+class ColumnRead:
+    """What an adapter read from one changed list page (and the further pages it fetched)."""
+
+    entries: list[ListEntry] = field(default_factory=list)
+    complete: bool = True
+    requests: int = 0
+
+
+def conditional_listing(
+    http: HttpClient,
+    source: str,
+    urls: Iterable[str],
+    validators: Mapping[str, Mapping[str, str]],
+    read: Callable[[Response], ColumnRead],
+    *,
+    limit: int | None = None,
+) -> Listing:
+    """Fetch each list URL with its validators; ``read`` turns a changed page into entries.
+
+    A listing is complete (missing items may count toward withdrawal) only when every list
+    page was read in full this time.
+    """
+    entries: list[ListEntry] = []
+    new_vals: dict[str, dict[str, str]] = {}
+    urls = list(urls)
+    unchanged, complete, requests = 0, True, 0
+    for url in urls:
+        resp = http.get(url, headers=conditional_headers(validators.get(url, {})))
+        requests += 1
+        check_status(resp, source)
+        if resp.status == 304:
+            unchanged += 1
+            new_vals[url] = dict(validators.get(url, {}))
+            continue
+        new_vals[url] = new_validators(resp)
+        got = read(resp)
+        entries += got.entries
+        complete = complete and got.complete
+        requests += got.requests
+    if unchanged == len(urls):
+        return Listing(entries=(), not_modified=True, validators=new_vals, requests=requests)
+    found = tuple(dedupe(entries))
+    return Listing(entries=found[:limit] if limit else found, validators=new_vals, requests=requests, complete=complete and unchanged == 0)
 
 
 def read_detail(

@@ -28,7 +28,7 @@ from pusher.registry import SOURCES, Options
 
 from ..dates import parse_date
 from ..xmlsafe import parse_xml
-from .common import check_status, conditional_headers, dedupe, link_title, new_validators, page_of, read_detail, resolve
+from .common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 
 _DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.S | re.I)
 _PROXY = re.compile(r"""["']?((?:https?://[^"'\s]+)?/module/(?:web/)?jpage/dataproxy\.jsp)""", re.I)
@@ -55,26 +55,11 @@ class HanwebSource:
         self.hosts = {urlsplit(settings.url).hostname or "", *settings.hosts}
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
-        urls = self.options.list_urls or (self.settings.url,)
-        entries: builtins.list[ListEntry] = []
-        new_vals: dict[str, dict[str, str]] = {}
-        unchanged, complete, requests = 0, True, 0
-        for url in urls:
-            resp = http.get(url, headers=conditional_headers(validators.get(url, {})))
-            requests += 1
-            check_status(resp, self.name)
-            if resp.status == 304:
-                unchanged += 1
-                new_vals[url] = dict(validators.get(url, {}))
-                continue
-            new_vals[url] = new_validators(resp)
+        def read(resp: Response) -> ColumnRead:
             found, full, n = self._column(http, resp)
-            entries += found
-            complete = complete and full
-            requests += n
-        if unchanged == len(urls):
-            return Listing(entries=(), not_modified=True, validators=new_vals, requests=requests)
-        return Listing(entries=tuple(dedupe(entries)), validators=new_vals, requests=requests, complete=complete and unchanged == 0)
+            return ColumnRead(found, full, n)
+
+        return conditional_listing(http, self.name, self.options.list_urls or (self.settings.url,), validators, read)
 
     def _column(self, http: HttpClient, resp: Response) -> tuple[builtins.list[ListEntry], bool, int]:
         text = resp.text

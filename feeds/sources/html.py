@@ -18,10 +18,9 @@ from pusher.registry import SOURCES, Options
 
 from ..dates import parse_date
 from ..extract import clean
-from .common import check_status, conditional_headers, dedupe, link_title, new_validators, page_of, read_detail, resolve
+from .common import ColumnRead, conditional_listing, link_title, page_of, read_detail, resolve
 
-# Re-exported: older code imports these helpers from here.
-__all__ = ["HtmlOptions", "HtmlSource", "check_status", "conditional_headers", "new_validators"]
+__all__ = ["HtmlOptions", "HtmlSource"]
 
 
 class HtmlOptions(Options):
@@ -44,23 +43,7 @@ class HtmlSource:
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
         urls = self.options.list_urls or (self.settings.url,)
-        entries: builtins.list[ListEntry] = []
-        new_vals: dict[str, dict[str, str]] = {}
-        unchanged = 0
-        for url in urls:
-            resp = http.get(url, headers=conditional_headers(validators.get(url, {})))
-            check_status(resp, self.name)
-            if resp.status == 304:
-                unchanged += 1
-                new_vals[url] = dict(validators.get(url, {}))
-                continue
-            new_vals[url] = new_validators(resp)
-            entries += self._entries(resp)
-        if unchanged == len(urls):
-            return Listing(entries=(), not_modified=True, validators=new_vals, requests=len(urls))
-        return Listing(
-            entries=tuple(dedupe(entries))[: self.options.max_items], validators=new_vals, requests=len(urls), complete=unchanged == 0
-        )
+        return conditional_listing(http, self.name, urls, validators, lambda r: ColumnRead(self._entries(r)), limit=self.options.max_items)
 
     def _entries(self, resp: Response) -> builtins.list[ListEntry]:
         page = page_of(resp, self.name)

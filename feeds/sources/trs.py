@@ -22,7 +22,7 @@ from pusher.registry import SOURCES, Options
 
 from ..dates import parse_date
 from ..extract import BODY_SELECTORS, clean
-from .common import check_status, conditional_headers, dedupe, link_title, new_validators, page_of, read_detail, resolve
+from .common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 
 _CREATE = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]")
 _COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*['\"]?(\d+)")
@@ -51,34 +51,21 @@ class TrsSource:
         self._pattern = re.compile(options.link_pattern)
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
-        urls = self.options.list_urls or (self.settings.url,)
-        entries: builtins.list[ListEntry] = []
-        new_vals: dict[str, dict[str, str]] = {}
-        unchanged, complete, requests = 0, True, 0
-        for url in urls:
-            # The first page changes whenever the list does (TRS regenerates it on publish).
-            resp = http.get(url, headers=conditional_headers(validators.get(url, {})))
-            requests += 1
-            check_status(resp, self.name)
-            if resp.status == 304:
-                unchanged += 1
-                new_vals[url] = dict(validators.get(url, {}))
-                continue
-            new_vals[url] = new_validators(resp)
-            first = self._page(resp)
-            entries += first
-            count = _page_count(resp.text)
-            for n in range(1, min(self.options.pages, count)):
+        # The first page changes whenever the list does (TRS regenerates it on publish): only
+        # when it did are the further pages read.
+        def read(resp: Response) -> ColumnRead:
+            got = ColumnRead(self._page(resp))
+            for n in range(1, min(self.options.pages, _page_count(resp.text))):
                 more = http.get(_nth(resp.url, n))
-                requests += 1
+                got.requests += 1
                 if more.status in (404, 410):
-                    complete = False
+                    got.complete = False
                     break
                 check_status(more, self.name)
-                entries += self._page(more)
-        if unchanged == len(urls):
-            return Listing(entries=(), not_modified=True, validators=new_vals, requests=requests)
-        return Listing(entries=tuple(dedupe(entries)), validators=new_vals, requests=requests, complete=complete and unchanged == 0)
+                got.entries += self._page(more)
+            return got
+
+        return conditional_listing(http, self.name, self.options.list_urls or (self.settings.url,), validators, read)
 
     def _page(self, resp: Response) -> builtins.list[ListEntry]:
         page = page_of(resp, self.name)
