@@ -76,12 +76,15 @@ def release_dead(store: Store) -> int:
     host = socket.gethostname()
     with store.read() as db:
         holders = set(db.exec(select(Item.claimed_by).where(Item.claimed_by != "").distinct()))
-    dead = [h for h in holders if h.rpartition(":")[0] == host and not _pid_alive(h.rpartition(":")[2])]
+    dead = [h for h in holders if h.rpartition(":")[0] == host and not holder_alive(h)]
     return sum(release_items(store, h) for h in dead)
 
 
-def _pid_alive(pid: str) -> bool:
-    if not pid.isdigit():
+def holder_alive(holder: str) -> bool:
+    """False only for a ``host:pid`` holder of this host whose process no longer exists: its
+    leases are void at once. Anything else may be alive and keeps its lease until it runs out."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
         return True
     try:
         os.kill(int(pid), 0)

@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -31,6 +29,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from . import claims
+from .claims import holder_alive, lock_target
 from .errors import TargetError, TvPusherError
 from .implementations import TARGETS
 from .interfaces import Target
@@ -43,7 +43,6 @@ log = logging.getLogger("tvpusher.deliver")
 
 BACKOFF_BASE = 5.0  # seconds
 BACKOFF_MAX = 600.0
-LEASE = timedelta(minutes=10)  # renewed while a delivery makes progress
 _LOCAL: dict[str, threading.Lock] = {}
 _LOCAL_GUARD = threading.Lock()
 RECORD_BATCH, RECORD_EVERY = 64, 2.0  # what arrived is written to the store this often (assets, seconds)
@@ -131,15 +130,13 @@ def _urgent_waiting(rt: Runtime, name: str, after: int) -> bool:
 
 def _deliver_one(rt: Runtime, name: str, *, only_due: bool) -> DeliveryReport:
     report = DeliveryReport(target=name)
-    me = _me()
+    me = claims.node_name(rt)
     with rt.store.write() as db:
         # issue 8 (several nodes on PostgreSQL): row-lock the target's outbox rows first.
-        from .claims import lock_target
-
         if not lock_target(db, name):
             report.status, report.error = "busy", "being claimed by another node"
             return report
-        claim = _claim(db, name, me, only_due, report)
+        claim = _claim(db, name, me, only_due, report, claims.lease(rt))
         if claim is None:
             return report
         delivery_id, cv = claim
@@ -201,11 +198,11 @@ def _publish_exports(rt: Runtime, target: Target, manifest: bytes, report: Deliv
         report.bytes += len(data)
 
 
-def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryReport) -> tuple[int, ChannelVersion] | None:
+def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryReport, lease: timedelta) -> tuple[int, ChannelVersion] | None:
     """Picks the newest pending delivery and leases the target, or says why not."""
     now = utcnow()
     for d in db.exec(select(Delivery).where(Delivery.target == name, Delivery.claimed_by != "")):
-        if d.claimed_by != me and d.claimed_until is not None and _aware(d.claimed_until) > now and _alive(d.claimed_by):
+        if d.claimed_by != me and d.claimed_until is not None and _aware(d.claimed_until) > now and holder_alive(d.claimed_by):
             report.status, report.error = "busy", f"being delivered by {d.claimed_by}"
             return None
         d.claimed_by, d.claimed_until = "", None  # a dead or expired holder
@@ -228,7 +225,7 @@ def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryRepo
     if cv is None:
         newest.state, newest.last_error = "superseded", "channel version missing from the store"
         return None
-    newest.claimed_by, newest.claimed_until = me, now + LEASE
+    newest.claimed_by, newest.claimed_until = me, now + lease
     assert newest.id is not None
     return newest.id, cv
 
@@ -290,7 +287,7 @@ def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, ass
                 _upsert(db, arrived)
                 d = db.get(Delivery, delivery_id)
                 if d is not None and d.claimed_by == me:
-                    d.claimed_until = utcnow() + LEASE
+                    d.claimed_until = utcnow() + claims.lease(rt)
             arrived.clear()
             flushed = time.monotonic()
 
@@ -481,25 +478,6 @@ def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _me() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _alive(holder: str) -> bool:
-    """A lease held by a process of this host that no longer exists is void at once, so that a
-    restart after a crash does not wait for the lease to run out."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _upsert(db: Session, rows: list[TargetAsset]) -> None:

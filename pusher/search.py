@@ -59,7 +59,8 @@ def create_index(conn: Connection) -> None:
             conn.exec_driver_sql(ddl)
         conn.exec_driver_sql(f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')")
     elif conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # In public, so that every schema on its search path finds the operator classes.
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
         for ddl in _PG_INDEXES.values():
             conn.exec_driver_sql(ddl)
 

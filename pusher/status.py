@@ -145,6 +145,14 @@ def collect_status(rt: Runtime) -> dict[str, Any]:
         "targets": targets,
         "nodes": nodes,
     }
+    # What the outbox knows beyond the delivery rows: assets still to send, held, awaiting deletion.
+    from .outbox import target_status
+
+    for row, ts in zip(targets, target_status(rt), strict=True):
+        row.update(
+            versions_behind=ts.versions_behind, to_send=ts.to_send, to_send_bytes=ts.to_send_bytes, assets_held=ts.held,
+            awaiting_deletion=ts.awaiting_deletion, busy_with=ts.busy_with,
+        )  # fmt: skip
     from .health import evaluate
 
     problems = evaluate(st, rt.settings)

@@ -124,11 +124,17 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     for s in st["sources"]:
         t.add_row(s["name"], s["kind"], s["last_poll_at"] or "never", s["last_status"], str(s["polls"]), str(s["errors"]), s["last_error"])
     out.print(t)
-    t = Table("target", "kind", "delivered version", "at", "backlog", "next attempt", "last error", title="targets")
+    t = Table("target", "kind", "delivered version", "at", "backlog", "to send", "next attempt", "last error", title="targets")
     for g in st["targets"]:
+        to_send = f"{g.get('to_send', 0)} ({g.get('to_send_bytes', 0) // 1024} KB)" if g.get("to_send") else "0"
         t.add_row(g["name"], g["kind"], str(g["last_delivered_version"] or "—"), g["last_delivered_at"] or "never", str(g["backlog"]),
-                  g["next_attempt_at"] or "", g["last_error"])  # fmt: skip
+                  to_send, g["next_attempt_at"] or "", g["last_error"])  # fmt: skip
     out.print(t)
+    for n in st.get("nodes", []):
+        role = "leader" if n["leader"] else "worker"
+        out.print(f"node {n['name']}: {role}, {'alive' if n['alive'] else 'gone'}, last seen {n['seen_at'] or 'never'}", markup=False)
+    health = st.get("health", {"ok": True, "problems": []})
+    out.print("health: ok" if health["ok"] else "health: " + "; ".join(health["problems"]), markup=False)
 
 
 def describe(settings: Settings) -> list[str]:
@@ -152,8 +158,11 @@ def check_config(config: ConfigOpt = None) -> None:
     settings = load_settings(config)
     make_renderer(settings.channel.profile, settings.render)
     build_gate(settings.gate).screen(Document(url="", title="配置检查", blocks=(Block("p", "配置检查"),)))
+    from pusher.logs import redact, register_secrets
+
+    register_secrets(settings)
     for line in describe(settings):
-        out.print(line, markup=False)
+        out.print(redact(line), markup=False)
     out.print("configuration OK")
 
 

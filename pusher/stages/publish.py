@@ -288,11 +288,9 @@ def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVe
         db.add(cv)
         on_air = [int(i.id[1:]) for i in spec.items]
         if on_air:
-            db.exec(
-                update(Item)
-                .where(col(Item.id).in_(on_air), col(Item.state) == ItemState.RENDERED)
-                .values(state=ItemState.PUBLISHED, updated_at=now)
-            )
+            # Row by row, not a bulk UPDATE: each transition is then one logged event.
+            for it in db.exec(select(Item).where(col(Item.id).in_(on_air), col(Item.state) == ItemState.RENDERED)):
+                it.state, it.updated_at = ItemState.PUBLISHED, now
         for t in rt.settings.targets:
             if not t.enabled:
                 continue

@@ -57,7 +57,7 @@ interval = 10
         assert s not in text
     env = {**os.environ, "PUSHER_CONFIG": str(cfg)}
     shown = {}
-    for cmd in (["status", "--json"], ["status"]):
+    for cmd in (["status", "--json"], ["status"], ["check-config"]):
         out = subprocess.run([sys.executable, "-m", "pusher", *cmd], capture_output=True, text=True, env=env, timeout=120)
         assert out.returncode == 0, out.stdout + out.stderr
         shown[cmd[-1]] = out.stdout + out.stderr
