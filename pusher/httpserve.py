@@ -28,7 +28,7 @@ class StaticServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> StaticServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name=f"static:{self.root.name}", daemon=True)
