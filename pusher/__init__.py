@@ -1,0 +1,73 @@
+"""tvpusher: a government portal on the digital-TV channel.
+
+The public surface of the library; the CLI (``pusher``) is a thin skin over it::
+
+    from pusher import Runtime, load_settings, stages
+    rt = Runtime(load_settings("tvpusher.toml"))
+    stages.poll_source(rt, "notices"); stages.screen_items(rt); stages.render_items(rt)
+    stages.publish(rt); stages.deliver(rt)
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .config import Settings, load_settings, parse_settings
+from .errors import (
+    BodyTooLarge,
+    ChallengeError,
+    ChannelError,
+    ConfigError,
+    FetchError,
+    FontError,
+    GateError,
+    ParseError,
+    RenderError,
+    SourceError,
+    StoreError,
+    TargetError,
+    TvPusherError,
+    VerifyError,
+)
+from .states import ItemState
+
+if TYPE_CHECKING:
+    from . import stages
+    from .runtime import Runtime
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BodyTooLarge",
+    "ChallengeError",
+    "ChannelError",
+    "ConfigError",
+    "FetchError",
+    "FontError",
+    "GateError",
+    "ItemState",
+    "ParseError",
+    "RenderError",
+    "Runtime",
+    "Settings",
+    "SourceError",
+    "StoreError",
+    "TargetError",
+    "TvPusherError",
+    "VerifyError",
+    "__version__",
+    "load_settings",
+    "parse_settings",
+    "stages",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Runtime and the stages pull in every implementation (parsers, fonts, HTTP): load them on
+    # first use so that `import pusher.errors` stays cheap.
+    if name == "Runtime":
+        return import_module(".runtime", __name__).Runtime
+    if name == "stages":
+        return import_module(".stages", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
