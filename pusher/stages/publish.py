@@ -79,10 +79,12 @@ def _candidates(rt: Runtime) -> list[tuple[Item, list[Page]]]:
             )
         )
         pages: dict[int, list[Page]] = {}
-        for p in db.exec(
-            select(Page).where(col(Page.owner).like("item:%"), col(Page.profile) == profile).order_by(col(Page.owner), col(Page.seq))
-        ):
-            pages.setdefault(int(p.owner.split(":")[1]), []).append(p)
+        # Only the candidates' pages: years of withdrawn and expired items keep theirs in the store.
+        owners = [f"item:{i.id}" for i in items]
+        for start in range(0, len(owners), 500):
+            chunk = owners[start : start + 500]
+            for p in db.exec(select(Page).where(col(Page.owner).in_(chunk), col(Page.profile) == profile).order_by(col(Page.seq))):
+                pages.setdefault(int(p.owner.split(":")[1]), []).append(p)
     return [(i, pages[i.id]) for i in items if i.id in pages and all(p.version == i.rendered_version for p in pages[i.id])]
 
 
