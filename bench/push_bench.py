@@ -96,7 +96,7 @@ def main() -> None:
               f"(page {min(sizes) // 1000}–{max(sizes) // 1000} KB, mean {mean} KB) in {time.perf_counter() - t0:.0f} s")  # fmt: skip
 
         results = {}
-        for verify, conns in (("sha256", 4), ("size", 4), ("size", 1)):
+        for verify, conns in (("sha256", 4), ("size", 4), ("listing", 4), ("listing", 1)):
             variant = f"verify={verify}, connections={conns}"
             opts = {"url": f"{nginx.url}{verify}{conns}/", "username": USER, "password": PASSWORD, "verify": verify, "connections": conns}
             target = {"name": "dav", "kind": "webdav", "options": opts}

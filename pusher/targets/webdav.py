@@ -1,7 +1,8 @@
 """An HTTP/WebDAV headend (nginx ``dav_methods PUT DELETE MOVE`` and the like).
 
-Each asset is ``PUT`` under its content-hash name and verified (``HEAD`` size, or a read-back
-of the whole file with ``verify = "sha256"``); a server that writes request bodies to a temporary
+Each asset is ``PUT`` under its content-hash name and verified (a read-back of the whole file
+with ``verify = "sha256"``, ``HEAD`` for its size, or one listing of every size before the
+manifest with ``verify = "listing"``); a server that writes request bodies to a temporary
 file and renames it when complete (nginx does) never shows a partial asset. The manifest is
 ``PUT`` to a temporary name, read back, then ``MOVE``\\d over ``channel.xml``, so the switch is
 one rename on the server. Listings use ``PROPFIND`` (nginx's dav-ext module) or nginx's JSON
@@ -25,7 +26,7 @@ from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from pusher.errors import TargetError, VerifyError
 from pusher.registry import TARGETS
@@ -46,9 +47,17 @@ class WebDavOptions(TargetOptions):
     ca_file: Path | None = None
     timeout: float = Field(default=30.0, gt=0)  # per socket operation
     deadline: float = Field(default=300.0, gt=0)  # per request, whole request
-    verify: Literal["size", "sha256"] = "sha256"  # how an asset is checked after PUT
+    # How an asset is checked after PUT: read back whole, HEAD for its size, or (``listing``)
+    # by the one PROPFIND of every size the outbox makes before the manifest (needs precheck).
+    verify: Literal["size", "sha256", "listing"] = "sha256"
     listing: Literal["propfind", "json"] = "propfind"  # nginx dav-ext PROPFIND, or autoindex_format json
     connections: int = Field(default=4, ge=1, le=16)  # uploads at once
+
+    @model_validator(mode="after")
+    def _listing_needs_precheck(self) -> WebDavOptions:
+        if self.verify == "listing" and not self.precheck:
+            raise ValueError('verify = "listing" relies on precheck = true')
+        return self
 
     @field_validator("url")
     @classmethod
@@ -153,6 +162,8 @@ class WebDavTarget:
             raise TargetError(f"PUT {name} answered {r.status}", target=self.name)
 
     def _verify(self, name: str, data: bytes, how: str) -> None:
+        if how == "listing":
+            return  # the outbox lists every size before it switches the manifest
         if how == "sha256":
             got = self.read(name)
             ok = got is not None and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
