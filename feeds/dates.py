@@ -17,18 +17,19 @@ def parse_date(text: str | None, tz: str = DEFAULT_TZ) -> datetime | None:
     if not text:
         return None
     text = text.strip()
+    # A date at the edge of the calendar (0001-01-01 in Shanghai) has no UTC datetime.
     try:
         return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), tz)
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     m = _CN.search(text)
     if m:
         y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
         try:
             return to_utc(datetime(y, mo, d, h, mi, s), tz)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
     try:
         return to_utc(parsedate_to_datetime(text), tz)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
