@@ -272,9 +272,9 @@ def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:
                 out.append(Block("table", rows=rows, header_rows=1 if len(rows) > 1 else 0))
             return
         if tag == "img":
-            src = el.get("src")
+            src = join_url(base_url, el.get("src"))
             if src:
-                out.append(Block("img", text=clean(el.get("alt")), src=urljoin(base_url, src)))
+                out.append(Block("img", text=clean(el.get("alt")), src=src))
             return
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
             t = clean(el.text_content())
@@ -317,6 +317,17 @@ def _nearest_table(el: html.HtmlElement) -> html.HtmlElement | None:
     return p
 
 
+def join_url(base: str, href: str | None) -> str | None:
+    """``href`` made absolute, or None when there is none or it is no URL (``http://[x``
+    makes urljoin raise: one broken link must not cost the page)."""
+    if not href:
+        return None
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
+
+
 def attachments(page: html.HtmlElement, base_url: str) -> list[Attachment]:
     seen: set[str] = set()
     out: list[Attachment] = []
@@ -324,8 +335,8 @@ def attachments(page: html.HtmlElement, base_url: str) -> list[Attachment]:
         href = a.get("href") or ""
         if not ATTACHMENT.search(href):
             continue
-        url = urljoin(base_url, href)
-        if url in seen:
+        url = join_url(base_url, href)
+        if not url or url in seen:
             continue
         seen.add(url)
         out.append(Attachment(name=clean(a.get("title") or a.text_content()) or url.rsplit("/", 1)[-1], url=url))

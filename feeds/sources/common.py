@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import html
 
 from pusher.errors import ChallengeError, FetchError, ParseError
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
 
-from ..extract import clean, extract_document
+from ..extract import clean, extract_document, join_url
 from ..xmlsafe import parse_html
 
 CHALLENGE_STATUSES = {202, 412, 521}
@@ -101,7 +101,9 @@ def resolve(base: str, href: str | None, hosts: Iterable[str]) -> str | None:
     href = (href or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
-    url = urljoin(base, href)
+    url = join_url(base, href)
+    if url is None:
+        return None
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return None

@@ -27,6 +27,7 @@ from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Re
 from pusher.registry import SOURCES, Options
 
 from ..dates import parse_date
+from ..extract import join_url
 from ..xmlsafe import parse_xml
 from .common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 
@@ -136,11 +137,12 @@ class HanwebSource:
         m = re.search(r"""href\s*=\s*["']([^"']+)""", nextgroup)
         if m:
             href = m.group(1).replace("&amp;", "&")
-            proxy = urljoin(base, href.split("?", 1)[0])
-            form.update({k: v for k, v in parse_qsl(urlsplit(href).query, keep_blank_values=True) if k != "page"})
+            proxy = join_url(base, href.split("?", 1)[0]) or ""
+            if proxy:
+                form.update({k: v for k, v in parse_qsl(urlsplit(href).query, keep_blank_values=True) if k != "page"})
         if not proxy:
             pm = _PROXY.search(text)
-            proxy = urljoin(base, pm.group(1)) if pm else urljoin(base, "/module/jpage/dataproxy.jsp")
+            proxy = (join_url(base, pm.group(1)) if pm else None) or urljoin(base, "/module/jpage/dataproxy.jsp")
         for name in _FORM_FIELDS:
             if name not in form:
                 fm = re.search(rf"""\b{name}\s*[:=]\s*["']?([^"',&\s}}]+)""", text)

@@ -6,11 +6,19 @@ plus the cases they found, pinned. Kept small: the whole file runs in a few seco
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sources_portal import Page, Portal
 
 from feeds.charset import decode_html
 from feeds.dates import parse_date
+from feeds.extract import extract_document
+from feeds.sources.common import resolve
+from feeds.xmlsafe import parse_html
+from pusher.runtime import Runtime
+from pusher.stages import poll_source
 
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -82,3 +90,26 @@ def test_dates_at_the_edge_of_the_calendar_are_no_dates() -> None:
     # Past UTC's end as written; its calendar day is still read, as local time.
     assert parse_date("9999-12-31T23:59:59-01:00") is not None
     assert parse_date("0002-01-01") is not None
+
+
+BROKEN_LIST = """<html><head><meta charset="utf-8"><title>通知公告</title></head><body><ul class="list">
+<li><a href="http://[2001:db8::1/art/0.html">地址写坏了的一条</a><span>2026-11-19</span></li>
+<li><a href="/art/1.html">关于冬季森林防火工作的通告</a><span>2026-11-20</span></li>
+</ul></body></html>""".encode()
+BROKEN_ARTICLE = """<html><head><meta charset="utf-8"><title>关于冬季森林防火工作的通告</title></head><body>
+<h1>关于冬季森林防火工作的通告</h1><div id="zoom"><p>各乡镇：请做好冬季森林防火工作。</p>
+<p><img src="http://[x/a.png" alt="坏图"><img src="/img/ok.png" alt="好图"></p>
+<p><a href="http://[x/a.pdf">坏附件.pdf</a> <a href="/files/ok.pdf">好附件</a></p></div></body></html>""".encode()
+
+
+def test_a_link_that_is_no_url_costs_only_itself(site: Portal, make_runtime: Callable[..., Runtime]) -> None:
+    # urljoin raises ValueError on "http://[…": one such href must not fail the list or the page.
+    site.routes["/list.html"] = Page(BROKEN_LIST)
+    site.routes["/art/1.html"] = Page(BROKEN_ARTICLE)
+    rt = make_runtime([{"name": "broken", "kind": "html", "url": f"{site.url}/list.html", "options": {"link_xpath": "//ul/li/a"}}])
+    report = poll_source(rt, "broken")
+    assert (report.status, report.error, report.new, report.item_errors) == ("ok", "", 1, [])
+    doc = extract_document(parse_html(BROKEN_ARTICLE.decode()), f"{site.url}/art/1.html")
+    assert [b.src for b in doc.blocks if b.kind == "img"] == [f"{site.url}/img/ok.png"]
+    assert [a.url for a in doc.attachments] == [f"{site.url}/files/ok.pdf"]
+    assert resolve(site.url, "http://[x/", {site.host}) is None
