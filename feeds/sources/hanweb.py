@@ -169,5 +169,6 @@ def _first(rx: re.Pattern[str], text: str) -> str:
 
 
 def _int(text: str | None) -> int | None:
+    # isdigit() is true of "²", and int() refuses more than 4300 digits: neither is a count.
     text = (text or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() and len(text) <= 9 else None

@@ -24,8 +24,10 @@ from ..dates import parse_date
 from ..extract import BODY_SELECTORS, clean
 from .common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 
-_CREATE = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]")
-_COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*['\"]?(\d+)")
+_CREATE = re.compile(
+    r"createPageHTML\(\s*['\"]?(\d{1,9})['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]"
+)
+_COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*['\"]?(\d{1,9})")
 _DATE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 TRS_BODY = (
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",

@@ -15,8 +15,12 @@ from sources_portal import Page, Portal
 from feeds.charset import decode_html
 from feeds.dates import parse_date
 from feeds.extract import extract_document
+from feeds.http import Http
 from feeds.sources.common import resolve
+from feeds.sources.hanweb import HanwebOptions, HanwebSource
+from feeds.sources.trs import TrsOptions, TrsSource
 from feeds.xmlsafe import parse_html
+from pusher.config import HttpSettings, SourceSettings
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
 
@@ -113,3 +117,29 @@ def test_a_link_that_is_no_url_costs_only_itself(site: Portal, make_runtime: Cal
     assert [b.src for b in doc.blocks if b.kind == "img"] == [f"{site.url}/img/ok.png"]
     assert [a.url for a in doc.attachments] == [f"{site.url}/files/ok.pdf"]
     assert resolve(site.url, "http://[x/", {site.host}) is None
+
+
+def test_counts_that_int_cannot_read_are_no_counts(site: Portal) -> None:
+    # "²".isdigit() is True and int() refuses 5000 digits: both are ValueErrors, not counts.
+    record = '<record><![CDATA[<li><a href="/art/1.html">关于冬季森林防火工作的通告</a><span>2026-11-20</span></li>]]></record>'
+    for total in ("²", "9" * 5000):
+        site.routes["/col/col1/index.html"] = Page(
+            f"""<html><head><meta charset="utf-8"><title>通知公告</title></head><body><p>通知公告栏目</p>
+<script type="text/xml"><datastore><recordset>{record}</recordset><totalrecord>{total}</totalrecord></datastore></script>
+</body></html>""".encode()
+        )
+        src = HanwebSource(_settings("hanweb", f"{site.url}/col/col1/index.html"), HanwebOptions())
+        with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+            assert [e.title for e in src.list(http, {}).entries] == ["关于冬季森林防火工作的通告"]
+    site.routes["/trs/index.html"] = Page(
+        f"""<html><head><meta charset="utf-8"><title>通知公告</title></head><body><ul>
+<li><a href="./202611/t20261120_1.html">关于冬季森林防火工作的通告</a><span>2026-11-20</span></li></ul>
+<script>createPageHTML({"9" * 5000}, 0, "index", "html");</script></body></html>""".encode()
+    )
+    trs = TrsSource(_settings("trs", f"{site.url}/trs/index.html"), TrsOptions())
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+        assert len(trs.list(http, {}).entries) == 1
+
+
+def _settings(kind: str, url: str = "http://portal.test/col/col1/index.html") -> SourceSettings:
+    return SourceSettings(name="fz", kind=kind, url=url, column="tzgg")
