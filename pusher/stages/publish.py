@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func
-from sqlmodel import col, delete, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest
 from feeds.exports import EXPORTERS, ExportInput, attach
@@ -263,9 +263,39 @@ def _stale_epg(rt: Runtime, last: ChannelVersion) -> bool:
     return utcnow() - made >= timedelta(hours=b.epg_hours) / 2
 
 
+#: Plans made again when what they show changed while they were made (an operator's retraction,
+#: a poll, a cleared alert): a stale plan must not air.
+PLAN_ATTEMPTS = 3
+
+
 def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVersion | None:
     """Make a new channel version if the channel changed; queue it for every enabled target
     (``priority``: the deliveries' priority, raised for alerts)."""
+    for _ in range(PLAN_ATTEMPTS):
+        current, cv = _publish_once(rt, force=force, priority=priority)
+        if current:
+            return cv
+    log.warning("items or alerts kept changing while the channel was planned: the next round publishes it")
+    return None
+
+
+def _still_current(db: Session, spec: ChannelSpec) -> bool:
+    """Every planned item still on air at the planned version, every planned alert still on air."""
+    planned = {int(i.id[1:]): i.version for i in spec.items}
+    if planned:
+        q = select(Item.id, Item.version).where(col(Item.id).in_(list(planned)), col(Item.state).in_(list(ON_AIR)))
+        if dict(db.exec(q.where(col(Item.duplicate_of).is_(None))).all()) != planned:
+            return False
+    alerts = [int(a.id[1:]) for a in spec.alerts]
+    if alerts:
+        live = db.exec(select(func.count()).select_from(Alert).where(col(Alert.id).in_(alerts), col(Alert.ended_at).is_(None))).one()
+        if live != len(alerts):
+            return False
+    return True
+
+
+def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, ChannelVersion | None]:
+    """One plan and, if the channel changed, its version; (False, None) if the plan went stale."""
     p = plan(rt)
     spec = p.spec
     _expire(rt, p.dropped)
@@ -273,9 +303,12 @@ def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVe
     with rt.store.read() as db:
         last = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
     if last is not None and last.digest == d and not force and not _stale_epg(rt, last):
-        return None
+        return True, None
     now = utcnow()
     with rt.store.write() as db:
+        if not _still_current(db, spec):
+            log.info("items or alerts changed while the channel was planned: planning again")
+            return False, None
         number = (db.exec(select(func.max(ChannelVersion.version))).one() or 0) + 1
         generated = local(now, rt.settings.channel.timezone)
         manifest = build_manifest(spec, number, generated)
@@ -299,4 +332,4 @@ def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVe
             db.exec(update(Delivery).where(col(Delivery.target) == t.name, col(Delivery.state) == "pending").values(state="superseded"))
             db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now, priority=priority))
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
-    return cv
+    return True, cv
