@@ -79,7 +79,10 @@ class Http:
             self._check_host(url)
             status, resp_headers, body = self._once(method, url, headers, data)
             if status in REDIRECTS and "location" in resp_headers:
-                url = urljoin(url, resp_headers["location"].strip())
+                try:
+                    url = urljoin(url, resp_headers["location"].strip())
+                except ValueError:
+                    raise FetchError(f"redirect to {resp_headers['location']!r}, which is no URL", source=self.source, url=url) from None
                 if status == 303 or (status in (301, 302) and method == "POST"):
                     method, data = "GET", None
                 continue
@@ -87,7 +90,10 @@ class Http:
         raise FetchError(f"more than {self.settings.max_redirects} redirects", source=self.source, url=url)
 
     def _check_host(self, url: str) -> None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # "http://[x/": urlsplit refuses what httpx would too
+            raise FetchError(f"not a URL: {exc}", source=self.source, url=url) from None
         if parts.scheme not in ("http", "https"):
             raise FetchError(f"refusing {parts.scheme or 'relative'} URL", source=self.source, url=url)
         host = (parts.hostname or "").lower()
@@ -112,6 +118,8 @@ class Http:
                     return r.status_code, resp_headers, body
             except httpx.TimeoutException:
                 raise FetchError(f"timed out after {timeout:g} s", source=self.source, url=url) from None
+            except httpx.InvalidURL as exc:  # not an HTTPError: "http://host:abc/"
+                raise FetchError(f"not a URL: {exc}", source=self.source, url=url) from None
             except httpx.HTTPError as exc:
                 if guard.expired:
                     raise FetchError(f"no complete answer within {timeout:g} s", source=self.source, url=url) from None

@@ -7,7 +7,9 @@ plus the cases they found, pinned. Kept small: the whole file runs in a few seco
 from __future__ import annotations
 
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sources_portal import Page, Portal
@@ -21,6 +23,7 @@ from feeds.sources.hanweb import HanwebOptions, HanwebSource
 from feeds.sources.trs import TrsOptions, TrsSource
 from feeds.xmlsafe import parse_html
 from pusher.config import HttpSettings, SourceSettings
+from pusher.errors import FetchError
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
 
@@ -143,3 +146,19 @@ def test_counts_that_int_cannot_read_are_no_counts(site: Portal) -> None:
 
 def _settings(kind: str, url: str = "http://portal.test/col/col1/index.html") -> SourceSettings:
     return SourceSettings(name="fz", kind=kind, url=url, column="tzgg")
+
+
+def test_urls_httpx_or_urlsplit_refuse_are_fetch_errors(site: Portal) -> None:
+    def redirect(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(302)
+        h.send_header("Location", "http://[x/next.html")
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    site.routes["/moved"] = redirect
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+        with pytest.raises(FetchError, match="no URL"):
+            http.get(f"{site.url}/moved")
+        for url in ("http://[x/a.html", f"http://{site.host}:abc/a.html"):
+            with pytest.raises(FetchError, match="not a URL"):
+                http.get(url)
