@@ -33,10 +33,12 @@ _CHALLENGE_JS = re.compile(r"document\.cookie|location\.(href|replace|reload)|wi
 
 
 def conditional_headers(validators: Mapping[str, str]) -> dict[str, str]:
+    # A validator the server sent in Latin-1 or UTF-8 ("v1-é") cannot go back through httpx,
+    # which encodes header values as ASCII: without it the request is merely unconditional.
     h = {}
-    if validators.get("etag"):
+    if validators.get("etag", "").isascii() and validators.get("etag"):
         h["If-None-Match"] = validators["etag"]
-    if validators.get("last_modified"):
+    if validators.get("last_modified", "").isascii() and validators.get("last_modified"):
         h["If-Modified-Since"] = validators["last_modified"]
     return h
 

@@ -162,3 +162,16 @@ def test_urls_httpx_or_urlsplit_refuse_are_fetch_errors(site: Portal) -> None:
         for url in ("http://[x/a.html", f"http://{site.host}:abc/a.html"):
             with pytest.raises(FetchError, match="not a URL"):
                 http.get(url)
+
+
+def test_a_validator_that_is_not_ascii_does_not_stop_the_next_poll(site: Portal, make_runtime: Callable[..., Runtime]) -> None:
+    # httpx reads a Latin-1 ETag as "é" but refuses to send it back (UnicodeEncodeError).
+    headers = {"ETag": '"v1-é"', "Last-Modified": "Tue, 24 Nov 2026 08:00:00 GMT"}
+    site.routes["/list.html"] = Page(BROKEN_LIST, validators=False, headers=headers)
+    site.routes["/art/1.html"] = Page(BROKEN_ARTICLE, validators=False, headers=headers)
+    rt = make_runtime([{"name": "latin", "kind": "html", "url": f"{site.url}/list.html", "options": {"link_xpath": "//ul/li/a"}}])
+    assert poll_source(rt, "latin").new == 1
+    again = poll_source(rt, "latin")
+    assert (again.status, again.error) == ("ok", "")
+    assert site.hits[-1].headers.get("if-modified-since") == headers["Last-Modified"]
+    assert "if-none-match" not in site.hits[-1].headers
