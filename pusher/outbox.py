@@ -162,6 +162,13 @@ def _deliver_one(rt: Runtime, name: str, *, only_due: bool) -> DeliveryReport:
             log.warning("%s lacks %d assets it was known to hold; sending them again", name, len(missing))
             _send(rt, target, name, delivery_id, me, missing, report)
         report.skipped = len(wanted) - report.files
+        lost = _hold_on(rt, name, delivery_id, me, cv.version)
+        if lost:
+            # Another process delivers now (our lease ran out, or it shares our node name): our
+            # older manifest must not land over its newer one. What we sent is recorded.
+            report.status, report.error = "busy", lost
+            log.warning("delivery of version %d to %s stopped before its manifest: %s", cv.version, name, lost)
+            return report
         manifest = cv.manifest.encode("utf-8")
         _publish_exports(rt, target, manifest, report)
         target.publish_manifest(manifest)
@@ -310,6 +317,31 @@ def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, ass
             if f.done() and not f.cancelled() and f.exception() is None:
                 record(asset, f.result())
         record("", -1, force=True)
+
+
+def _hold_on(rt: Runtime, name: str, delivery_id: int, me: str, version: int) -> str:
+    """Renews our lease on the target right before the manifest; why not ("" if it is ours):
+    a newer version reached the target, or another process holds it now."""
+    now = utcnow()
+    with rt.store.write() as db:
+        newer = db.exec(
+            select(Delivery.channel_version).where(
+                Delivery.target == name, Delivery.state == "done", col(Delivery.channel_version) > version
+            )
+        ).first()
+        if newer is not None:
+            return f"version {newer} reached {name} meanwhile"
+        mine = db.get(Delivery, delivery_id)
+        for d in db.exec(select(Delivery).where(Delivery.target == name, Delivery.claimed_by != "")):
+            # This process delivers a target one row at a time: another row under our name is
+            # another process that shares it.
+            other = d.id != delivery_id or d.claimed_by != me
+            if other and d.claimed_until is not None and _aware(d.claimed_until) > now:
+                return f"{name} is being delivered by {d.claimed_by} now"
+        if mine is None:
+            return "the delivery is gone from the store"
+        mine.claimed_by, mine.claimed_until = me, now + claims.lease(rt)
+    return ""
 
 
 def _finish(rt: Runtime, delivery_id: int, report: DeliveryReport, wanted: dict[str, int]) -> None:
