@@ -406,9 +406,11 @@ def target_status(rt: Runtime) -> list[TargetStatus]:
     with rt.store.read() as db:
         newest = db.exec(select(ChannelVersion.version).order_by(col(ChannelVersion.version).desc())).first()
         for t in rt.settings.targets:
-            rows = list(db.exec(select(Delivery).where(Delivery.target == t.name).order_by(col(Delivery.channel_version).desc())))
-            done = next((d for d in rows if d.state == "done"), None)
-            pending = next((d for d in rows if d.state == "pending"), None)
+            # The newest rows only: the outbox keeps a row per version, for years.
+            newest_first = select(Delivery).where(Delivery.target == t.name).order_by(col(Delivery.channel_version).desc())
+            done = db.exec(newest_first.where(Delivery.state == "done")).first()
+            pending = db.exec(newest_first.where(Delivery.state == "pending")).first()
+            rows = list(db.exec(newest_first.where(Delivery.claimed_by != "")))
             held = {a.name: a for a in db.exec(select(TargetAsset).where(TargetAsset.target == t.name))}
             to_send: dict[str, int] = {}
             if pending is not None and (cv := db.get(ChannelVersion, pending.channel_version)) is not None:
