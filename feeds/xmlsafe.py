@@ -37,3 +37,12 @@ def parse_html(text: str, *, base_url: str | None = None) -> html.HtmlElement:
         return html.document_fromstring(text, base_url=base_url)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"cannot parse HTML: {exc}", url=base_url) from None
+
+
+def parse_fragment(text: str, *, base_url: str | None = None) -> html.HtmlElement:
+    """An HTML fragment (a Hanweb record, a feed item's description) inside a ``<div>``."""
+    try:
+        return html.fragment_fromstring(text, create_parent="div", base_url=base_url)
+    except (etree.ParserError, ValueError, AssertionError) as exc:
+        # lxml asserts on "<html></html>" and finds "<!DOCTYPE html>" an empty document.
+        raise ParseError(f"cannot parse HTML fragment: {exc or type(exc).__name__}", url=base_url) from None

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from lxml import etree, html
+from lxml import etree
 from pydantic import Field
 
 from pusher.config import SourceSettings
@@ -28,7 +28,7 @@ from pusher.registry import SOURCES, Options
 
 from ..dates import parse_date
 from ..extract import join_url
-from ..xmlsafe import parse_xml
+from ..xmlsafe import parse_fragment, parse_xml
 from .common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 
 _DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.S | re.I)
@@ -119,7 +119,10 @@ class HanwebSource:
             fragment = (rec.text or "").strip()
             if not fragment:
                 continue
-            frag = html.fragment_fromstring(fragment, create_parent="div")
+            try:
+                frag = parse_fragment(fragment, base_url=base)
+            except ParseError:
+                continue  # one broken record, not a broken column
             for a in frag.iter("a"):
                 url = resolve(base, a.get("href"), self.hosts)
                 title = link_title(a)

@@ -25,7 +25,7 @@ from pusher.registry import SOURCES, Options
 from ..charset import decode_html
 from ..dates import parse_date
 from ..extract import blocks_from, clean
-from ..xmlsafe import parse_xml
+from ..xmlsafe import parse_fragment, parse_xml
 from .common import check_status, conditional_headers, new_validators, read_detail, resolve
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -111,16 +111,17 @@ class RssSource:
             except ParseError:
                 if not clean(summary):
                     raise
-        blocks = _summary_blocks(summary, entry.url)
+        blocks = _summary_blocks(summary, entry.url, self.name)
         if not blocks:
             raise ParseError("the feed item has no description and no readable page", source=self.name, url=entry.url)
         return Document(url=entry.url, title=entry.title, blocks=tuple(blocks), published=entry.published, column=entry.column or "")
 
 
-def _summary_blocks(summary: str, url: str) -> list[Block]:
+def _summary_blocks(summary: str, url: str, source: str) -> list[Block]:
     if not clean(summary):
         return []
-    from lxml import html
-
-    frag = html.fragment_fromstring(summary, create_parent="div")
+    try:
+        frag = parse_fragment(summary, base_url=url)
+    except ParseError as exc:
+        raise ParseError(str(exc).split(": ", 1)[-1], source=source, url=url) from None
     return blocks_from(frag, url)
