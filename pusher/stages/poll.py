@@ -342,8 +342,14 @@ def _count_missing(rt: Runtime, source: str, listed: set[str], entries: tuple[Li
     # Only items that should still be in the watched window count: older ones simply scrolled off.
     dates = [e.published for e in entries if e.published]
     oldest = min(dates) if dates else None
+    # Only those rows: years of items that scrolled off long ago stay in the database.
+    counted = col(Item.missing_polls) > 0
+    if oldest is not None:
+        counted = or_(counted, col(Item.published) >= to_utc(oldest))
     with rt.store.write() as db:
-        rows = db.exec(select(Item).where(Item.source == source, Item.state != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None))).all()
+        rows = db.exec(
+            select(Item).where(Item.source == source, Item.state != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None), counted)
+        ).all()
         for item in rows:
             if item.url in listed:
                 item.missing_polls = 0
