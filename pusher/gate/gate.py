@@ -73,7 +73,11 @@ class DetectorGate:
         by_name = {d.name: d for d in self.detectors}
         for f in findings:
             if self.rules[f.detector] in _MASKS:
-                chars[f.start : f.end] = by_name[f.detector].mask(f.text)
+                # Only the characters this mask hides: where findings overlap (a number listed
+                # as a keyword), a mask that keeps digits must not bring back what another hid.
+                for i, (was, now) in enumerate(zip(f.text, by_name[f.detector].mask(f.text), strict=True)):
+                    if now != was:
+                        chars[f.start + i] = now
         return "".join(chars)
 
     def screen(self, doc: Document) -> Screening:
