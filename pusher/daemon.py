@@ -269,6 +269,8 @@ class Daemon:
     def _on_started(self, _event: SchedulerEvent) -> None:
         notify("READY=1", f"STATUS=node {self.node}: scheduler running")
         log.info("scheduler started on %s", self.node, extra={"event": "ready"})
+        if self.rt.stopping.is_set():  # the signal came while the daemon was starting
+            self._stop_scheduler()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._signals += 1
@@ -278,6 +280,13 @@ class Daemon:
         notify("STOPPING=1", "STATUS=draining")
         log.info("signal %d: finishing the current step, then stopping", signum, extra={"event": "stopping"})
         self.rt.stopping.set()
+        # A scheduler not running yet (the daemon is starting) is stopped by _on_started.
+        if self.scheduler.running:
+            self._stop_scheduler()
+
+    def _stop_scheduler(self) -> None:
+        if self._shutdown is not None:
+            return
         # shutdown() joins the worker threads; do it off the signal handler so that a second
         # signal can still be received while we wait.
         self._shutdown = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, name="shutdown", daemon=True)
