@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 from lxml import etree, html
 
@@ -51,6 +51,9 @@ FIELDS = {
 NONE_VALUES = {"无", "暂无", "-", "—", "/", "空"}  # "文号：无" means there is none
 ATTACHMENT = re.compile(r"(\.(pdf|docx?|wps|xlsx?|et|zip|rar|ofd)(\?|$))|downfile\.jsp", re.I)
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+# Control characters (pasted from Word, left by a CMS): never visible, no font draws them and
+# XML 1.0 cannot hold most of them, so one in a title would stop the item or the manifest.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 BLOCK_TAGS = {
     "p",
     "div",
@@ -82,7 +85,7 @@ SKIP_TAGS = {"script", "style", "noscript", "iframe", "object", "button", "input
 
 def clean(text: str | None) -> str:
     """Collapse whitespace (full-width indents included: the renderer indents by itself)."""
-    return _WS.sub(" ", text or "").strip()
+    return _WS.sub(" ", _CONTROL.sub("", text or "")).strip()
 
 
 def _label(text: str) -> str:
@@ -322,6 +325,8 @@ def join_url(base: str, href: str | None) -> str | None:
     makes urljoin raise: one broken link must not cost the page)."""
     if not href:
         return None
+    # As browsers do: tabs and newlines are dropped, other controls percent-encoded.
+    href = _CONTROL.sub(lambda m: quote(m.group()), re.sub(r"[\t\n\r]", "", href.strip()))
     try:
         return urljoin(base, href)
     except ValueError:
