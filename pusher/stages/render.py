@@ -78,7 +78,9 @@ def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> N
     started = time.perf_counter()
     try:
         pages = list(rt.renderer.render_item(doc, ctx))
-    except RenderError as exc:
+    except Exception as exc:  # a RenderError, or a renderer bug this item trips: it must not stall the items after it
+        if not isinstance(exc, RenderError):
+            log.exception("renderer crashed on item %s", item.id, extra={"item": item.id, "source": item.source})
         with rt.store.write() as db:
             row = db.get(Item, item.id)
             if row is not None:

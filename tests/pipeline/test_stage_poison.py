@@ -1,0 +1,47 @@
+"""One item that trips a bug in a stage's plug-in (renderer, gate) must not stall every item after it."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from sqlmodel import col, select
+
+from pusher.demo import run_cycle
+from pusher.models import Item
+from pusher.runtime import Runtime
+from pusher.stages import poll_source, render_items, screen_items
+from pusher.states import ItemState
+
+
+def states(rt: Runtime) -> dict[int, ItemState]:
+    with rt.store.read() as db:
+        return {i.id or 0: i.state for i in db.exec(select(Item).where(col(Item.duplicate_of).is_(None)))}
+
+
+def test_a_renderer_bug_on_one_item_does_not_stall_the_others(demo_rt: Runtime) -> None:
+    for s in demo_rt.settings.sources:
+        poll_source(demo_rt, s.name)
+    screen_items(demo_rt)
+    screened = sorted(i for i, st in states(demo_rt).items() if st == ItemState.SCREENED)
+    assert len(screened) > 10
+    with demo_rt.store.read() as db:
+        poison = db.get(Item, screened[0])
+    assert poison is not None
+    renderer: Any = demo_rt.renderer
+    real = renderer.render_item
+
+    def render_item(doc: Any, ctx: Any) -> Any:
+        if doc.url == poison.url:
+            raise ValueError("a bug in the renderer, met on this item only")
+        return real(doc, ctx)
+
+    renderer.render_item = render_item
+    for _ in range(2):  # two rounds of the daemon's render job, which logs what a stage raises
+        with contextlib.suppress(Exception):
+            render_items(demo_rt)
+    after = states(demo_rt)
+    assert [i for i in screened[1:] if after[i] != ItemState.RENDERED] == [], "items after the poisoned one were never rendered"
+    assert after[poison.id or 0] == ItemState.FAILED
+    run_cycle(demo_rt)  # and the channel goes out without it
+    assert states(demo_rt)[poison.id or 0] == ItemState.FAILED
