@@ -147,11 +147,12 @@
       width: uint(root, "width") || 1280,
       height: uint(root, "height") || 720,
       homeId: root.getAttribute("home") || "",
-      pages: {},
+      // No prototype: an id such as "constructor" or "__proto__" must not find Object's members.
+      pages: Object.create(null),
       home: [],
       columns: [],
-      column: {},
-      items: {},
+      column: Object.create(null),
+      items: Object.create(null),
       alerts: []
     };
 
