@@ -51,6 +51,9 @@ def screen_items(rt: Runtime, limit: int = 500) -> int:
         except GateError as exc:
             log.error("gate failed for item %s: %s", item_id, exc)
             continue
+        except Exception:  # a gate bug this item trips: it stays NEW (off the air), the others go on
+            log.exception("gate crashed on item %s", item_id)
+            continue
         with rt.store.write() as db:
             item = db.get(Item, item_id)
             if item is None or item.version != version or item.state != ItemState.NEW:

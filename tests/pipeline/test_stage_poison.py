@@ -45,3 +45,28 @@ def test_a_renderer_bug_on_one_item_does_not_stall_the_others(demo_rt: Runtime) 
     assert after[poison.id or 0] == ItemState.FAILED
     run_cycle(demo_rt)  # and the channel goes out without it
     assert states(demo_rt)[poison.id or 0] == ItemState.FAILED
+
+
+def test_a_gate_bug_on_one_item_does_not_stall_the_others(demo_rt: Runtime) -> None:
+    for s in demo_rt.settings.sources:
+        poll_source(demo_rt, s.name)
+    new = sorted(i for i, st in states(demo_rt).items() if st == ItemState.NEW)
+    assert len(new) > 10
+    with demo_rt.store.read() as db:
+        poison = db.get(Item, new[0])
+    assert poison is not None
+    gate: Any = demo_rt.gate
+    real = gate.screen
+
+    def screen(doc: Any) -> Any:
+        if doc.url == poison.url:
+            raise ValueError("a bug in the gate, met on this item only")
+        return real(doc)
+
+    gate.screen = screen
+    for _ in range(2):  # two rounds of the daemon's publish job, which logs what a stage raises
+        with contextlib.suppress(Exception):
+            screen_items(demo_rt)
+    after = states(demo_rt)
+    assert [i for i in new[1:] if after[i] == ItemState.NEW] == [], "items after the poisoned one were never screened"
+    assert after[poison.id or 0] == ItemState.NEW  # fails closed: never on air unscreened
