@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("to", ["constructor", "__proto__", "toString"])
-def test_a_key_to_an_inherited_property_is_no_page(served: str, headend: Path, tv, to: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_to_an_inherited_property_is_no_page(served: str, headend: Path, tv, to: str) -> None:
     # The ids match the id pattern, but no page has them: pages[id] must not find Object's
     # own members, or the viewer "shows" a page without an href and requests .../undefined.
     xml = (headend / "channel.xml").read_bytes()
