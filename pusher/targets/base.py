@@ -33,6 +33,6 @@ def common(options: Options) -> TargetOptions:
 def check_name(name: str, target: str) -> str:
     """A headend file name is ``channel.xml``-like or ``assets/<file>``: never a path that climbs
     out of the channel's folder, whatever the transport makes of it."""
-    if not _NAME.match(name) or ".." in name:
+    if not _NAME.fullmatch(name) or ".." in name:  # fullmatch: "$" lets a trailing "\n" through
         raise TargetError(f"refusing the file name {name!r}", target=target)
     return name

@@ -81,7 +81,8 @@ class TargetContract:
         assert target.list_assets() == {}
 
     def test_names_outside_the_folder_are_refused(self, target: Target) -> None:
-        for bad in ("../escape.png", "assets/../../x", "/etc/passwd", "assets/sub/x.png", ""):
+        # A trailing newline passed a "$"-anchored check: a second line in an FTP command.
+        for bad in ("../escape.png", "assets/../../x", "/etc/passwd", "assets/sub/x.png", "", "assets/x.png\n", "channel.xml\n"):
             with pytest.raises(TargetError):
                 target.put(bad, b"x")
 
