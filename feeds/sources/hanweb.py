@@ -31,7 +31,10 @@ from ..extract import join_url
 from ..xmlsafe import parse_fragment, parse_xml
 from .common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 
-_DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.S | re.I)
+# Two searches, not one lazy "<datastore.*?</datastore>": that one rescans the rest of the page
+# from every "<datastore" without a close, hours of CPU for a hostile page under the byte cap.
+_DATASTORE_OPEN = re.compile(r"<datastore\b", re.I)
+_DATASTORE_CLOSE = re.compile(r"</datastore>", re.I)
 _PROXY = re.compile(r"""["']?((?:https?://[^"'\s]+)?/module/(?:web/)?jpage/dataproxy\.jsp)""", re.I)
 _TOTAL = re.compile(r"""total[_]?record["']?\s*[:=]\s*["']?(\d+)""", re.I)
 _DATE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
@@ -64,11 +67,11 @@ class HanwebSource:
 
     def _column(self, http: HttpClient, resp: Response) -> tuple[builtins.list[ListEntry], bool, int]:
         text = resp.text
-        m = _DATASTORE.search(text)
-        if not m:
+        block = _datastore(text)
+        if block is None:
             page_of(resp, self.name)  # an error or challenge page says so
             raise ParseError("no <datastore> block in the column page", source=self.name, url=resp.url)
-        store = self._parse_store(m.group(0), resp.url)
+        store = self._parse_store(block, resp.url)
         column = _column_name(text)
         entries, seen = self._records(store, resp.url, column)
         total = _int(store.findtext("totalrecord")) or _int(_first(_TOTAL, text))
@@ -87,11 +90,11 @@ class HanwebSource:
                 answer = http.post(f"{proxy}?{query}", data)
                 requests += 1
                 check_status(answer, self.name)
-                dm = _DATASTORE.search(answer.text)
-                if not dm:
+                more_block = _datastore(answer.text)
+                if more_block is None:
                     page_of(answer, self.name)
                     raise ParseError("dataproxy answer holds no <datastore>", source=self.name, url=answer.url)
-                more_store = self._parse_store(dm.group(0), answer.url)
+                more_store = self._parse_store(more_block, answer.url)
                 more, n = self._records(more_store, resp.url, column)
                 if total is None:
                     total = _int(more_store.findtext("totalrecord"))
@@ -159,6 +162,13 @@ class HanwebSource:
 
     def detail(self, http: HttpClient, entry: ListEntry) -> Document | Gone:
         return read_detail(http, entry, self.name, body_xpath=self.options.body_xpath or None)
+
+
+def _datastore(text: str) -> str | None:
+    """The first ``<datastore>…</datastore>`` block of the page."""
+    start = _DATASTORE_OPEN.search(text)
+    end = _DATASTORE_CLOSE.search(text, start.start()) if start else None
+    return text[start.start() : end.end()] if start and end else None
 
 
 def _column_name(text: str) -> str:

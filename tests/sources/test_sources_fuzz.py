@@ -7,6 +7,7 @@ plus the cases they found, pinned. Kept small: the whole file runs in a few seco
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler
 
@@ -282,3 +283,16 @@ def test_a_fragment_lxml_cannot_take_is_a_parse_error(site: Portal, fragment: st
         (entry,) = rss.list(http, {}).entries
         with pytest.raises(ParseError, match=r"\[fz\]"):
             rss.detail(http, entry)
+
+
+def test_a_page_of_unclosed_datastores_is_refused_at_once(site: Portal) -> None:
+    # A lazy "<datastore.*?</datastore>" rescans the page from every unclosed opening: this
+    # 330 KB page took half a minute, a 10 MB one (the byte cap) hours.
+    site.routes["/col/col1/index.html"] = Page(
+        b"<html><head><title>t</title></head><body><p>x</p>" + b"<datastore " * 30000 + b"</body></html>"
+    )
+    src = HanwebSource(_settings("hanweb", f"{site.url}/col/col1/index.html"), HanwebOptions())
+    started = time.monotonic()
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http, pytest.raises(ParseError, match="datastore"):
+        src.list(http, {})
+    assert time.monotonic() - started < 2
