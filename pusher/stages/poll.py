@@ -91,6 +91,7 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         row = db.get(SourceRow, name)
         validators = json.loads(row.validators or "{}") if row else {}
     http = rt.http(s)
+    listed = validators  # the list's new validators are kept only when the poll saw every entry through
     try:
         try:
             listing = source.list(http, validators)
@@ -99,7 +100,6 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
             log.warning("poll failed: %s", exc)
             return report
         report.listed = len(listing.entries)
-        validators = dict(listing.validators)
         now = utcnow()
         # An unchanged list needs only the items due for a re-check or counted missing.
         known = _load_known(rt, name, now - RECHECK_AFTER if listing.not_modified else None)
@@ -132,10 +132,13 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
                 _still_missing(rt, name, report)
         elif listing.complete:
             _count_missing(rt, name, listed_urls, listing.entries, report)
+        if not rt.stopping.is_set():
+            # A poll cut short keeps the old ones: the next poll reads the list again, not a 304.
+            listed = dict(listing.validators)
     finally:
         report.requests = http.requests
         http.close()
-        _record(rt, name, s.kind, report, validators)
+        _record(rt, name, s.kind, report, listed)
     return report
 
 

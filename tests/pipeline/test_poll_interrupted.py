@@ -1,0 +1,49 @@
+"""A poll cut short (SIGTERM drains the daemon mid-poll) must not lose the list entries it did
+not reach: the next poll reads the list again instead of trusting its 304."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from pusher.config import parse_settings
+from pusher.demo import demo_config
+from pusher.httpserve import StaticServer
+from pusher.models import Item
+from pusher.runtime import Runtime
+from pusher.stages import poll_source
+
+
+def urls(rt: Runtime) -> set[str]:
+    with rt.store.read() as db:
+        return set(db.exec(select(Item.url)))
+
+
+def test_entries_a_stopped_poll_did_not_reach_arrive_at_the_next_poll(portal: StaticServer, demo_rt: Runtime, tmp_path: Path) -> None:
+    name = demo_rt.settings.sources[0].name
+    images: Any = demo_rt.images
+    real = images.fetch
+    fetched: list[str] = []
+
+    def fetch(http: Any, doc: Any) -> int:
+        fetched.append(doc.url)
+        if len(fetched) == 2:
+            demo_rt.stopping.set()  # SIGTERM: the stage finishes the item in hand and returns
+        return int(real(http, doc))
+
+    images.fetch = fetch
+    poll_source(demo_rt, name)
+    assert len(urls(demo_rt)) == 2
+    demo_rt.stopping.clear()  # the daemon restarts
+    poll_source(demo_rt, name)
+
+    full = Runtime(parse_settings(demo_config(portal.url, tmp_path / "full"), tmp_path))
+    try:
+        poll_source(full, name)
+        want = urls(full)
+    finally:
+        full.close()
+    assert len(want) > 2
+    assert urls(demo_rt) == want, "entries the stopped poll did not reach were lost"
