@@ -104,12 +104,15 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         # An unchanged list needs only the items due for a re-check or counted missing.
         known = _load_known(rt, name, now - RECHECK_AFTER if listing.not_modified else None)
         due = _Budget(RECHECK_PER_POLL)
+        unread = False  # a new entry whose page failed: only a re-read list shows it again
         for entry in listing.entries:
             if rt.stopping.is_set():
                 break
             prev = known.get(entry.url)
             if prev is None:
+                errors = len(report.item_errors)
                 _fetch_one(rt, source, http, entry, None, report)
+                unread = unread or len(report.item_errors) > errors
             elif prev.duplicate_of is not None:
                 continue  # a duplicate follows its original
             elif prev.validators.get("list") != _list_sig(entry) or (_is_due(prev, now) and due.take()):
@@ -132,7 +135,7 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
                 _still_missing(rt, name, report)
         elif listing.complete:
             _count_missing(rt, name, listed_urls, listing.entries, report)
-        if not rt.stopping.is_set():
+        if not rt.stopping.is_set() and not unread:
             # A poll cut short keeps the old ones: the next poll reads the list again, not a 304.
             listed = dict(listing.validators)
     finally:

@@ -47,3 +47,16 @@ def test_entries_a_stopped_poll_did_not_reach_arrive_at_the_next_poll(portal: St
         full.close()
     assert len(want) > 2
     assert urls(demo_rt) == want, "entries the stopped poll did not reach were lost"
+
+
+def test_a_new_entry_whose_page_failed_is_read_again_at_the_next_poll(portal_dir: Path, demo_rt: Runtime) -> None:
+    name = demo_rt.settings.sources[0].name
+    art = portal_dir / "art/2026/11/15/art_1001_5103.html"
+    good = art.read_bytes()
+    art.write_bytes(b"<html><body><script>x()</script></body></html>")  # the portal has a bad moment
+    rep = poll_source(demo_rt, name)
+    assert any("art_1001_5103" in e for e in rep.item_errors)
+    assert not any(u.endswith("art_1001_5103.html") for u in urls(demo_rt))
+    art.write_bytes(good)
+    rep = poll_source(demo_rt, name)
+    assert any(u.endswith("art_1001_5103.html") for u in urls(demo_rt)), "the entry was hidden by the list's 304"
