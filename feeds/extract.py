@@ -182,12 +182,14 @@ def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str], pairs: 
             continue
         value = ""
         if el.tag in ("td", "th", "dt"):
-            nxt = el.getnext()
+            nxt = _next_element(el)
             value = nxt.text_content() if nxt is not None else ""
         else:
             value = (el.tail or "").lstrip(" ：:\u3000")
             if not clean(value):
-                nxt = el.getnext()
+                value = _after_comments(el)
+            if not clean(value):
+                nxt = _next_element(el)
                 value = nxt.text_content() if nxt is not None and nxt.tag not in ("strong", "b") else ""
         if clean(value):
             found[field] = clean(value)
@@ -205,6 +207,22 @@ def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str], pairs: 
             fields.setdefault(k, v)
         else:
             fields[k] = v
+
+
+def _next_element(el: html.HtmlElement) -> html.HtmlElement | None:
+    """The next sibling that is an element: a comment (or a PI, which the HTML parser makes a
+    comment) between a label and its value has no text_content()."""
+    return next((sib for sib in el.itersiblings() if isinstance(sib.tag, str)), None)
+
+
+def _after_comments(el: html.HtmlElement) -> str:
+    """The text after the comments that directly follow ``el`` (``<b>文号：</b><!-- -->永政发…``)."""
+    for sib in el.itersiblings():
+        if isinstance(sib.tag, str):
+            return ""
+        if clean(sib.tail):
+            return sib.tail or ""
+    return ""
 
 
 def _find_body(page: html.HtmlElement, body_xpath: str | None, fallbacks: Sequence[str]) -> html.HtmlElement | None:

@@ -57,6 +57,8 @@ _ODD = st.sampled_from(
         "<!--<$[信息来源]>begin-->",
         "<!--<$[信息来源]>end-->",
         "中文",
+        "<!-- -->",
+        "<?php echo 1 ?>",
         "",
     ]
 )
@@ -296,3 +298,14 @@ def test_a_page_of_unclosed_datastores_is_refused_at_once(site: Portal) -> None:
     with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http, pytest.raises(ParseError, match="datastore"):
         src.list(http, {})
     assert time.monotonic() - started < 2
+
+
+def test_a_comment_between_a_label_and_its_value() -> None:
+    # A comment has no text_content(): lxml raised ValueError for the whole page.
+    page = parse_html(
+        """<html><head><title>通知</title></head><body><table><tr><td>索引号</td><!-- --><td>330784/2026-1</td></tr>
+<tr><td>文号</td><?php echo 1 ?><td>永政发〔2026〕1号</td></tr></table><p><strong>发布机构：</strong><!--src-->市应急管理局</p>
+<p><b>主题分类</b><!-- --><span>安全生产</span></p><div id="zoom"><p>正文。</p></div></body></html>"""
+    )
+    doc = extract_document(page, "http://portal.test/a.html")
+    assert (doc.index_no, doc.doc_no, doc.publisher, doc.topic) == ("330784/2026-1", "永政发〔2026〕1号", "市应急管理局", "安全生产")
