@@ -131,7 +131,8 @@ class HanwebSource:
                 title = link_title(a)
                 if url and title:
                     # The date sits beside the link; a title may hold dates of its own.
-                    date = _first(_DATE, frag.text_content().replace(a.text_content(), " "))
+                    # (An image link has no text: replace("", " ") would space out every digit.)
+                    date = _first(_DATE, frag.text_content().replace(a.text_content() or "\0", " "))
                     out.append(ListEntry(url=url, title=title, published=parse_date(date), column=column or None))
                     break
         return out, n

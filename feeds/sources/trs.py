@@ -108,7 +108,8 @@ def _row_date(a: html.HtmlElement) -> datetime | None:
     row = next((p for p in a.iterancestors() if p.tag in ("tr", "li", "dd", "p")), a.getparent())
     if row is None:
         return None
-    text = clean(row.text_content()).replace(clean(a.text_content()), " ")
+    # An image link has no text: replace("", " ") would space out every digit of the date.
+    text = clean(row.text_content()).replace(clean(a.text_content()) or "\0", " ")
     m = _DATE.search(text)
     return parse_date(m.group(0)) if m else None
 

@@ -309,3 +309,24 @@ def test_a_comment_between_a_label_and_its_value() -> None:
     )
     doc = extract_document(page, "http://portal.test/a.html")
     assert (doc.index_no, doc.doc_no, doc.publisher, doc.topic) == ("330784/2026-1", "永政发〔2026〕1号", "市应急管理局", "安全生产")
+
+
+def test_an_image_link_keeps_the_date_beside_it(site: Portal) -> None:
+    # "x".replace("", " ") spaces out every character: the date beside a link without text was lost.
+    link = '<a href="./202611/t20261120_1.html" title="冬季森林防火图片新闻"><img src="/p.jpg"></a>'
+    site.routes["/trs/index.html"] = Page(
+        f"""<html><head><meta charset="utf-8"><title>图片新闻</title></head><body><p>图片新闻栏目</p>
+<ul><li>{link}<span>2026-11-20</span></li></ul></body></html>""".encode()
+    )
+    record = f"<record><![CDATA[<li>{link.replace('./', '/')}<span>2026-11-20</span></li>]]></record>"
+    site.routes["/col/col1/index.html"] = Page(
+        f"""<html><head><meta charset="utf-8"><title>图片新闻</title></head><body><p>图片新闻栏目</p>
+<script type="text/xml"><datastore><recordset>{record}</recordset><totalrecord>1</totalrecord></datastore></script></body></html>""".encode()
+    )
+    trs = TrsSource(_settings("trs", f"{site.url}/trs/index.html"), TrsOptions())
+    hanweb = HanwebSource(_settings("hanweb", f"{site.url}/col/col1/index.html"), HanwebOptions())
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+        for src in (trs, hanweb):
+            (entry,) = src.list(http, {}).entries
+            assert entry.title == "冬季森林防火图片新闻"
+            assert entry.published is not None and entry.published.date().isoformat() == "2026-11-19", src  # 00:00 Shanghai
