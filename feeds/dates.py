@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from pusher.timeutil import DEFAULT_TZ, to_utc
@@ -11,9 +11,20 @@ from pusher.timeutil import DEFAULT_TZ, to_utc
 _CN = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}))?)?")
 
 
+# A portal date outside these is a typo or garbage, and one near the calendar's end cannot even
+# be shown in local time (9999-12-31T23:00Z is in the year 10000 in Shanghai: OverflowError).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def parse_date(text: str | None, tz: str = DEFAULT_TZ) -> datetime | None:
     """Aware UTC datetime from ``2020年08月02日``, ``2016-11-22 09:53``, ``2026-10-04 01:39:11.0``,
-    ISO 8601 or RFC 822; ``None`` when the text holds no date."""
+    ISO 8601 or RFC 822; ``None`` when the text holds no date (or one before 1900 or after 2200)."""
+    dt = _parse(text, tz)
+    return dt if dt is not None and EARLIEST <= dt < LATEST else None
+
+
+def _parse(text: str | None, tz: str) -> datetime | None:
     if not text:
         return None
     text = text.strip()

@@ -30,6 +30,7 @@ from pusher.errors import FetchError, ParseError, TvPusherError
 from pusher.interfaces import ListEntry, Response
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
+from pusher.timeutil import local
 
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -98,16 +99,22 @@ def test_decode_html_never_raises(body: bytes, content_type: str) -> None:
 @given(st.one_of(_ODD, st.text(max_size=40), st.from_regex(r"\d{4}[-年/]\d{1,2}[-月/]\d{1,2}( \d{1,2}:\d{2})?", fullmatch=True)))
 def test_parse_date_never_raises(text: str) -> None:
     got = parse_date(text)
-    assert got is None or got.tzinfo is not None
+    assert got is None or local(got).tzinfo is not None  # and it has a local time
 
 
 def test_dates_at_the_edge_of_the_calendar_are_no_dates() -> None:
     # 0001-01-01 in Shanghai is before 0001-01-01 UTC: no datetime holds it.
     for text in ("0001-01-01", "0001年01月01日", "0001-01-01T00:00:00+01:00"):
         assert parse_date(text) is None, text
-    # Past UTC's end as written; its calendar day is still read, as local time.
-    assert parse_date("9999-12-31T23:59:59-01:00") is not None
-    assert parse_date("0002-01-01") is not None
+    # Near the calendar's end a date has no local time (year 10000 in Shanghai): none of it.
+    assert parse_date("9999-12-31T23:59:59-01:00") is None
+    page = parse_html(
+        """<html><head><title>通知</title><meta name="PubDate" content="9999-12-31T23:00:00Z"></head><body>
+<table><tr><td>成文日期</td><td>9999-12-31T23:00:00Z</td></tr></table><div id="zoom"><p>正文。</p></div></body></html>"""
+    )
+    doc = extract_document(page, "http://portal.test/a.html")
+    assert (doc.published, doc.written) == (None, None)
+    assert parse_date("1900-01-02") is not None
 
 
 BROKEN_LIST = """<html><head><meta charset="utf-8"><title>通知公告</title></head><body><ul class="list">
