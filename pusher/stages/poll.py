@@ -243,6 +243,10 @@ def _fetch_one(rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, 
         report.item_errors.append(str(exc))
         log.warning("item failed: %s", exc)
         return
+    except Exception as exc:  # an adapter bug this page trips: it must not stall the entries after it
+        report.item_errors.append(f"{entry.url}: {type(exc).__name__}: {exc}")
+        log.exception("source crashed on %s", entry.url)
+        return
     if isinstance(got, Gone):
         _withdraw_url(rt, source.name, entry.url, f"HTTP {got.status}", report)
         return

@@ -70,3 +70,32 @@ def test_a_gate_bug_on_one_item_does_not_stall_the_others(demo_rt: Runtime) -> N
     after = states(demo_rt)
     assert [i for i in new[1:] if after[i] == ItemState.NEW] == [], "items after the poisoned one were never screened"
     assert after[poison.id or 0] == ItemState.NEW  # fails closed: never on air unscreened
+
+
+def test_a_source_bug_on_one_page_does_not_stall_the_entries_after_it(demo_rt: Runtime) -> None:
+    name = demo_rt.settings.sources[0].name
+    real_source = demo_rt.source
+    seen: list[str] = []
+
+    def source(n: str) -> Any:
+        src = real_source(n)
+        real_detail = src.detail
+
+        def detail(http: Any, entry: Any) -> Any:
+            seen.append(entry.url)
+            if len(seen) == 1 or entry.url == seen[0]:
+                raise ValueError("a bug in the adapter, met on this page only")
+            return real_detail(http, entry)
+
+        src.detail = detail  # type: ignore[method-assign]
+        return src
+
+    demo_rt.source = source  # type: ignore[method-assign, assignment]
+    for _ in range(2):  # two rounds of the daemon's poll job, which logs what a stage raises
+        with contextlib.suppress(Exception):
+            poll_source(demo_rt, name)
+    listed = set(seen)
+    with demo_rt.store.read() as db:
+        stored = set(db.exec(select(Item.url)))
+    assert len(listed) > 2
+    assert listed - stored == {seen[0]}, "entries after the poisoned page were never read"
