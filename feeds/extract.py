@@ -54,6 +54,9 @@ _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 # Control characters (pasted from Word, left by a CMS): never visible, no font draws them and
 # XML 1.0 cannot hold most of them, so one in a title would stop the item or the manifest.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Invisible format characters (soft hyphen, zero-width spaces and joiners, BOM): "138\u200b1234…"
+# reads as a mobile number on screen but is none to the gate's detectors.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 BLOCK_TAGS = {
     "p",
     "div",
@@ -85,7 +88,7 @@ SKIP_TAGS = {"script", "style", "noscript", "iframe", "object", "button", "input
 
 def clean(text: str | None) -> str:
     """Collapse whitespace (full-width indents included: the renderer indents by itself)."""
-    return _WS.sub(" ", _CONTROL.sub("", text or "")).strip()
+    return _WS.sub(" ", _INVISIBLE.sub("", _CONTROL.sub("", text or ""))).strip()
 
 
 def _label(text: str) -> str:

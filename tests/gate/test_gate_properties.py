@@ -14,6 +14,8 @@ from gate_samples import ID, card, id18
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feeds.extract import extract_document
+from feeds.xmlsafe import parse_html
 from pusher.gate import GateSettings, build_gate, screened_text
 from pusher.interfaces import Action, Block, Document
 
@@ -112,3 +114,15 @@ def test_overlapping_masks_never_unhide(tmp_path: Path) -> None:
     s = gate.screen(Document(url="http://portal.test/a.html", title="通知", blocks=(Block("p", text=f"联系13812345678，身份证号{ID}"),)))
     assert {f.detector for f in s.findings} == {"keyword", "mobile", "id_card"}
     assert s.document.blocks[0].text == "联系" + "*" * 11 + "，＊＊＊＊****" + ID[4:6] + "********" + ID[-4:]
+
+
+def test_invisible_characters_do_not_hide_a_number_from_the_gate() -> None:
+    # &shy; and &#8203; inside a number are invisible on screen: extraction drops them, so the
+    # detectors see the number the viewer would read.
+    page = parse_html(
+        "<html><head><title>通知</title></head><body><div id='zoom'><p>联系人手机：138&#8203;1234&shy;5678。</p>"
+        f"<p>身份证号：{ID[:6]}&#x2060;{ID[6:]}</p></div></body></html>"
+    )
+    s = build_gate(GateSettings()).screen(extract_document(page, "http://portal.test/a.html"))
+    assert [f.detector for f in s.findings] == ["mobile", "id_card"]
+    assert [b.text for b in s.document.blocks] == ["联系人手机：138****5678。", f"身份证号：{ID[:6]}********{ID[-4:]}"]
