@@ -8,7 +8,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import delete
+from sqlalchemy import String, cast, exists, literal
+from sqlmodel import col, delete, select
 
 from pusher import claims, metrics
 from pusher.codec import document_of
@@ -16,7 +17,7 @@ from pusher.errors import RenderError
 from pusher.interfaces import PageContext, PageImage
 from pusher.models import Item, Page
 from pusher.runtime import Runtime
-from pusher.states import ItemState
+from pusher.states import ON_AIR, ItemState
 from pusher.timeutil import local, utcnow
 
 log = logging.getLogger("tvpusher.render")
@@ -49,6 +50,7 @@ def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
     """Renders up to ``limit`` screened items, claiming them in small batches so that several
     nodes (and a CLI ``push`` beside the daemon) never draw the same item twice."""
     report = RenderReport()
+    _requeue_undrawn(rt)
     node, lease = claims.node_name(rt), claims.lease(rt)
     while report.items + report.failed < limit and not rt.stopping.is_set():
         ids = claims.claim_items(rt.store, node, ItemState.SCREENED, min(CLAIM_BATCH, limit - report.items - report.failed), lease)
@@ -64,6 +66,25 @@ def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
             claims.release_items(rt.store, node, ids)
             raise
     return report
+
+
+def _requeue_undrawn(rt: Runtime) -> int:
+    """Items on air without pages of the renderer's profile (the operator changed the profile)
+    go back to SCREENED to be drawn again: the channel would otherwise drop them for good."""
+    profile = rt.renderer.profile.name
+    owner = literal("item:") + cast(Item.id, String)
+    drawn = exists().where(col(Page.owner) == owner, col(Page.version) == col(Item.rendered_version))  # for some profile
+    drawn_here = exists().where(col(Page.owner) == owner, col(Page.profile) == profile, col(Page.version) == col(Item.rendered_version))
+    undrawn = (col(Item.state).in_(list(ON_AIR)), col(Item.duplicate_of).is_(None), drawn, ~drawn_here)
+    with rt.store.read() as db:
+        ids = list(db.exec(select(Item.id).where(*undrawn)))
+    if not ids:
+        return 0
+    with rt.store.write() as db:
+        for it in db.exec(select(Item).where(col(Item.id).in_(ids), *undrawn)):
+            it.state, it.state_reason, it.updated_at = ItemState.SCREENED, f"render again: no {profile} pages", utcnow()
+    log.info("%d items on air go back to be drawn for the %s profile", len(ids), profile)
+    return len(ids)
 
 
 def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> None:

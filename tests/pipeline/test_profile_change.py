@@ -1,0 +1,36 @@
+"""The operator changes the channel's screen profile: items on air are drawn again for it, not dropped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feeds.xmlsafe import parse_xml
+from pusher.config import parse_settings
+from pusher.demo import demo_config, run_cycle
+from pusher.httpserve import StaticServer
+from pusher.runtime import Runtime
+
+NS = "{urn:tvpusher:channel:1}"
+
+
+def aired(rt: Runtime) -> tuple[str, int]:
+    root = parse_xml((rt.settings.channel.workdir / "headend" / "channel.xml").read_bytes())
+    return root.get("profile") or "", len(list(root.iter(f"{NS}item")))
+
+
+def test_a_new_profile_renders_the_items_on_air_again(portal: StaticServer, tmp_path: Path) -> None:
+    cfg = demo_config(portal.url, tmp_path / "work")
+    rt = Runtime(parse_settings(cfg, tmp_path))
+    try:
+        run_cycle(rt)
+        profile, before = aired(rt)
+    finally:
+        rt.close()
+    assert profile == "hd" and before >= 20
+    cfg["channel"]["profile"] = "sd"
+    rt = Runtime(parse_settings(cfg, tmp_path))
+    try:
+        run_cycle(rt)
+        assert aired(rt) == ("sd", before), "items on air were dropped instead of drawn for the new profile"
+    finally:
+        rt.close()
