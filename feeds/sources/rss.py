@@ -29,6 +29,9 @@ from ..xmlsafe import parse_fragment, parse_xml
 from .common import check_status, conditional_headers, new_validators, read_detail, resolve
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"
+RSS1 = "{http://purl.org/rss/1.0/}"
+DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
 
@@ -78,10 +81,15 @@ class RssSource:
                 date = e.findtext(f"{ATOM}published") or e.findtext(f"{ATOM}updated")
                 summary = e.findtext(f"{ATOM}content") or e.findtext(f"{ATOM}summary") or ""
                 self._add(out, base, link, e.findtext(f"{ATOM}title"), date, summary, "")
-        elif root.tag in ("rss", "rdf:RDF") or root.find("channel") is not None:
+        elif root.tag == RDF:  # RSS 1.0: the same items, in their namespace
+            for item in root.iter(f"{RSS1}item"):
+                link = item.findtext(f"{RSS1}link") or item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
+                summary = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") or item.findtext(f"{RSS1}description") or ""
+                self._add(out, base, link, item.findtext(f"{RSS1}title"), item.findtext(DC_DATE), summary, "")
+        elif root.tag == "rss" or root.find("channel") is not None:
             for item in root.iter("item"):
                 link = item.findtext("link") or (item.findtext("guid") if (item.find("guid") is not None) else None)
-                date = item.findtext("pubDate") or item.findtext("{http://purl.org/dc/elements/1.1/}date")
+                date = item.findtext("pubDate") or item.findtext(DC_DATE)
                 summary = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") or item.findtext("description") or ""
                 self._add(out, base, link, item.findtext("title"), date, summary, item.findtext("category") or "")
         else:

@@ -77,6 +77,25 @@ def test_atom_and_detail_pages(site: Portal) -> None:
     assert [(a.name, a.url) for a in doc.attachments] == [("政策解读.wps", site.url + "/module/download/downfile.jsp?filename=a.wps")]
 
 
+RSS1 = """<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="{url}/"><title>永康市人民政府</title></channel>
+<item rdf:about="{url}/art/7.html"><title>关于开展2026年度冬季消防安全大检查的通知</title><link>{url}/art/7.html</link>
+<dc:date>2026-11-08T09:00:00+08:00</dc:date><description>检查重点为人员密集场所。</description></item>
+</rdf:RDF>"""
+
+
+def test_rss_1_0_feeds_are_read(site: Portal) -> None:
+    site.routes["/rdf.xml"] = Page(RSS1.replace("{url}", site.url).encode(), content_type="application/rdf+xml")
+    src = make_source("rss", site.url + "/rdf.xml", options={"fetch_details": False})
+    with http_for(site) as http:
+        (entry,) = src.list(http, {}).entries
+        doc = src.detail(http, entry)
+    assert entry.title == "关于开展2026年度冬季消防安全大检查的通知" and entry.url == site.url + "/art/7.html"
+    assert entry.published == datetime(2026, 11, 8, 9, 0, tzinfo=SH)
+    assert isinstance(doc, Document) and [b.text for b in doc.blocks] == ["检查重点为人员密集场所。"]
+
+
 def test_feed_with_a_dtd_is_refused(site: Portal) -> None:
     evil = """<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>
 <rss version="2.0"><channel><item><title>&x;</title><link>/a.html</link></item></channel></rss>"""
