@@ -70,11 +70,13 @@ def _turns(ids: list[str], n: int) -> list[tuple[str, str]]:
 def _candidates(rt: Runtime) -> list[tuple[Item, list[Page]]]:
     """Items that may be in the channel with their current pages, pinned then newest first."""
     profile = rt.renderer.profile.name
+    # A column the operator removed from the configuration takes its items off the air with it.
+    columns = [c.id for c in rt.settings.columns]
     with rt.store.read() as db:
         items = list(
             db.exec(
                 select(Item)
-                .where(col(Item.state).in_(list(ON_AIR)), col(Item.duplicate_of).is_(None))
+                .where(col(Item.state).in_(list(ON_AIR)), col(Item.duplicate_of).is_(None), col(Item.column).in_(columns))
                 .order_by(col(Item.pinned).desc(), col(Item.published).desc(), col(Item.id).desc())
             )
         )

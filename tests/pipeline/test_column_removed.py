@@ -1,0 +1,37 @@
+"""The operator removes a column (and its source) from the configuration: the channel goes on
+without that column's items, instead of every publish failing on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feeds.xmlsafe import parse_xml
+from pusher.config import parse_settings
+from pusher.demo import demo_config, run_cycle
+from pusher.httpserve import StaticServer
+from pusher.runtime import Runtime
+from pusher.stages import publish
+
+NS = "{urn:tvpusher:channel:1}"
+
+
+def test_items_of_a_removed_column_leave_the_channel_and_publishing_goes_on(portal: StaticServer, tmp_path: Path) -> None:
+    cfg = demo_config(portal.url, tmp_path / "work")
+    rt = Runtime(parse_settings(cfg, tmp_path))
+    try:
+        run_cycle(rt)
+    finally:
+        rt.close()
+    cfg["columns"] = [c for c in cfg["columns"] if c["id"] != "zdly"]
+    cfg["sources"] = [s for s in cfg["sources"] if s["column"] != "zdly"]
+    rt = Runtime(parse_settings(cfg, tmp_path))
+    try:
+        cv = publish(rt)
+    finally:
+        rt.close()
+    assert cv is not None
+    root = parse_xml(cv.manifest.encode("utf-8"))
+    columns = {c.get("id") for c in root.iter(f"{NS}column")}
+    assert "zdly" not in columns and len(columns) == len(cfg["columns"])
+    items = [i for i in root.iter(f"{NS}item")]
+    assert items and all(i.get("column") in columns for i in items)
