@@ -226,6 +226,10 @@ class Daemon:
                     if self.rt.stopping.is_set():
                         return
                     self._guarded(name, stage)
+        # A wake-up that came after the loop's last look but before the lock was released
+        # would otherwise wait for the next interval.
+        if self._again.is_set() and not self.rt.stopping.is_set():
+            self.wake_publish()
 
     # -- plumbing --------------------------------------------------------------------------------
 

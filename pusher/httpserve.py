@@ -1,11 +1,14 @@
 """A small static HTTP server on loopback, for the demo portal, previews and tests.
 
-Serves a directory with Last-Modified (so conditional GETs answer 304), quietly, on a thread.
+Serves a directory quietly, on a thread, with Last-Modified and an ETag so that conditional GETs
+answer 304. The ETag comes from the file's nanosecond mtime and size: an edit within the same
+second as the previous answer (Last-Modified has one-second resolution) is still seen.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,6 +17,27 @@ from typing import Any
 
 
 class _Quiet(SimpleHTTPRequestHandler):
+    _etag: str | None = None
+
+    def send_head(self) -> Any:
+        path = self.translate_path(self.path)
+        if os.path.isfile(path):
+            st = os.stat(path)
+            etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+            if etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return None
+            self._etag = etag
+        return super().send_head()
+
+    def end_headers(self) -> None:
+        if self._etag:
+            self.send_header("ETag", self._etag)
+            self._etag = None
+        super().end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 

@@ -80,7 +80,9 @@ def test_column_limits_drop_the_oldest_and_spare_pinned_items(tmp_path: Path) ->
     now = utcnow()
     t = [add_item(rt, n, column="tzgg", published=now - timedelta(days=n)) for n in range(6)]
     old_pinned = add_item(rt, 6, column="tzgg", published=now - timedelta(days=400), pinned=True)
-    z = [add_item(rt, 10 + n, column="zwgk", published=now - timedelta(days=n * 10)) for n in range(5)]  # 0..40 days old
+    # 0..40 days old, an hour younger than whole days so that the 30-day one stays inside the limit
+    # however many seconds pass before publish looks at the clock.
+    z = [add_item(rt, 10 + n, column="zwgk", published=now - timedelta(days=n * 10) + timedelta(hours=1)) for n in range(5)]
     cv = publish(rt)
     assert cv is not None
     aired = {int(i[1:]) for i in _item_ids(cv.manifest.encode())}
