@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from feeds.extract import clean
+
 from .errors import ConfigError, TvPusherError
 from .interfaces import Block, Document, PageContext
 from .models import Alert, ChannelVersion, Page
@@ -64,7 +66,8 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 def raise_alert(rt: Runtime, text: str, *, level: str = "warning", until: datetime | None = None, column: str | None = None) -> Alert:
-    text = " ".join(text.split())
+    # As for portal text: control characters would make the manifest unwritable while the alert lasts.
+    text = clean(text)
     if not text:
         raise ConfigError("an alert needs a text")
     if level not in LEVELS:

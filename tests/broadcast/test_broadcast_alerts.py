@@ -112,3 +112,12 @@ def test_until_accepts_durations_times_and_dates() -> None:
     assert parse_until("18:30", "Asia/Shanghai", now) == datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
     assert parse_until("09:00", "Asia/Shanghai", now) == datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # tomorrow
     assert parse_until("2026-12-01 08:00", "Asia/Shanghai", now) == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+
+
+def test_control_characters_in_an_alert_do_not_stop_the_channel(tmp_path: Path) -> None:
+    rt = make_runtime(tmp_path)
+    add_item(rt, 1, published=utcnow())
+    raise_alert(rt, "暴雨\x01红色预警\x08：请减少外出。", level="urgent")
+    cv = publish(rt)
+    assert cv is not None and _alerts(cv.manifest.encode()) == [("urgent", "暴雨红色预警：请减少外出。")]
+    rt.close()
