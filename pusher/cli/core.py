@@ -174,7 +174,7 @@ def demo(
     preview_port: Annotated[int, typer.Option("--preview-port", help="Port of the headend preview on 127.0.0.1.")] = 8742,
 ) -> None:
     """Run the whole flow against a bundled sample portal on 127.0.0.1: no configuration, no network."""
-    from pusher.demo import PORTAL, demo_settings, portal_server, run_cycle
+    from pusher.demo import PORTAL, demo_settings, portal_server, run_cycle, write_demo_config
 
     workdir = workdir.resolve()
     with portal_server(PORTAL, port) as portal:
@@ -191,8 +191,9 @@ def demo(
         out.print(f"  source error: {e}", markup=False)
     out.print(f"screened {rep.screened}; rendered {rep.rendered_items} items into {rep.rendered_pages} pages")
     out.print("items by state: " + ", ".join(f"{k} {v}" for k, v in rep.states.items()))
+    cfg = write_demo_config(portal.url, workdir)
     if rep.states.get("held"):
-        out.print(f"  {rep.states['held']} held by the sensitive-information gate: see `pusher review list`", markup=False)
+        out.print(f"  {rep.states['held']} held by the sensitive-information gate: see `pusher review list --config {cfg}`", markup=False)
     if rep.version:
         out.print(f"published channel version {rep.version}")
     else:
@@ -207,6 +208,7 @@ def demo(
         assets = manifest_assets(manifest.read_bytes())
         total = sum(b for _, b in assets.values())
         out.print(f"channel: {manifest} ({len(assets)} pages, {total / 1024:.0f} KB)", markup=False)
+    out.print(f"the other commands see the demo with --config {cfg} (e.g. pusher status --config {cfg})", markup=False)
     if rep.delivery_errors or rep.source_errors:
         raise typer.Exit(1)
     if no_serve:

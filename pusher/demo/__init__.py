@@ -7,6 +7,7 @@ on the same work directory sees the same item URLs, finds nothing new and pushes
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,35 @@ def demo_config(portal_url: str, workdir: Path) -> dict[str, Any]:
         # The portal's published office contacts (the annual report's phone and e-mail) pass the gate.
         "gate": {"allow": ["87101077", "0579-87101077", "gkb1416@126.com"]},
     }
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot write {type(v).__name__} as TOML")
+
+
+def write_demo_config(portal_url: str, workdir: Path) -> Path:
+    """The demo's configuration as a file, so that every other command can look at the demo's
+    store (``pusher --config var/demo/tvpusher.toml review list``)."""
+    lines = ["# Written by `pusher demo`: the configuration it ran with."]
+    for key, value in demo_config(portal_url, workdir).items():
+        if isinstance(value, dict):
+            lines += ["", f"[{key}]", *(f"{k} = {_toml_value(v)}" for k, v in value.items())]
+        else:
+            for row in value:
+                lines += ["", f"[[{key}]]", *(f"{k} = {_toml_value(v)}" for k, v in row.items())]
+    path = workdir / "tvpusher.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def demo_settings(portal_url: str, workdir: Path) -> Settings:

@@ -40,3 +40,23 @@ def test_demo_builds_a_valid_channel_and_a_rerun_changes_nothing(tmp_path: Path)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "0 new" in second.stdout and "channel unchanged" in second.stdout
     assert manifest.read_bytes() == data
+
+
+def test_the_demo_leaves_a_config_the_other_commands_use(tmp_path: Path) -> None:
+    first = run_demo(tmp_path, free_port())
+    assert first.returncode == 0, first.stdout + first.stderr
+    cfg = tmp_path / "tvpusher.toml"
+    assert f"--config {cfg}" in first.stdout
+
+    def pusher(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pusher", *args, "--config", str(cfg)], capture_output=True, text=True, timeout=120)
+
+    held = pusher("review", "list")
+    assert held.returncode == 0 and "危房改造" in held.stdout, held.stdout + held.stderr
+    item_id = held.stdout.split()[0]
+    approved = pusher("review", "approve", item_id, "--mask", "--reason", "公示须公开，身份证号已遮盖")
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    pushed = pusher("push")
+    assert pushed.returncode == 0 and "delivered version 2" in pushed.stdout, pushed.stdout + pushed.stderr
+    root = parse_xml((tmp_path / "headend" / "channel.xml").read_bytes())
+    assert len(root.findall(f"{NS}items/{NS}item")) == 34
