@@ -351,3 +351,22 @@ def folder_reader(root: Path) -> Any:
 def folder_assets(root: Path) -> list[str]:
     d = root / "assets"
     return sorted(f"assets/{p.name}" for p in d.iterdir() if not p.name.startswith(".")) if d.is_dir() else []
+
+
+def race_two_deliverers(rt: Runtime, target: str = "drop", items: int = 30) -> list[str]:
+    """Publishes a channel and lets two threads deliver it to ``target`` at once; their statuses."""
+    import threading
+
+    from pusher.outbox import deliver_one
+
+    ch = Channel(rt)
+    for i in range(items):
+        ch.set(f"i{i}", page_bytes(f"i{i}", 20_000))
+    ch.publish()
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(deliver_one(rt, target, only_due=False).status)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import delete, select
-from targetkit import Channel, check_headend, folder_assets, folder_reader, make_runtime, page_bytes
+from targetkit import Channel, check_headend, folder_assets, folder_reader, make_runtime, page_bytes, race_two_deliverers
 
 from pusher.models import Delivery, TargetAsset
 from pusher.outbox import BACKOFF_BASE, backoff, deliver, target_status, verify
@@ -265,21 +265,9 @@ def test_without_precheck_a_lost_file_is_left_to_verify(tmp_path: Path, rt_facto
 
 
 def test_two_threads_of_one_process_never_push_one_target_at_once(tmp_path: Path, rt_factory: Any) -> None:
-    import threading
-
-    from pusher.outbox import deliver_one
 
     rt = rt_factory(folder(tmp_path))
-    ch = Channel(rt)
-    for i in range(30):
-        ch.set(f"i{i}", page_bytes(f"i{i}", 20_000))
-    ch.publish()
-    results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(deliver_one(rt, "drop", only_due=False).status)) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race_two_deliverers(rt)
     assert sorted(results) in (["busy", "done"], ["done", "idle"]), results
     with rt.store.read() as db:
         [d] = db.exec(select(Delivery)).all()

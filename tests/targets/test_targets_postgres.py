@@ -3,18 +3,17 @@ headend holds, grace-period deletion and one deliverer per target at a time."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import delete, select
-from targetkit import Channel, check_headend, folder_assets, folder_reader, page_bytes
+from targetkit import Channel, check_headend, folder_assets, folder_reader, page_bytes, race_two_deliverers
 
 from pusher.config import parse_settings
 from pusher.models import TargetAsset
-from pusher.outbox import deliver, deliver_one
+from pusher.outbox import deliver
 from pusher.runtime import Runtime
 from pusher.timeutil import utcnow
 
@@ -62,16 +61,7 @@ def test_outbox_on_postgresql(tmp_path: Path, pg_url: str) -> None:
 def test_two_deliverers_of_one_target_never_push_at_once(tmp_path: Path, pg_url: str) -> None:
     rt = pg_runtime(tmp_path, pg_url)
     try:
-        ch = Channel(rt)
-        for i in range(30):
-            ch.set(f"i{i}", page_bytes(f"i{i}", 20_000))
-        ch.publish()
-        results: list[str] = []
-        threads = [threading.Thread(target=lambda: results.append(deliver_one(rt, "drop", only_due=False).status)) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = race_two_deliverers(rt)
         assert sorted(results) in (["busy", "done"], ["done", "idle"]), results
         check_headend(folder_reader(tmp_path / "drop"), folder_assets(tmp_path / "drop"), version=1)
     finally:
