@@ -153,8 +153,9 @@ def test_each_hostile_source_fails_alone(hostile_rt: Runtime) -> None:
         rows = {r.name: r for r in db.exec(select(SourceRow))}
     assert rows["big"].last_status == "error" and rows["big"].failing_since is not None
     assert rows["good"].last_status == "ok"
-    # Two drips of ~1 s deadline each; nothing else waits.
-    assert elapsed < 6, elapsed
+    # Two drips of ~1 s deadline each; nothing else waits. Without the deadline the drips would
+    # hold the poll for minutes; the margin is for a machine busy with the other test worker.
+    assert elapsed < 15, elapsed
 
 
 @pytest.mark.parametrize("name", ["big", "bomb", "drip", "loop"])
