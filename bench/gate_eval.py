@@ -1,7 +1,7 @@
 """Evaluate the sensitive-information gate on a labelled corpus: recall and precision per detector.
 
-The corpus is real government text — the Yongkang annual report in ``shared/reference/`` and
-the texts, titles, 索引号 and dates of the saved portal pages in ``shared/portal-samples/`` —
+The corpus is real government text — the Yongkang annual report in ``tests/fixtures/reference/`` and
+the texts, titles, 索引号 and dates of the saved portal pages in ``tests/fixtures/portal-samples/`` —
 with personal data from Faker's ``zh_CN`` provider inserted at sentence boundaries (ID numbers
 18 and 15 digits, mobiles, landlines, e-mails, bank cards, each in several spellings, next to
 names and addresses) together with look-alikes that must pass (索引号, 文号, dates, amounts,
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from pusher.gate import GateSettings, build_gate  # noqa: E402
 from pusher.gate.detectors.bankcard import luhn_ok  # noqa: E402
 
-SHARED = next((p for p in (ROOT.parent / "shared", ROOT / "shared", Path("/work/shared")) if p.is_dir()), ROOT.parent / "shared")
+FIXTURES = ROOT / "tests" / "fixtures"
 OFFICE_PHONE, OFFICE_MAIL = "0579-87101077", "gkb1416@126.com"
 ALLOW = (OFFICE_PHONE, "0579-87101078", OFFICE_MAIL)
 FULL = str.maketrans("0123456789Xx+-@.", "０１２３４５６７８９Ｘｘ＋－＠．")
@@ -51,9 +51,9 @@ def real_paragraphs() -> list[str]:
     from feeds.xmlsafe import parse_html
 
     paras: list[str] = []
-    for f in sorted((SHARED / "reference").glob("*.txt")):
+    for f in sorted((FIXTURES / "reference").glob("*.txt")):
         paras += [ln.strip() for ln in f.read_text(encoding="utf-8").splitlines() if len(ln.strip()) >= 8]
-    for f in sorted((SHARED / "portal-samples").glob("*.htm*")):
+    for f in sorted((FIXTURES / "portal-samples").glob("*.htm*")):
         raw = f.read_text(encoding="utf-8", errors="replace")
         try:
             doc = extract_document(parse_html(raw), "http://portal.invalid/")
@@ -66,7 +66,7 @@ def real_paragraphs() -> list[str]:
             if any(cells):
                 paras.append(" ".join(c for c in cells if c))
         paras += [a.get("title") or "" for a in page.iter("a") if len(a.get("title") or "") >= 8]
-    for f in sorted((SHARED / "portal-samples").glob("*.xml")):
+    for f in sorted((FIXTURES / "portal-samples").glob("*.xml")):
         paras += re.findall(r'title="([^"]{8,})"', f.read_text(encoding="utf-8", errors="replace"))
     return [p for p in dict.fromkeys(paras) if p]
 

@@ -19,9 +19,8 @@ from pusher.demo import PORTAL, demo_config
 from pusher.httpserve import StaticServer
 from pusher.runtime import Runtime
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-if not SHARED.is_dir():  # CI lays shared/ beside the clone
-    SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: Real pages and texts the tests read, kept in the repository (see fixtures/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def free_port() -> int:

@@ -12,11 +12,9 @@ from feeds.extract import extract_document
 from feeds.xmlsafe import parse_html
 from pusher.interfaces import Block, Document, PageContext
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-if not SHARED.is_dir():  # CI lays shared/ beside the clone
-    SHARED = Path(__file__).resolve().parents[3] / "shared"
-REFERENCE = SHARED / "reference" / "yongkang-2012-annual-report.txt"
-SAMPLES = SHARED / "portal-samples"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REFERENCE = FIXTURES / "reference" / "yongkang-2012-annual-report.txt"
+SAMPLES = FIXTURES / "portal-samples"
 CTX = PageContext(channel="永康政务", column="公开年报", today=date(2026, 11, 27))
 
 # The lists (GB/T 15834, clreq), with half-width forms: an oracle independent of the code.

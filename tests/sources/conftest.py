@@ -12,9 +12,7 @@ from sources_portal import Portal
 from pusher.config import parse_settings
 from pusher.runtime import Runtime
 
-_REPO = Path(__file__).resolve().parents[2]
-# CI lays shared/ beside the clone, or inside it.
-SAMPLES = next((p for p in (_REPO.parent / "shared", _REPO / "shared") if p.is_dir()), _REPO.parent / "shared") / "portal-samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "portal-samples"
 COLUMNS = [
     {"id": "zwgk", "name": "政府信息公开", "portal_columns": ["政府信息公开", "部门信息公开"], "topics": ["财政"]},
     {"id": "dwgk", "name": "党务公开", "portal_columns": ["党务公开"]},
