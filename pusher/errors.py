@@ -16,6 +16,7 @@ line an operator can read::
      ├── RenderError            an item cannot be drawn; ``.item``
      │    └── FontError         no configured font covers a character; ``.char``
      ├── ChannelError           the manifest cannot be built or fails its schema
+ ├── PlayoutError           a page cannot become video, or a loop cannot be built or sent
      └── TargetError            a headend refused or lost a delivery; ``.target``
           └── VerifyError       what arrived differs from what was sent
 
@@ -84,6 +85,10 @@ class ChannelError(TvPusherError):
     pass
 
 
+class PlayoutError(TvPusherError):
+    """A page will not decode, a profile the PyAV build cannot encode, a disk that fills."""
+
+
 class TargetError(TvPusherError):
     def __init__(self, message: str, *, target: str | None = None) -> None:
         self.target = target
@@ -103,6 +108,7 @@ __all__ = [
     "FontError",
     "GateError",
     "ParseError",
+    "PlayoutError",
     "RenderError",
     "SourceError",
     "StoreError",
