@@ -17,11 +17,11 @@ from pathlib import Path
 
 import httpx
 
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.demo import PORTAL, demo_config
-from pusher.httpserve import StaticServer
 from pusher.runtime import Runtime
 from pusher.stages import deliver, poll_source, publish, render_items, screen_items
+from pusher.web.httpserve import StaticServer
 
 TEMPLATE = "art/2026/11/20/art_1001_5101.html"
 

@@ -30,10 +30,10 @@ from typing import Any
 
 import httpx
 
-from pusher.config import parse_settings
-from pusher.httpserve import StaticServer
+from pusher.config.settings import parse_settings
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
+from pusher.web.httpserve import StaticServer
 
 COLUMNS = [{"id": "zwgk", "name": "政府信息公开"}]
 _hits = 0

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests" / "targets"))
 
 from targetkit import PASSWORD, USER, Channel, Nginx, make_runtime  # noqa: E402
 
-from pusher.outbox import deliver  # noqa: E402
+from pusher.stages.outbox import deliver  # noqa: E402
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 

@@ -7,7 +7,7 @@ from the items themselves, so that each finds something: 2 characters (a substri
 trigrams need three), 3, 4 and 6 characters (FTS5 trigram on SQLite), and two words together.
 The baseline, in the same run and on the same rows, is ``WHERE title LIKE … OR text LIKE …``
 without any index; the ratio is baseline / search. Timings are per query, end to end through
-:func:`pusher.search.search` (ranking and snippets included).
+:func:`pusher.store.search.search` (ranking and snippets included).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 from faker import Faker
 from sqlalchemy import text
 
-from pusher.search import search
-from pusher.store import Store
+from pusher.store.db import Store
+from pusher.store.search import search
 
 
 def corpus(n: int, seed: int = 1) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """Key press → new page painted in the reference viewer, with and without preloading.
 
-Serves a headend folder with ``pusher.preview`` on loopback, drives the viewer in headless
+Serves a headend folder with ``pusher.web.preview`` on loopback, drives the viewer in headless
 Debian Chromium along a browsing path taken from the manifest (home → column by digit → items →
 every page turn → back), and prints p50/p95 of the viewer's own measurement (keydown event
 time → the task right after the frame that shows the new image). The baseline is the same path
@@ -23,7 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "viewer")]
 
 from viewer_channel import browse_plan  # noqa: E402
 
-from pusher.preview import serve_preview  # noqa: E402
+from pusher.web.preview import serve_preview  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

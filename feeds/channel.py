@@ -15,9 +15,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from feeds.xmlsafe import parse_xml
 from pusher.errors import ChannelError
-
-from .xmlsafe import parse_xml
 
 NS = "urn:tvpusher:channel:1"
 XSD = Path(__file__).with_name("channel.xsd")

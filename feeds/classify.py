@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pusher.config import ColumnSettings, SourceSettings
+from pusher.config.settings import ColumnSettings, SourceSettings
 from pusher.interfaces import Document
 
 

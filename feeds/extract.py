@@ -13,11 +13,10 @@ from urllib.parse import quote, urljoin
 
 from lxml import etree, html
 
+from feeds.dates import parse_date
 from pusher.errors import ParseError
 from pusher.interfaces import Attachment, Block, Document
 from pusher.timeutil import local
-
-from .dates import parse_date
 
 # The CMSs' own body containers: trusted as they are.
 CMS_BODIES = (

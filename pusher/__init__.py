@@ -13,8 +13,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings, load_settings, parse_settings
-from .errors import (
+from pusher.config.settings import Settings, load_settings, parse_settings
+from pusher.errors import (
     BodyTooLarge,
     ChallengeError,
     ChannelError,
@@ -30,11 +30,11 @@ from .errors import (
     TvPusherError,
     VerifyError,
 )
-from .states import ItemState
+from pusher.states import ItemState
 
 if TYPE_CHECKING:
-    from . import stages
-    from .runtime import Runtime
+    from pusher import stages
+    from pusher.runtime import Runtime
 
 __version__ = "0.1.0"
 

@@ -49,7 +49,7 @@ def add_secret(value: str) -> None:
 
 
 def register_secrets(settings: Any) -> None:
-    """Collects the secret-looking values of a :class:`pusher.config.Settings`."""
+    """Collects the secret-looking values of a :class:`pusher.config.settings.Settings`."""
     for group in (settings.sources, settings.targets):
         for s in group:
             for v in _secret_values(s.options):
@@ -158,7 +158,7 @@ def install_transition_events() -> None:
     from sqlalchemy import event, inspect
     from sqlmodel import Session
 
-    from .models import Item
+    from pusher.store.models import Item
 
     def after_flush(session: Session, _ctx: Any) -> None:
         found = session.info.setdefault(_KEY, [])

@@ -13,8 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import ConfigError
-from .interfaces import Renderer, Source, Target
+from pusher.errors import ConfigError
+from pusher.interfaces import Renderer, Source, Target
 
 T = TypeVar("T")
 

@@ -6,12 +6,12 @@ import functools
 import threading
 from urllib.parse import urlsplit
 
-from . import implementations as impl
-from .assets import AssetStore
-from .config import Settings, SourceSettings
-from .images import ImageCache
-from .interfaces import Gate, Renderer, Source, Target
-from .store import Store
+from pusher import implementations as impl
+from pusher.config.settings import Settings, SourceSettings
+from pusher.interfaces import Gate, Renderer, Source, Target
+from pusher.store.assets import AssetStore
+from pusher.store.db import Store
+from pusher.store.images import ImageCache
 
 
 class Runtime:
@@ -44,7 +44,7 @@ class Runtime:
 
     @functools.cached_property
     def gate(self) -> Gate:
-        from .gate import build_gate
+        from pusher.gate import build_gate
 
         return build_gate(self.settings.gate)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 
-from .errors import TvPusherError
+from pusher.errors import TvPusherError
 
 
 class ItemState(enum.StrEnum):

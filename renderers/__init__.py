@@ -4,9 +4,8 @@
 """
 
 from pusher.registry import RENDERERS, Options
-
-from .images import ImageLoader
-from .tv import PROFILES, TvRenderer, make_renderer
+from renderers.images import ImageLoader
+from renderers.tv import PROFILES, TvRenderer, make_renderer
 
 
 class TvOptions(Options):

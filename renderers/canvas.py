@@ -10,11 +10,10 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from pusher.interfaces import PageImage
-
-from .fonts import Face
-from .linebreak import advances
-from .png import encode_palette_png
-from .theme import PALETTE, RGB
+from renderers.fonts import Face
+from renderers.linebreak import advances
+from renderers.png import encode_palette_png
+from renderers.theme import PALETTE, RGB
 
 
 class Canvas:

@@ -8,15 +8,14 @@ import segno
 from PIL import Image
 
 from pusher.interfaces import Menu, MenuEntry, PageContext, PageImage
-
-from .canvas import Canvas
-from .fonts import Face
-from .layout import Metrics, Picture
-from .linebreak import wrap
-from .theme import PALETTE
+from renderers.canvas import Canvas
+from renderers.fonts import Face
+from renderers.layout import Metrics, Picture
+from renderers.linebreak import wrap
+from renderers.theme import PALETTE
 
 if TYPE_CHECKING:
-    from .tv import TvRenderer
+    from renderers.tv import TvRenderer
 
 ITEM_HINTS = "◀ ▶ 翻页 · 返回 目录"
 COLUMN_HINTS = "数字键 选择 · ◀ ▶ 翻页 · OK 进入 · 返回"
@@ -105,7 +104,7 @@ def draw_qr(c: Canvas, qr: Image.Image, m: Metrics, small: Face, label_h: int) -
 
 def draw_picture(c: Canvas, pic: Picture, m: Metrics, y: int, small: Face, *, flicker_safe: bool) -> None:
     if pic.image is not None:
-        from .images import fit
+        from renderers.images import fit
 
         im = fit(pic.image, pic.width, pic.height, flicker_safe=flicker_safe)
         c.paste_photo(im, m.left + (m.content_width - im.width) // 2, y)
@@ -232,7 +231,7 @@ def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
 
 # ------------------------------------------------------------------ alerts --
 
-ALERT_HEADINGS = {"urgent": "紧急通知", "warning": "预警信息", "info": "公告"}  # as pusher.alerts names them
+ALERT_HEADINGS = {"urgent": "紧急通知", "warning": "预警信息", "info": "公告"}  # as pusher.stages.alerts names them
 ALERT_HINTS = "◀ ▶ 翻页 · 返回"
 
 

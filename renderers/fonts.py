@@ -19,9 +19,8 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageChops, ImageFont
 
 from pusher.errors import FontError
-
-from .linebreak import advances
-from .theme import COVERAGE_STEP
+from renderers.linebreak import advances
+from renderers.theme import COVERAGE_STEP
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,9 @@ from typing import Literal
 from PIL import Image
 
 from pusher.interfaces import Block, Profile
-
-from .fonts import Face
-from .linebreak import normalize_punctuation, wrap
-from .tables import TableRow, layout_table
+from renderers.fonts import Face
+from renderers.linebreak import normalize_punctuation, wrap
+from renderers.tables import TableRow, layout_table
 
 
 @dataclass(frozen=True)

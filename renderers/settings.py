@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from pusher.settings_base import SettingsModel
+from pusher.config.base import SettingsModel
 
 
 class RenderSettings(SettingsModel):

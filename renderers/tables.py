@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .canvas import Canvas
-from .fonts import Face
-from .linebreak import break_opportunities, normalize_punctuation, wrap
+from renderers.canvas import Canvas
+from renderers.fonts import Face
+from renderers.linebreak import break_opportunities, normalize_punctuation, wrap
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,14 @@ from PIL import Image
 from pusher.errors import RenderError
 from pusher.interfaces import Document, Menu, PageContext, PageImage, Profile
 from pusher.timeutil import local
-
-from . import chrome
-from .canvas import Canvas
-from .fonts import face, font_chain
-from .images import ImageLoader, load
-from .layout import Box, Metrics, Style, flow, paginate
-from .linebreak import normalize_punctuation, wrap
-from .settings import RenderSettings
-from .tables import draw_row
+from renderers import chrome
+from renderers.canvas import Canvas
+from renderers.fonts import face, font_chain
+from renderers.images import ImageLoader, load
+from renderers.layout import Box, Metrics, Style, flow, paginate
+from renderers.linebreak import normalize_punctuation, wrap
+from renderers.settings import RenderSettings
+from renderers.tables import draw_row
 
 PROFILES = {
     "sd": Profile("sd", 720, 576),

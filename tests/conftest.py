@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.demo import PORTAL, demo_config
-from pusher.httpserve import StaticServer
 from pusher.runtime import Runtime
+from pusher.web.httpserve import StaticServer
 
 #: Real pages and texts the tests read, kept in the repository (see fixtures/README.md).
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -71,7 +71,7 @@ class ExportKind:
 
 
 def _kinds() -> dict[str, ExportKind]:
-    from . import playlist, rss, xmltv
+    from feeds.exports import playlist, rss, xmltv
 
     return {
         "xmltv": ExportKind("xmltv", "epg.xml", "xml", "application/xmltv+xml", xmltv.build),

@@ -15,7 +15,7 @@ travels inside ``assets/`` itself is written with an empty prefix, so that both 
 
 from __future__ import annotations
 
-from . import ExportInput, rolling
+from feeds.exports import ExportInput, rolling
 
 
 def _clean(s: str) -> str:

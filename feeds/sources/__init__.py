@@ -5,4 +5,4 @@
 tests in ``tests/sources`` run against every registered kind.
 """
 
-from . import hanweb, html, rss, trs  # noqa: F401
+from feeds.sources import hanweb, html, rss, trs  # noqa: F401

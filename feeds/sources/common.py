@@ -15,11 +15,10 @@ from urllib.parse import urlsplit
 
 from lxml import html
 
+from feeds.extract import clean, extract_document, join_url
+from feeds.xmlsafe import parse_html
 from pusher.errors import ChallengeError, FetchError, ParseError
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
-
-from ..extract import clean, extract_document, join_url
-from ..xmlsafe import parse_html
 
 CHALLENGE_STATUSES = {202, 412, 521}
 # An HTTP code alone or first ("404", "404 页面不存在", "500 Internal Server Error"), or an error

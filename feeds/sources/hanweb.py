@@ -21,15 +21,14 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from lxml import etree
 from pydantic import Field
 
-from pusher.config import SourceSettings
+from feeds.dates import parse_date
+from feeds.extract import join_url
+from feeds.sources.common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
+from feeds.xmlsafe import parse_fragment, parse_xml
+from pusher.config.settings import SourceSettings
 from pusher.errors import ParseError
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
 from pusher.registry import SOURCES, Options
-
-from ..dates import parse_date
-from ..extract import join_url
-from ..xmlsafe import parse_fragment, parse_xml
-from .common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 
 # Two searches, not one lazy "<datastore.*?</datastore>": that one rescans the rest of the page
 # from every "<datastore" without a close, hours of CPU for a hostile page under the byte cap.

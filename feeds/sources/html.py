@@ -12,13 +12,12 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from pusher.config import SourceSettings
+from feeds.dates import parse_date
+from feeds.extract import clean
+from feeds.sources.common import ColumnRead, conditional_listing, link_title, page_of, read_detail, resolve
+from pusher.config.settings import SourceSettings
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
 from pusher.registry import SOURCES, Options
-
-from ..dates import parse_date
-from ..extract import clean
-from .common import ColumnRead, conditional_listing, link_title, page_of, read_detail, resolve
 
 __all__ = ["HtmlOptions", "HtmlSource"]
 

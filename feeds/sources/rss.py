@@ -17,16 +17,15 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from pusher.config import SourceSettings
+from feeds.charset import decode_html
+from feeds.dates import parse_date
+from feeds.extract import blocks_from, clean
+from feeds.sources.common import check_status, conditional_headers, new_validators, read_detail, resolve
+from feeds.xmlsafe import parse_fragment, parse_xml
+from pusher.config.settings import SourceSettings
 from pusher.errors import ParseError
 from pusher.interfaces import Block, Document, Gone, HttpClient, ListEntry, Listing
 from pusher.registry import SOURCES, Options
-
-from ..charset import decode_html
-from ..dates import parse_date
-from ..extract import blocks_from, clean
-from ..xmlsafe import parse_fragment, parse_xml
-from .common import check_status, conditional_headers, new_validators, read_detail, resolve
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"

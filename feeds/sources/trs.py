@@ -16,13 +16,12 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
-from pusher.config import SourceSettings
+from feeds.dates import parse_date
+from feeds.extract import BODY_SELECTORS, clean
+from feeds.sources.common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
+from pusher.config.settings import SourceSettings
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
 from pusher.registry import SOURCES, Options
-
-from ..dates import parse_date
-from ..extract import BODY_SELECTORS, clean
-from .common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 
 _CREATE = re.compile(
     r"createPageHTML\(\s*['\"]?(\d{1,9})['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]"

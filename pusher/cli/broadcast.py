@@ -11,10 +11,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from pusher.cli import ConfigOpt, JsonOpt, app, out
+from pusher.cli.core import runtime
 from pusher.errors import ConfigError, TvPusherError
-
-from . import ConfigOpt, JsonOpt, app, out
-from .core import runtime
 
 
 class Level(StrEnum):
@@ -46,7 +45,7 @@ def alert(
     config: ConfigOpt = None,
 ) -> None:
     """Put an alert on air at once (rendered, published and pushed ahead of any waiting delivery), or --clear."""
-    from pusher.alerts import broadcast, clear_alerts, parse_until, raise_alert
+    from pusher.stages.alerts import broadcast, clear_alerts, parse_until, raise_alert
 
     if clear == bool(text):
         raise ConfigError("give an alert TEXT, or --clear (not both)")
@@ -92,9 +91,9 @@ def export(
 ) -> None:
     """Write an export of a channel version: XMLTV of the rolling version, a playlist, or RSS 2.0."""
     from feeds.exports import EXPORTERS, ExportInput, playlist, spec_of_manifest
-    from pusher.codec import document_of
-    from pusher.models import ChannelVersion, Item
     from pusher.stages.publish import DESCRIPTION_CHARS, _site
+    from pusher.store.codec import document_of
+    from pusher.store.models import ChannelVersion, Item
 
     rt = runtime(config)
     try:
@@ -130,7 +129,7 @@ def report(
     config: ConfigOpt = None,
 ) -> None:
     """The year's account: items published by column, publisher, month and kind; pushes, held, rejected, retractions, alerts."""
-    from pusher import report as rp
+    from pusher.ops import report as rp
 
     rt = runtime(config)
     try:
@@ -165,7 +164,7 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search items' titles and text, best matches first, with snippets."""
-    from pusher.search import search as run_search
+    from pusher.store.search import search as run_search
     from pusher.timeutil import local, to_utc
 
     rt = runtime(config)

@@ -10,12 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pusher.config import Settings, load_settings
+from pusher.cli import ConfigOpt, JsonOpt, app, out
+from pusher.config.settings import Settings, load_settings
 from pusher.errors import TvPusherError
 from pusher.interfaces import Block, Document
 from pusher.runtime import Runtime
-
-from . import ConfigOpt, JsonOpt, app, out
 
 
 def runtime(config: Path | None) -> Runtime:
@@ -30,7 +29,7 @@ def run(
 ) -> None:
     """Run the daemon: poll every source on its schedule, then screen, render, publish and deliver."""
     from pusher import logs
-    from pusher.daemon import Daemon
+    from pusher.daemon.scheduler import Daemon
 
     logs.setup(log_level, log_json)
     rt = runtime(config)
@@ -72,9 +71,9 @@ def push(
     config: ConfigOpt = None,
 ) -> None:
     """Screen, render and publish what is waiting, then deliver to the targets now (ignoring backoff)."""
-    from pusher.models import Item
     from pusher.stages import deliver, publish, render_items, screen_items
     from pusher.states import ON_AIR
+    from pusher.store.models import Item
 
     rt = runtime(config)
     if target:
@@ -106,7 +105,7 @@ def push(
 @app.command()
 def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Items by state, last poll per source, last delivery per target, backlog."""
-    from pusher.status import collect_status
+    from pusher.ops.status import collect_status
 
     st = collect_status(runtime(config))
     if as_json:
@@ -217,7 +216,7 @@ def demo(
 
 
 def serve_headend(folder: Path, port: int) -> None:
-    from pusher.preview import preview_forever
+    from pusher.web.preview import preview_forever
 
     def ready(url: str) -> None:
         out.print(f"viewer: {url}  (Ctrl-C to stop)", markup=False)

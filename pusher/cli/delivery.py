@@ -12,20 +12,19 @@ from typing import Annotated
 
 import typer
 
+from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.errors import TvPusherError
-from pusher.models import Item
-from pusher.outbox import DeliveryReport, deliver, verify
 from pusher.runtime import Runtime
+from pusher.stages.outbox import DeliveryReport, deliver, verify
 from pusher.states import ItemState, check_transition
+from pusher.store.models import Item
 from pusher.timeutil import utcnow
-
-from . import ConfigOpt, JsonOpt, app, out
 
 TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Only this target.", show_default=False)]
 
 
 def _runtime(config: Path | None) -> Runtime:
-    from pusher.config import load_settings
+    from pusher.config.settings import load_settings
 
     return Runtime(load_settings(config))
 

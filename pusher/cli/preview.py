@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pusher.preview import preview_forever
-
-from . import ConfigOpt, app, out
+from pusher.cli import ConfigOpt, app, out
+from pusher.web.preview import preview_forever
 
 
 def _default_folder(config: Path | None) -> Path:
@@ -18,7 +17,7 @@ def _default_folder(config: Path | None) -> Path:
 
     if config is None and not os.environ.get("PUSHER_CONFIG"):
         return Path(".")
-    from pusher.config import load_settings
+    from pusher.config.settings import load_settings
 
     settings = load_settings(config)
     for t in settings.targets:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from . import ConfigOpt, app, out
+from pusher.cli import ConfigOpt, app, out
 
 
 @app.command("render")
@@ -33,7 +33,7 @@ def render_cmd(
 
     settings = RenderSettings()
     if config is not None:
-        from pusher.config import load_settings
+        from pusher.config.settings import load_settings
 
         settings = load_settings(config).render
     renderer = make_renderer(profile, settings)

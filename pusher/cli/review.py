@@ -16,13 +16,12 @@ import typer
 from rich.text import Text
 from sqlmodel import select
 
+from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.errors import TvPusherError
 from pusher.gate import GateSettings, build_gate, screened_text
-from pusher.models import Item
 from pusher.states import ItemState, check_transition
+from pusher.store.models import Item
 from pusher.timeutil import utcnow
-
-from . import ConfigOpt, JsonOpt, app, out
 
 if TYPE_CHECKING:
     from pusher.runtime import Runtime
@@ -37,7 +36,7 @@ STYLE = {"block": "bold white on red", "hold": "bold black on yellow", "mask": "
 
 
 def _runtime(config: Path | None) -> Runtime:
-    from pusher.config import load_settings
+    from pusher.config.settings import load_settings
     from pusher.runtime import Runtime
 
     return Runtime(load_settings(config))
@@ -86,7 +85,7 @@ def review_list(
 @review_app.command("show")
 def review_show(item_id: ItemArg, config: ConfigOpt = None) -> None:
     """An item's text with the findings highlighted, and how it would air if approved masked."""
-    from pusher.codec import document_of
+    from pusher.store.codec import document_of
 
     rt = _runtime(config)
     try:
@@ -171,7 +170,7 @@ def scan(
     """Screen a text with the gate (nothing is stored) and print the findings."""
     import sys
 
-    from pusher.config import load_settings
+    from pusher.config.settings import load_settings
 
     settings = load_settings(config).gate if config else GateSettings()
     try:

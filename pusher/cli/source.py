@@ -15,12 +15,11 @@ from urllib.parse import urlsplit
 
 import typer
 
-from pusher.config import HttpSettings, SourceSettings, load_settings
+from pusher.cli import ConfigOpt, JsonOpt, app, out
+from pusher.config.settings import HttpSettings, SourceSettings, load_settings
 from pusher.errors import ConfigError
 from pusher.interfaces import Document, Gone, Listing
 from pusher.timeutil import local
-
-from . import ConfigOpt, JsonOpt, app, out
 
 source_app = typer.Typer(help="Inspect portal sources (nothing is stored).", no_args_is_help=True)
 app.add_typer(source_app, name="source")

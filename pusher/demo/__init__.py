@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pusher.config import Settings, parse_settings
+from pusher.config.settings import Settings, parse_settings
 from pusher.errors import TvPusherError
-from pusher.httpserve import StaticServer
 from pusher.runtime import Runtime
+from pusher.web.httpserve import StaticServer
 
 PORTAL = Path(__file__).parent / "portal"
 DEFAULT_PORTAL_PORT = 8741
@@ -141,7 +141,7 @@ def run_cycle(rt: Runtime, sources: list[str] | None = None) -> CycleReport:
             rep.delivered.append(f"{d.target}: version {d.version}, {d.files} files, {d.bytes} bytes")
         elif d.status == "failed":
             rep.delivery_errors.append(d.error)
-    from pusher.status import collect_status
+    from pusher.ops.status import collect_status
 
     rep.states = {k: v for k, v in collect_status(rt)["items"].items() if v}
     return rep

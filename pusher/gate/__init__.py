@@ -9,12 +9,11 @@ and allowlist in :mod:`pusher.gate.settings`.
 
 from __future__ import annotations
 
+from pusher.gate.detectors import DETECTORS, Detector
+from pusher.gate.gate import DetectorGate, PassGate, contact_key, strongest
+from pusher.gate.settings import DEFAULT_POLICY, GateSettings
+from pusher.gate.text import fold, screened_text
 from pusher.interfaces import Gate
-
-from .detectors import DETECTORS, Detector
-from .gate import DetectorGate, PassGate, contact_key, strongest
-from .settings import DEFAULT_POLICY, GateSettings
-from .text import fold, screened_text
 
 
 def build_gate(settings: GateSettings) -> DetectorGate | PassGate:

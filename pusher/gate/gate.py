@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from pusher.gate.detectors import Detector
+from pusher.gate.settings import Rule
+from pusher.gate.text import fold, rebuild, screened_text
 from pusher.interfaces import Action, Document, Finding, Screening
-
-from .detectors import Detector
-from .settings import Rule
-from .text import fold, rebuild, screened_text
 
 ORDER = (Action.PASS, Action.MASK, Action.HOLD, Action.BLOCK)
 _ACTION: dict[Rule, Action] = {

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from pusher.settings_base import SettingsModel
+from pusher.config.base import SettingsModel
 
 Rule = Literal["off", "pass", "mask", "hold", "mask+hold", "block"]
 

@@ -5,10 +5,10 @@ does nothing new the second time.
 poll (portal → items) → screen (gate) → render (pages) → publish (channel version) → deliver (targets)
 """
 
-from .deliver import deliver
-from .poll import PollReport, poll_source
-from .publish import publish
-from .render import render_items
-from .screen import screen_items
+from pusher.stages.deliver import deliver
+from pusher.stages.poll import PollReport, poll_source
+from pusher.stages.publish import publish
+from pusher.stages.render import render_items
+from pusher.stages.screen import screen_items
 
 __all__ = ["PollReport", "deliver", "poll_source", "publish", "render_items", "screen_items"]

@@ -1,5 +1,5 @@
-"""Deliver the newest channel version to each target (see :mod:`pusher.outbox`)."""
+"""Deliver the newest channel version to each target (see :mod:`pusher.stages.outbox`)."""
 
-from pusher.outbox import DeliveryReport, deliver
+from pusher.stages.outbox import DeliveryReport, deliver
 
 __all__ = ["DeliveryReport", "deliver"]

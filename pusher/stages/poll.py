@@ -33,12 +33,12 @@ from sqlmodel import col, select
 
 from feeds.classify import classify
 from feeds.sources.common import conditional_headers, new_validators
-from pusher.codec import attachments_to_json, blocks_to_json, content_hash
 from pusher.errors import SourceError
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Response, Source
-from pusher.models import Item, SourceRow
 from pusher.runtime import Runtime
 from pusher.states import ItemState
+from pusher.store.codec import attachments_to_json, blocks_to_json, content_hash
+from pusher.store.models import Item, SourceRow
 from pusher.timeutil import to_utc, utcnow
 
 log = logging.getLogger("tvpusher.poll")

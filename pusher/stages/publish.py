@@ -18,15 +18,14 @@ from sqlmodel import Session, col, delete, select, update
 
 from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest
 from feeds.exports import EXPORTERS, ExportInput, attach
-from pusher.codec import attachments_from_json, document_of
 from pusher.interfaces import Menu, MenuEntry, PageContext
-from pusher.models import Alert, ChannelVersion, Delivery, Item, Page
-from pusher.retention import apply_limits, trim_to
 from pusher.runtime import Runtime
+from pusher.stages.render import store_pages
+from pusher.stages.retention import apply_limits, trim_to
 from pusher.states import ON_AIR, ItemState
+from pusher.store.codec import attachments_from_json, document_of
+from pusher.store.models import Alert, ChannelVersion, Delivery, Item, Page
 from pusher.timeutil import local, utcnow
-
-from .render import store_pages
 
 log = logging.getLogger("tvpusher.publish")
 
@@ -109,7 +108,7 @@ DESCRIPTION_CHARS = 160
 def plan(rt: Runtime) -> Plan:
     """The channel as it will air: retention limits, alerts, then items dropped oldest-first
     (never pinned ones, never alerts) until the whole channel fits the byte budget."""
-    from pusher.alerts import active_alerts, alert_pages
+    from pusher.stages.alerts import active_alerts, alert_pages
 
     sel = apply_limits(_candidates(rt), rt.settings.broadcast, utcnow())
     chosen, dropped = sel.kept, dict(sel.dropped)

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from sqlalchemy import String, cast, exists, literal
 from sqlmodel import col, delete, select
 
-from pusher import claims, metrics
-from pusher.codec import document_of
+from pusher import metrics
 from pusher.errors import RenderError
 from pusher.interfaces import PageContext, PageImage
-from pusher.models import Item, Page
 from pusher.runtime import Runtime
 from pusher.states import ON_AIR, ItemState
+from pusher.store import claims
+from pusher.store.codec import document_of
+from pusher.store.models import Item, Page
 from pusher.timeutil import local, utcnow
 
 log = logging.getLogger("tvpusher.render")

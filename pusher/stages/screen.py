@@ -11,12 +11,12 @@ import logging
 
 from sqlmodel import col, select
 
-from pusher.codec import blocks_to_json, document_of
 from pusher.errors import GateError
 from pusher.interfaces import Action, Screening
-from pusher.models import Item
 from pusher.runtime import Runtime
 from pusher.states import ItemState, check_transition
+from pusher.store.codec import blocks_to_json, document_of
+from pusher.store.models import Item
 from pusher.timeutil import utcnow
 
 log = logging.getLogger("tvpusher.screen")

@@ -2,4 +2,4 @@
 a new transport is one module here plus one import line below, and it runs the target contract
 tests in ``tests/targets`` by subclassing their abstract class."""
 
-from . import folder, ftp, webdav  # noqa: F401
+from pusher.targets import folder, ftp, webdav  # noqa: F401

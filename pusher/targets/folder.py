@@ -13,8 +13,7 @@ from pathlib import Path
 
 from pusher.errors import TargetError, VerifyError
 from pusher.registry import TARGETS
-
-from .base import TargetOptions, check_name
+from pusher.targets.base import TargetOptions, check_name
 
 
 class FolderOptions(TargetOptions):

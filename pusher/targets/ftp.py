@@ -23,8 +23,7 @@ from pydantic import Field, SecretStr
 
 from pusher.errors import TargetError, VerifyError
 from pusher.registry import TARGETS
-
-from .base import TargetOptions, check_name
+from pusher.targets.base import TargetOptions, check_name
 
 BLOCK = 32 * 1024
 R = TypeVar("R")

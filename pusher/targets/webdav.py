@@ -30,8 +30,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from pusher.errors import TargetError, VerifyError
 from pusher.registry import TARGETS
-
-from .base import TargetOptions, check_name
+from pusher.targets.base import TargetOptions, check_name
 
 CHUNK = 64 * 1024  # upload chunk; the deadline is checked between chunks
 # Ask for sizes only: half the bytes of an allprop listing, which matters at thousands of pages.

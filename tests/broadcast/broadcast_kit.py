@@ -13,11 +13,11 @@ from typing import Any
 
 from PIL import Image
 
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.demo import COLUMNS
-from pusher.models import Item, Page
 from pusher.runtime import Runtime
 from pusher.states import ItemState
+from pusher.store.models import Item, Page
 from pusher.timeutil import utcnow
 
 

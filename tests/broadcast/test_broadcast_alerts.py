@@ -10,11 +10,11 @@ from lxml import etree
 from sqlmodel import col, select
 
 from feeds.channel import NS, manifest_assets, manifest_version
-from pusher.alerts import PRIORITY, active_alerts, broadcast, parse_until, raise_alert
 from pusher.cli import main
-from pusher.models import Alert, Audit, Delivery
-from pusher.outbox import deliver
 from pusher.stages import publish
+from pusher.stages.alerts import PRIORITY, active_alerts, broadcast, parse_until, raise_alert
+from pusher.stages.outbox import deliver
+from pusher.store.models import Alert, Audit, Delivery
 from pusher.timeutil import utcnow
 
 

@@ -11,13 +11,13 @@ from broadcast_kit import add_item, make_runtime
 from sqlmodel import select
 
 from feeds.channel import manifest_assets
-from pusher.alerts import raise_alert
 from pusher.cli import main
-from pusher.models import ChannelVersion, Item, Page
-from pusher.retention import BUDGET, MAX_AGE, MAX_ITEMS, cycle_seconds
+from pusher.ops.status import collect_status
 from pusher.stages import publish
+from pusher.stages.alerts import raise_alert
+from pusher.stages.retention import BUDGET, MAX_AGE, MAX_ITEMS, cycle_seconds
 from pusher.states import ItemState
-from pusher.status import collect_status
+from pusher.store.models import ChannelVersion, Item, Page
 from pusher.timeutil import utcnow
 
 MB = 1_000_000

@@ -17,10 +17,10 @@ from lxml import etree
 from feeds.channel import NS
 from feeds.exports import manifest_exports, playlist, rolling, spec_of_manifest
 from pusher.cli import main
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.demo import PORTAL, demo_config, run_cycle
-from pusher.httpserve import StaticServer
 from pusher.runtime import Runtime
+from pusher.web.httpserve import StaticServer
 
 DTD = Path("/usr/share/xmltv/xmltv.dtd")
 SITE = "http://www.yk.gov.cn/"
@@ -146,8 +146,8 @@ def test_an_unchanged_channel_gets_a_new_version_before_its_schedule_runs_out(tm
 
     from broadcast_kit import add_item, make_runtime
 
-    from pusher.models import ChannelVersion
     from pusher.stages import publish
+    from pusher.store.models import ChannelVersion
     from pusher.timeutil import utcnow
 
     rt = make_runtime(tmp_path, exports=["xmltv"], epg_hours=4)

@@ -16,9 +16,9 @@ from broadcast_kit import make_runtime
 from PIL import Image
 
 from pusher.cli import main
-from pusher.models import Alert, Audit, ChannelVersion, Delivery, Item
-from pusher.report import to_csv, to_png, year_report
+from pusher.ops.report import to_csv, to_png, year_report
 from pusher.states import ItemState
+from pusher.store.models import Alert, Audit, ChannelVersion, Delivery, Item
 
 SH = ZoneInfo("Asia/Shanghai")
 YEAR = 2025

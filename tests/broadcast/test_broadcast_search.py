@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 from pusher.cli import main
 from pusher.errors import TvPusherError
-from pusher.models import Item
 from pusher.runtime import Runtime
-from pusher.search import ensure_index, search
+from pusher.store.models import Item
+from pusher.store.search import ensure_index, search
 
 DOCS = [
     # id, column, published, title, text

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pusher.config import load_settings, parse_settings
+from pusher.config.settings import load_settings, parse_settings
 from pusher.errors import ConfigError
 
 BASE = {

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from feeds.xmlsafe import parse_xml
-from pusher.httpserve import StaticServer
+from pusher.web.httpserve import StaticServer
 
 NS = "{urn:tvpusher:channel:1}"
 ARTICLE = """<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="ArticleTitle" content="{title}">

@@ -15,9 +15,9 @@ import pytest
 from daemonkit import FileWrites, Portal, check_headend, event_time, manifest_items, start_daemon, wait_for, write_config
 from sqlmodel import col, select
 
-from pusher.models import Delivery, Item
 from pusher.states import ItemState
-from pusher.store import Store
+from pusher.store.db import Store
+from pusher.store.models import Delivery, Item
 
 N = 300
 LEADER_JOBS = ("poll:", "publish")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pusher.config import load_settings
+from pusher.config.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -13,14 +13,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import col, select
 
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
+from pusher.daemon.health import HealthServer
 from pusher.demo import PORTAL, demo_config, run_cycle
-from pusher.health import HealthServer
-from pusher.httpserve import StaticServer
-from pusher.models import Delivery, Node, Page, SourceRow
+from pusher.ops.status import collect_status
 from pusher.runtime import Runtime
-from pusher.status import collect_status
+from pusher.store.models import Delivery, Node, Page, SourceRow
 from pusher.timeutil import utcnow
+from pusher.web.httpserve import StaticServer
 
 
 class Beat:

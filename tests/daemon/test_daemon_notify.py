@@ -14,7 +14,7 @@ import httpx
 import pytest
 from daemonkit import Portal, manifest_items, start_daemon, wait_for, write_config
 
-from pusher.notify import notify, watchdog_interval
+from pusher.daemon.notify import notify, watchdog_interval
 
 
 def _listen(address: str) -> socket.socket:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.errors import ConfigError
 
 

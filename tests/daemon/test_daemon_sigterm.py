@@ -10,9 +10,9 @@ from pathlib import Path
 from daemonkit import Portal, check_headend, manifest_items, start_daemon, wait_for, write_config
 from sqlmodel import select
 
-from pusher.models import Delivery, Item, Node
 from pusher.states import ItemState
-from pusher.store import Store
+from pusher.store.db import Store
+from pusher.store.models import Delivery, Item, Node
 
 N = 80
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from daemonkit import Portal, start_daemon, wait_for, write_config
 
-from pusher.store import Store
+from pusher.store.db import Store
 
 
 def catches_sigterm(pid: int) -> bool:

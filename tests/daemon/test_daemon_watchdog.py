@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from daemonkit import Portal, wait_for, write_config
 
-from pusher.config import load_settings
-from pusher.daemon import Daemon
+from pusher.config.settings import load_settings
+from pusher.daemon.scheduler import Daemon
 from pusher.runtime import Runtime
 
 

@@ -16,12 +16,12 @@ from gate_samples import ID
 from sqlmodel import select
 
 from pusher.cli import main
-from pusher.config import load_settings
+from pusher.config.settings import load_settings
 from pusher.demo import run_cycle
-from pusher.httpserve import StaticServer
-from pusher.models import Audit, Item, Page
 from pusher.runtime import Runtime
 from pusher.states import ItemState
+from pusher.store.models import Audit, Item, Page
+from pusher.web.httpserve import StaticServer
 
 MASKED_ID = ID[:6] + "********" + ID[-4:]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from gate_samples import CARD16, ID
 
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.errors import ConfigError, GateError
 from pusher.gate import GateSettings, build_gate, screened_text
 from pusher.interfaces import Action, Block, Document

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from feeds.xmlsafe import parse_xml
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.demo import demo_config, run_cycle
-from pusher.httpserve import StaticServer
 from pusher.runtime import Runtime
 from pusher.stages import publish
+from pusher.web.httpserve import StaticServer
 
 NS = "{urn:tvpusher:channel:1}"
 

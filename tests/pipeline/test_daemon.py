@@ -12,7 +12,7 @@ from pathlib import Path
 
 from feeds.channel import manifest_assets
 from feeds.xmlsafe import parse_xml
-from pusher.httpserve import StaticServer
+from pusher.web.httpserve import StaticServer
 
 NS = "{urn:tvpusher:channel:1}"
 NEW_ITEM = """<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="ArticleTitle" content="关于元旦期间市行政服务中心服务时间调整的通知">

@@ -10,9 +10,9 @@ from sqlmodel import select
 from feeds.channel import manifest_assets, manifest_version
 from feeds.xmlsafe import parse_xml
 from pusher.demo import run_cycle
-from pusher.models import Delivery, Item
 from pusher.runtime import Runtime
 from pusher.states import ItemState
+from pusher.store.models import Delivery, Item
 
 NS = "{urn:tvpusher:channel:1}"
 
@@ -154,7 +154,7 @@ def test_push_item_refuses_an_item_that_is_not_on_air(demo_rt: Runtime, capsys, 
         item = db.exec(select(Item).where(Item.state == ItemState.PUBLISHED)).first()
     assert item is not None
     assert main(["push", "--item", str(item.id)]) == 0
-    from pusher.models import Audit
+    from pusher.store.models import Audit
 
     with demo_rt.store.read() as db:
         assert db.exec(select(Audit).where(Audit.action == "push", Audit.item_id == item.id)).one()
@@ -163,7 +163,7 @@ def test_push_item_refuses_an_item_that_is_not_on_air(demo_rt: Runtime, capsys, 
 def test_exports_also_travel_under_stable_names(portal, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import feedparser
 
-    from pusher.config import parse_settings
+    from pusher.config.settings import parse_settings
     from pusher.demo import demo_config
 
     cfg = demo_config(portal.url, tmp_path / "work")

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.demo import demo_config
-from pusher.httpserve import StaticServer
-from pusher.models import Item
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
+from pusher.store.models import Item
+from pusher.web.httpserve import StaticServer
 
 
 def urls(rt: Runtime) -> set[str]:

@@ -8,10 +8,10 @@ from typing import Any
 from sqlmodel import col, select
 
 from pusher.demo import run_cycle
-from pusher.models import Item
 from pusher.runtime import Runtime
 from pusher.stages import poll_source, render_items, screen_items
 from pusher.states import ItemState
+from pusher.store.models import Item
 
 
 def states(rt: Runtime) -> dict[int, ItemState]:

@@ -69,7 +69,7 @@ class RendererContract:
 
     @cache  # noqa: B019
     def alert_pages(self) -> tuple[PageImage, ...]:
-        """Alerts, for renderers that draw them (optional: pusher.alerts falls back to items)."""
+        """Alerts, for renderers that draw them (optional: pusher.stages.alerts falls back to items)."""
         render_alert = getattr(self.make(), "render_alert", None)
         if render_alert is None:
             return ()

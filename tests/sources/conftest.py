@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sources_portal import Portal
 
-from pusher.config import parse_settings
+from pusher.config.settings import parse_settings
 from pusher.runtime import Runtime
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "portal-samples"

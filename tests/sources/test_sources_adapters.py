@@ -12,7 +12,7 @@ from test_sources_samples import http_for, make_source
 from feeds.classify import classify
 from feeds.dates import parse_date
 from feeds.sources.common import link_title, resolve
-from pusher.config import ColumnSettings, SourceSettings
+from pusher.config.settings import ColumnSettings, SourceSettings
 from pusher.errors import ParseError
 from pusher.interfaces import Document, ListEntry
 

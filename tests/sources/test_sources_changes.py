@@ -15,10 +15,10 @@ from sources_portal import Page, Portal
 from sqlmodel import select
 
 import pusher.stages.poll as poll
-from pusher.models import Item
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
 from pusher.states import ItemState
+from pusher.store.models import Item
 
 COL = "/col/col1001/index.html"
 

@@ -14,7 +14,7 @@ import pytest
 from sources_portal import Page, Portal
 
 from feeds.http import Http
-from pusher.config import HttpSettings, SourceSettings
+from pusher.config.settings import HttpSettings, SourceSettings
 from pusher.errors import ChallengeError
 from pusher.implementations import SOURCES
 from pusher.interfaces import Document, Gone, ListEntry, Listing, Source

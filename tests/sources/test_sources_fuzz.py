@@ -25,7 +25,7 @@ from feeds.sources.hanweb import HanwebOptions, HanwebSource
 from feeds.sources.rss import RssOptions, RssSource
 from feeds.sources.trs import TrsOptions, TrsSource
 from feeds.xmlsafe import parse_html, parse_xml
-from pusher.config import HttpSettings, SourceSettings
+from pusher.config.settings import HttpSettings, SourceSettings
 from pusher.errors import FetchError, ParseError, TvPusherError
 from pusher.interfaces import ListEntry, Response
 from pusher.runtime import Runtime

@@ -10,10 +10,10 @@ from sources_portal import Portal
 from sqlalchemy import event
 from test_sources_changes import COL, Site
 
-from pusher.models import Item
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
 from pusher.states import ItemState
+from pusher.store.models import Item
 from pusher.timeutil import utcnow
 
 

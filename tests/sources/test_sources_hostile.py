@@ -14,11 +14,11 @@ from sources_portal import Page, Portal
 from sqlmodel import select
 
 from feeds.http import Http
-from pusher.config import HttpSettings
+from pusher.config.settings import HttpSettings
 from pusher.errors import BodyTooLarge, FetchError
-from pusher.models import Item, SourceRow
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
+from pusher.store.models import Item, SourceRow
 
 CAP = 10 * 1024 * 1024
 

@@ -16,7 +16,7 @@ from conftest import SAMPLES
 from sources_portal import Page, Portal
 
 from feeds.http import Http
-from pusher.config import HttpSettings, SourceSettings
+from pusher.config.settings import HttpSettings, SourceSettings
 from pusher.implementations import SOURCES
 from pusher.interfaces import Document, ListEntry, Source
 

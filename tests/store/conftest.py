@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pusher.store import Store
+from pusher.store.db import Store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -10,10 +10,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from pusher.migrations import HERE, alembic_config, downgrade, include_object, upgrade
-from pusher.models import Item
 from pusher.states import ItemState
-from pusher.store import Store
+from pusher.store.db import Store
+from pusher.store.migrations import HERE, alembic_config, downgrade, include_object, upgrade
+from pusher.store.models import Item
 
 
 def test_migrations_produce_exactly_the_models(tmp_path: Path) -> None:

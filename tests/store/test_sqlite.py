@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from pusher.models import SourceRow
 from pusher.states import ItemState, TransitionError, check_transition
-from pusher.store import Store
+from pusher.store.db import Store
+from pusher.store.models import SourceRow
 
 
 def test_wal_and_busy_timeout(tmp_path: Path) -> None:

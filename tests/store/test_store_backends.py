@@ -18,12 +18,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
-from pusher import claims
-from pusher.leader import PgLeadership, leadership_for
-from pusher.migrations import downgrade, include_object
-from pusher.models import Delivery, Item
+from pusher.daemon.leader import PgLeadership, leadership_for
 from pusher.states import ItemState
-from pusher.store import Store
+from pusher.store import claims
+from pusher.store.db import Store
+from pusher.store.migrations import downgrade, include_object
+from pusher.store.models import Delivery, Item
 from pusher.timeutil import utcnow
 
 LEASE = timedelta(seconds=60)

@@ -28,12 +28,12 @@ from typing import Any
 
 import sqlalchemy.dialects.sqlite  # noqa: F401 - likewise (SQLAlchemy loads it lazily)
 
-import pusher.migrations  # noqa: F401 - imported once here, not in every forked push
-from pusher import outbox
-from pusher.config import load_settings, parse_settings
-from pusher.outbox import deliver
+import pusher.store.migrations  # noqa: F401 - imported once here, not in every forked push
+from pusher.config.settings import load_settings, parse_settings
 from pusher.runtime import Runtime
-from pusher.store import Store
+from pusher.stages import outbox
+from pusher.stages.outbox import deliver
+from pusher.store.db import Store
 from pusher.targets import webdav
 
 

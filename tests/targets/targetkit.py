@@ -25,9 +25,9 @@ from typing import Any, NamedTuple
 from sqlmodel import update
 
 from feeds.channel import ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, manifest_assets
-from pusher.config import parse_settings
-from pusher.models import ChannelVersion, Delivery
+from pusher.config.settings import parse_settings
 from pusher.runtime import Runtime
+from pusher.store.models import ChannelVersion, Delivery
 from pusher.timeutil import utcnow
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -357,7 +357,7 @@ def race_two_deliverers(rt: Runtime, target: str = "drop", items: int = 30) -> l
     """Publishes a channel and lets two threads deliver it to ``target`` at once; their statuses."""
     import threading
 
-    from pusher.outbox import deliver_one
+    from pusher.stages.outbox import deliver_one
 
     ch = Channel(rt)
     for i in range(items):

@@ -12,12 +12,12 @@ from targetkit import check_headend, folder_assets, folder_reader, page_bytes
 
 from feeds.channel import manifest_assets
 from pusher.cli import main
-from pusher.config import load_settings
-from pusher.models import Audit, Item, Page
-from pusher.outbox import deliver
+from pusher.config.settings import load_settings
 from pusher.runtime import Runtime
 from pusher.stages import publish
+from pusher.stages.outbox import deliver
 from pusher.states import ItemState
+from pusher.store.models import Audit, Item, Page
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from targetkit import PASSWORD, TOKEN, USER, Channel, DeployNginx, Ftp, Nginx, c
 from pusher.errors import TargetError
 from pusher.implementations import TARGETS
 from pusher.interfaces import Target
-from pusher.outbox import deliver
+from pusher.stages.outbox import deliver
 
 
 class TargetContract:

@@ -22,10 +22,10 @@ import pytest
 from sqlmodel import select
 from targetkit import PASSWORD, USER, Channel, Nginx, check_headend, folder_assets, folder_reader, page_bytes
 
-from pusher.config import load_settings
-from pusher.models import Delivery
-from pusher.outbox import deliver
+from pusher.config.settings import load_settings
 from pusher.runtime import Runtime
+from pusher.stages.outbox import deliver
+from pusher.store.models import Delivery
 
 HELPER = Path(__file__).with_name("crash_push.py")
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pusher.errors import ConfigError
-from pusher.outbox import deliver
+from pusher.stages.outbox import deliver
 from tests.targets.targetkit import PASSWORD, USER, Channel, Nginx, check_headend, folder_assets, folder_reader, make_runtime, page_bytes
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlmodel import select
 from targetkit import PASSWORD, USER, Channel, Nginx, check_headend, folder_assets, folder_reader, make_runtime, page_bytes
 
-from pusher.models import Delivery
-from pusher.outbox import deliver, target_status
+from pusher.stages.outbox import deliver, target_status
+from pusher.store.models import Delivery
 
 
 def test_outage_then_recovery(tmp_path: Path, nginx: Nginx) -> None:

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import delete, select
 from targetkit import Channel, check_headend, folder_assets, folder_reader, make_runtime, page_bytes, race_two_deliverers
 
-from pusher.models import Delivery, TargetAsset
-from pusher.outbox import BACKOFF_BASE, backoff, deliver, target_status, verify
 from pusher.runtime import Runtime
+from pusher.stages.outbox import BACKOFF_BASE, backoff, deliver, target_status, verify
+from pusher.store.models import Delivery, TargetAsset
 from pusher.timeutil import utcnow
 
 

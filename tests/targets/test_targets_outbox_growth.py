@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import event
 from targetkit import Channel, make_runtime, page_bytes
 
-from pusher.models import Delivery
-from pusher.outbox import deliver, target_status
 from pusher.runtime import Runtime
+from pusher.stages.outbox import deliver, target_status
+from pusher.store.models import Delivery
 from pusher.timeutil import utcnow
 
 

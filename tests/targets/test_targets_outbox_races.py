@@ -11,17 +11,17 @@ from typing import Any
 
 from targetkit import Channel, check_headend, folder_assets, folder_reader, page_bytes
 
-from pusher.config import parse_settings
-from pusher.outbox import deliver
+from pusher.config.settings import parse_settings
 from pusher.runtime import Runtime
+from pusher.stages.outbox import deliver
 
 # Another process on this host delivering with the same configuration: ``pusher retract`` or
 # ``pusher push`` run by an operator beside the daemon.
 OTHER = """
 import json, sys
 from pathlib import Path
-from pusher.config import parse_settings
-from pusher.outbox import deliver
+from pusher.config.settings import parse_settings
+from pusher.stages.outbox import deliver
 from pusher.runtime import Runtime
 rt = Runtime(parse_settings(json.loads(sys.argv[1]), Path(sys.argv[2])))
 [r] = deliver(rt, now_only_due=False)

@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import delete, select
 from targetkit import Channel, check_headend, folder_assets, folder_reader, page_bytes, race_two_deliverers
 
-from pusher.config import parse_settings
-from pusher.models import TargetAsset
-from pusher.outbox import deliver
+from pusher.config.settings import parse_settings
 from pusher.runtime import Runtime
+from pusher.stages.outbox import deliver
+from pusher.store.models import TargetAsset
 from pusher.timeutil import utcnow
 
 pytestmark = pytest.mark.postgres

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from viewer_channel import Builder, base_spec
 
-from pusher.preview import serve_preview
+from pusher.web.preview import serve_preview
 
 CHROMIUM = Path(os.environ.get("TVPUSHER_TEST_CHROMIUM", "/usr/bin/chromium"))  # override: only to check the skip
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

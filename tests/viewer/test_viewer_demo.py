@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 from viewer_channel import browse_plan, href_of, item_pages, menu, write_atomic
 
 from feeds.channel import validate
-from pusher.preview import serve_preview
+from pusher.web.preview import serve_preview
 
 pytestmark = pytest.mark.browser
 

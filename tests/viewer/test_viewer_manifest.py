@@ -123,7 +123,7 @@ def test_broken_manifest_keeps_last_good_one(served: str, headend: Path, builder
 
 
 def test_missing_manifest_then_first_one(tmp_path: Path, builder: Builder, tv) -> None:
-    from pusher.preview import serve_preview
+    from pusher.web.preview import serve_preview
 
     folder = tmp_path / "empty"
     folder.mkdir()

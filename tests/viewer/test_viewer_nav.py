@@ -98,7 +98,7 @@ def test_hbbtv_colour_key_codes(served: str, tv) -> None:
 def test_long_menu_focus_runs_across_its_pages(tmp_path: Path, builder, tv) -> None:
     from viewer_channel import It, base_spec, menu
 
-    from pusher.preview import serve_preview
+    from pusher.web.preview import serve_preview
 
     spec = base_spec()
     spec.items = [It(f"x{n}", "news", f"第{n}条政务动态：全市重点项目建设进展情况通报", paragraphs=0) for n in range(1, 15)]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pusher.errors import ConfigError
-from pusher.preview import VIEWER_DIR, serve_preview
+from pusher.web.preview import VIEWER_DIR, serve_preview
 
 SHA = "ab" * 32
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from viewer_channel import COLUMNS, ITEMS, Builder, Spec, entry_rect
 
-from pusher.preview import serve_preview
+from pusher.web.preview import serve_preview
 
 pytestmark = pytest.mark.browser
 

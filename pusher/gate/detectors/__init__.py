@@ -6,7 +6,7 @@ Adding one is a new module with a class decorated by :func:`register` plus an im
 
 from __future__ import annotations
 
-from . import bankcard, classification, email, idcard, keywords, phone  # noqa: F401  (registration)
-from .base import DETECTORS, Detector, Match, register
+from pusher.gate.detectors import bankcard, classification, email, idcard, keywords, phone  # noqa: F401  (registration)
+from pusher.gate.detectors.base import DETECTORS, Detector, Match, register
 
 __all__ = ["DETECTORS", "Detector", "Match", "register"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .base import Match, is_digit_boundary, mask_digits, register
-from .idcard import valid_id18
+from pusher.gate.detectors.base import Match, is_digit_boundary, mask_digits, register
+from pusher.gate.detectors.idcard import valid_id18
 
 _CARD = re.compile(r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?)(?![0-9A-Za-z])(?!\s*(?:元|万|亿))")
 # Issuer prefixes in use: 3 (JCB, Amex), 4 (Visa), 5 (Mastercard), 6 (UnionPay 62…, Discover),

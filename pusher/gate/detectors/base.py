@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from pusher.gate.text import fold
 from pusher.registry import Registry
-
-from ..text import fold
 
 if TYPE_CHECKING:
     from pusher.gate.settings import GateSettings

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .base import Match, mask_all, register
+from pusher.gate.detectors.base import Match, mask_all, register
 
 _LEVEL = r"(?:绝密|机密|秘密)"
 _TERM = r"(?:\s*(?:\d{1,3}\s*(?:年|个月|月|天|日)|[一二三四五六七八九十]{1,3}\s*年|长期|永久))?"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..text import fold
-from .base import Match, register
+from pusher.gate.detectors.base import Match, register
+from pusher.gate.text import fold
 
 # Starts only where a run of address characters starts, so that long ASCII runs stay linear.
 _EMAIL = re.compile(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from .base import Match, is_digit_boundary, mask_digits, register
+from pusher.gate.detectors.base import Match, is_digit_boundary, mask_digits, register
 
 # GB/T 2260 province-level prefixes; 71 Taiwan, 81/82/83 residence permits (HK, Macau, Taiwan).
 PROVINCES = frozenset(

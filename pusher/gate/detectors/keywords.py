@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING
 import ahocorasick
 
 from pusher.errors import GateError
-
-from ..text import fold
-from .base import Match, mask_all, register
+from pusher.gate.detectors.base import Match, mask_all, register
+from pusher.gate.text import fold
 
 if TYPE_CHECKING:
     from pusher.gate.settings import GateSettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .base import Match, is_digit_boundary, mask_digits, register
+from pusher.gate.detectors.base import Match, is_digit_boundary, mask_digits, register
 
 _CC = r"(?:(?:\+|00)?86[ -]?)?"
 # Amounts are written with 元/万/亿 after them; a phone number never is.

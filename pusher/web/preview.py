@@ -1,6 +1,6 @@
 """Preview a headend folder in a browser: the reference viewer plus the folder, on loopback.
 
-The viewer (``pusher/viewer``) is served at ``/``; ``channel.xml`` and ``assets/`` come from the
+The viewer (``pusher/web/viewer``) is served at ``/``; ``channel.xml`` and ``assets/`` come from the
 folder, exactly as a headend's web server would serve them next to the viewer. Assets are
 named by their content hash, so they may be cached for good; the manifest never is.
 

@@ -2,7 +2,7 @@
 
 Every node runs a heartbeat (which pets systemd's watchdog, so a stuck scheduler gets the
 service restarted), an election, and render and delivery workers that claim their work in the
-store (:mod:`pusher.claims`). The leader (:mod:`pusher.leader`: a PostgreSQL advisory lock, or a
+store (:mod:`pusher.store.claims`). The leader (:mod:`pusher.daemon.leader`: a PostgreSQL advisory lock, or a
 file lock beside a SQLite database) also runs one poll job per source at its own interval and
 the publish job (screen → render → publish → deliver) at the channel's interval, woken at once
 when a poll found something. When the leader dies a follower's next election takes over; a node
@@ -34,13 +34,13 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlmodel import col, select
 
-from . import claims
-from .errors import TvPusherError
-from .leader import leadership_for
-from .models import Node
-from .notify import notify, watchdog_interval
-from .runtime import Runtime
-from .timeutil import utcnow
+from pusher.daemon.leader import leadership_for
+from pusher.daemon.notify import notify, watchdog_interval
+from pusher.errors import TvPusherError
+from pusher.runtime import Runtime
+from pusher.store import claims
+from pusher.store.models import Node
+from pusher.timeutil import utcnow
 
 log = logging.getLogger("tvpusher.daemon")
 
@@ -57,7 +57,7 @@ class _Coalesced(logging.Filter):
 
 class Daemon:
     def __init__(self, rt: Runtime) -> None:
-        from . import logs
+        from pusher import logs
 
         self.rt = rt
         d = rt.settings.daemon
@@ -127,14 +127,14 @@ class Daemon:
     def render_worker(self) -> None:
         if self.rt.stopping.is_set():
             return
-        from .stages import render_items
+        from pusher.stages import render_items
 
         self._guarded("render", lambda: self._if_free(self._render_lock, lambda: render_items(self.rt)))
 
     def deliver_worker(self) -> None:
         if self.rt.stopping.is_set():
             return
-        from .stages import deliver
+        from pusher.stages import deliver
 
         self._guarded("deliver", lambda: self._if_free(self._deliver_lock, lambda: deliver(self.rt)))
 
@@ -183,7 +183,7 @@ class Daemon:
             log.info("job %s finished", job, extra={"event": "job_end", "job": job, "seconds": round(time.monotonic() - started, 3)})
 
     def poll_job(self, name: str) -> None:
-        from .stages import poll_source
+        from pusher.stages import poll_source
 
         if self.rt.stopping.is_set():
             return
@@ -210,7 +210,7 @@ class Daemon:
             log.debug("could not wake the publish job", exc_info=True)
 
     def publish_job(self) -> None:
-        from .stages import deliver, publish, render_items, screen_items
+        from pusher.stages import deliver, publish, render_items, screen_items
 
         stages: list[tuple[str, Callable[[], object]]] = [
             ("screen", lambda: screen_items(self.rt)),
@@ -300,8 +300,8 @@ class Daemon:
         address = self.rt.settings.daemon.health_address()
         if address is None:
             return
-        from .health import HealthServer
-        from .status import collect_status
+        from pusher.daemon.health import HealthServer
+        from pusher.ops.status import collect_status
 
         try:
             self.health = HealthServer(address, lambda: collect_status(self.rt), self.rt.settings, self.beat_age,
@@ -310,7 +310,7 @@ class Daemon:
             log.error("cannot serve health and metrics on %s:%d: %s", *address, exc)
 
     def run(self) -> None:
-        from . import logs
+        from pusher import logs
 
         logs.set_node(self.node)
         signal.signal(signal.SIGTERM, self._on_signal)

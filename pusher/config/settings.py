@@ -16,14 +16,13 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from pusher.config.base import SettingsModel as _Model
+from pusher.config.broadcast import BroadcastSettings
+from pusher.config.daemon import DaemonSettings
+from pusher.errors import ConfigError
 from pusher.gate.settings import GateSettings
+from pusher.registry import Options
 from renderers.settings import RenderSettings
-
-from .broadcast_settings import BroadcastSettings
-from .daemon_settings import DaemonSettings
-from .errors import ConfigError
-from .registry import Options
-from .settings_base import SettingsModel as _Model
 
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
@@ -67,7 +66,7 @@ class SourceSettings(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
 
     def validated_options(self) -> Options:
-        from .implementations import SOURCES
+        from pusher.implementations import SOURCES
 
         return SOURCES.validate_options(self.kind, self.options)
 
@@ -194,7 +193,7 @@ def parse_settings(raw: dict[str, Any], base: Path, path: Path | None = None) ->
             s.validated_options()
         except ConfigError as exc:
             raise ConfigError(str(exc).split(": ", 1)[-1], key=f"sources[{i}].{exc.key}") from None
-    from .implementations import TARGETS
+    from pusher.implementations import TARGETS
 
     for i, t in enumerate(settings.targets):
         try:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from .broadcast_settings import BroadcastSettings
-from .models import Item, Page
+from pusher.config.broadcast import BroadcastSettings
+from pusher.store.models import Item, Page
 
 log = logging.getLogger("tvpusher.retention")
 

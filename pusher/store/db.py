@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
-from .errors import StoreError
-from .models import Audit
+from pusher.errors import StoreError
+from pusher.store.models import Audit
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -60,7 +60,7 @@ def _sqlite_setup(engine: Engine) -> None:
 
 class Store:
     def __init__(self, url: str) -> None:
-        from .logs import install_transition_events
+        from pusher.logs import install_transition_events
 
         install_transition_events()
         self.url = url
@@ -72,7 +72,7 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def migrate(self) -> None:
-        from .migrations import upgrade
+        from pusher.store.migrations import upgrade
 
         try:
             upgrade(self.engine)

@@ -11,8 +11,8 @@ import logging
 import os
 from pathlib import Path
 
-from .errors import SourceError
-from .interfaces import Document, HttpClient
+from pusher.errors import SourceError
+from pusher.interfaces import Document, HttpClient
 
 log = logging.getLogger("tvpusher.images")
 

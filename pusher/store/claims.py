@@ -17,11 +17,11 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from .models import Delivery, Item
-from .runtime import Runtime
-from .states import ItemState
-from .store import Store
-from .timeutil import utcnow
+from pusher.runtime import Runtime
+from pusher.states import ItemState
+from pusher.store.db import Store
+from pusher.store.models import Delivery, Item
+from pusher.timeutil import utcnow
 
 
 def node_name(rt: Runtime) -> str:

@@ -5,7 +5,7 @@ Revises: 0002_item_validators
 Create Date: 2026-11-27 17:00:00
 
 The search index is not a model: on SQLite it is an external-content FTS5 table kept in step
-with ``item`` by triggers (see :mod:`pusher.search`, which also re-creates the triggers if a
+with ``item`` by triggers (see :mod:`pusher.store.search`, which also re-creates the triggers if a
 later batch migration of ``item`` dropped them); on PostgreSQL, trigram GIN indexes.
 """
 
@@ -35,13 +35,13 @@ def upgrade() -> None:
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    from pusher.search import create_index
+    from pusher.store.search import create_index
 
     create_index(op.get_bind())
 
 
 def downgrade() -> None:
-    from pusher.search import drop_index
+    from pusher.store.search import drop_index
 
     drop_index(op.get_bind())
     op.drop_table("alert")

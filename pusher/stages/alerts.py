@@ -17,14 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from feeds.extract import clean
-
-from .errors import ConfigError, TvPusherError
-from .interfaces import Block, Document, PageContext
-from .models import Alert, ChannelVersion, Page
-from .outbox import DeliveryReport
-from .runtime import Runtime
-from .store import actor
-from .timeutil import local, utcnow
+from pusher.errors import ConfigError, TvPusherError
+from pusher.interfaces import Block, Document, PageContext
+from pusher.runtime import Runtime
+from pusher.stages.outbox import DeliveryReport
+from pusher.store.db import actor
+from pusher.store.models import Alert, ChannelVersion, Page
+from pusher.timeutil import local, utcnow
 
 LEVELS = ("info", "warning", "urgent")
 #: Delivery priority by level (the outbox row's ``priority``).
@@ -125,7 +124,7 @@ def active_alerts(rt: Runtime, now: datetime | None = None) -> list[Alert]:
 
 def alert_pages(rt: Runtime, alert: Alert) -> list[Page]:
     """The alert page(s), rendered once and kept (owner ``alert:<id>``)."""
-    from .stages.render import store_pages
+    from pusher.stages.render import store_pages
 
     owner = f"alert:{alert.id}"
     profile = rt.renderer.profile.name
@@ -163,7 +162,7 @@ class Broadcast:
 def broadcast(rt: Runtime, alert: Alert | None = None) -> Broadcast:
     """Publish the channel with the alerts now on air and deliver it to every target at once:
     the new version supersedes whatever was waiting, and a headend's backoff is not waited out."""
-    from .stages import deliver, publish
+    from pusher.stages import deliver, publish
 
     priority = PRIORITY.get(alert.level, 0) if alert is not None else 0
     cv = publish(rt, priority=priority)

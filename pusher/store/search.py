@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from .errors import TvPusherError
-from .states import ItemState
-from .store import Store
+from pusher.errors import TvPusherError
+from pusher.states import ItemState
+from pusher.store.db import Store
 
 FTS = "item_fts"
 TRIGGERS = ("item_fts_ai", "item_fts_ad", "item_fts_au")

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from .store import Store
+from pusher.store.db import Store
 
 log = logging.getLogger("tvpusher.leader")
 

@@ -12,16 +12,16 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import col, select
 
-from .logs import redact, register_secrets
-from .models import ChannelVersion, Delivery, Item, Node, SourceRow
-from .retention import cycle_seconds
-from .runtime import Runtime
-from .states import ItemState
-from .timeutil import utcnow
+from pusher.logs import redact, register_secrets
+from pusher.runtime import Runtime
+from pusher.stages.retention import cycle_seconds
+from pusher.states import ItemState
+from pusher.store.models import ChannelVersion, Delivery, Item, Node, SourceRow
+from pusher.timeutil import utcnow
 
 
 def _iso(dt: datetime | None, tz: str) -> str | None:
-    from .timeutil import local
+    from pusher.timeutil import local
 
     return local(dt, tz).isoformat(timespec="seconds") if dt else None
 
@@ -146,14 +146,14 @@ def collect_status(rt: Runtime) -> dict[str, Any]:
         "nodes": nodes,
     }
     # What the outbox knows beyond the delivery rows: assets still to send, held, awaiting deletion.
-    from .outbox import target_status
+    from pusher.stages.outbox import target_status
 
     for row, ts in zip(targets, target_status(rt), strict=True):
         row.update(
             versions_behind=ts.versions_behind, to_send=ts.to_send, to_send_bytes=ts.to_send_bytes, assets_held=ts.held,
             awaiting_deletion=ts.awaiting_deletion, busy_with=ts.busy_with,
         )  # fmt: skip
-    from .health import evaluate
+    from pusher.daemon.health import evaluate
 
     problems = evaluate(st, rt.settings)
     st["health"] = {"ok": not problems, "problems": problems}

@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from .metrics import PROCESS, StoreCollector
+from pusher.metrics import PROCESS, StoreCollector
 
 log = logging.getLogger("tvpusher.health")
 
@@ -90,7 +90,7 @@ class HealthServer:
         try:
             st = self.status()
         except Exception as exc:  # the store is away: that is the answer, not a crash
-            from .logs import redact
+            from pusher.logs import redact
 
             return 503, {"ok": False, "problems": [redact(f"store unreachable: {exc}")]}
         problems = evaluate(st, self.settings, self.beat_age())

@@ -1,6 +1,6 @@
 """The store's tables (SQLModel). All datetimes are aware, kept in UTC (see :mod:`pusher.timeutil`).
 
-Schema changes go through a new Alembic revision in ``pusher/migrations/versions``; the test
+Schema changes go through a new Alembic revision in ``pusher/store/migrations/versions``; the test
 ``tests/store/test_migrations.py`` checks that the migrations and these models agree.
 """
 
@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .states import ItemState
-from .timeutil import utcnow
+from pusher.states import ItemState
+from pusher.timeutil import utcnow
 
 
 class SourceRow(SQLModel, table=True):
@@ -176,7 +176,7 @@ class Alert(SQLModel, table=True):
 
 class Node(SQLModel, table=True):
     """A running daemon: seen by its heartbeat; ``leader`` runs the scheduler's poll and publish
-    jobs (one at a time, see :mod:`pusher.leader`)."""
+    jobs (one at a time, see :mod:`pusher.daemon.leader`)."""
 
     __tablename__ = "node"
 

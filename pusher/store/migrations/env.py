@@ -3,8 +3,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import pusher.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from pusher.migrations import include_object
+import pusher.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from pusher.store.migrations import include_object
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:

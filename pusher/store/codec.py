@@ -6,8 +6,8 @@ import hashlib
 import json
 from typing import Any
 
-from .interfaces import Attachment, Block, Document
-from .models import Item
+from pusher.interfaces import Attachment, Block, Document
+from pusher.store.models import Item
 
 
 def blocks_to_json(blocks: tuple[Block, ...]) -> str:

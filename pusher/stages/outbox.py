@@ -29,15 +29,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from . import claims
-from .claims import holder_alive, lock_target
-from .errors import TargetError, TvPusherError
-from .implementations import TARGETS
-from .interfaces import Target
-from .models import ChannelVersion, Delivery, TargetAsset
-from .runtime import Runtime
-from .targets.base import common
-from .timeutil import utcnow
+from pusher.errors import TargetError, TvPusherError
+from pusher.implementations import TARGETS
+from pusher.interfaces import Target
+from pusher.runtime import Runtime
+from pusher.store import claims
+from pusher.store.claims import holder_alive, lock_target
+from pusher.store.models import ChannelVersion, Delivery, TargetAsset
+from pusher.targets.base import common
+from pusher.timeutil import utcnow
 
 log = logging.getLogger("tvpusher.deliver")
 

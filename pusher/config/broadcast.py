@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .settings_base import SettingsModel
+from pusher.config.base import SettingsModel
 
 ExportKind = Literal["xmltv", "playlist", "rss"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("xmltv", "playlist", "rss")

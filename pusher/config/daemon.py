@@ -7,7 +7,7 @@ import socket
 
 from pydantic import Field, field_validator
 
-from .settings_base import SettingsModel
+from pusher.config.base import SettingsModel
 
 
 class DaemonSettings(SettingsModel):

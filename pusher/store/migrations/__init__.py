@@ -1,6 +1,6 @@
-"""Versioned schema migrations (Alembic), run programmatically by :meth:`pusher.store.Store.migrate`.
+"""Versioned schema migrations (Alembic), run programmatically by :meth:`pusher.store.db.Store.migrate`.
 
-To change the schema: edit :mod:`pusher.models`, then add a revision file in ``versions/``
+To change the schema: edit :mod:`pusher.store.models`, then add a revision file in ``versions/``
 (``alembic revision --autogenerate`` with ``script_location`` pointing here works too).
 """
 
@@ -25,8 +25,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Leaves out of model comparison what is deliberately not a model: the search index
-    (an FTS5 table and its shadow tables, trigram indexes; see :mod:`pusher.search`)."""
-    from pusher.search import INDEX_OBJECTS
+    (an FTS5 table and its shadow tables, trigram indexes; see :mod:`pusher.store.search`)."""
+    from pusher.store.search import INDEX_OBJECTS
 
     return not (reflected and name in INDEX_OBJECTS)
 

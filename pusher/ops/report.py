@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from .models import Alert, Audit, ChannelVersion, Delivery, Item
-from .runtime import Runtime
-from .states import ItemState
+from pusher.runtime import Runtime
+from pusher.states import ItemState
+from pusher.store.models import Alert, Audit, ChannelVersion, Delivery, Item
 
 KINDS = ("政策法规", "发文类", "其他")
 POLICY_MARKERS = ("政策法规", "法规", "规范性文件", "政策文件")
@@ -165,7 +165,7 @@ def _cjk_font() -> str:
     """The family name of an installed CJK font, registered with matplotlib."""
     from matplotlib import font_manager
 
-    from .errors import RenderError
+    from pusher.errors import RenderError
 
     known = {f.name for f in font_manager.fontManager.ttflist}
     for name in CJK_FONTS:

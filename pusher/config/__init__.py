@@ -1,0 +1,1 @@
+"""Configuration: the settings models (one leaf module per section) and the loader."""

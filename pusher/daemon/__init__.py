@@ -1,0 +1,1 @@
+"""The daemon: the scheduler, leader election, health and metrics endpoints, systemd notification."""

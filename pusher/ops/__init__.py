@@ -1,0 +1,1 @@
+"""Operations: what an operator or the daemon does, as library calls the CLI and the daemon share."""

@@ -1,0 +1,1 @@
+"""HTTP serving: the static server (sample portal, headend preview) and the reference set-top-box viewer."""
