@@ -73,7 +73,7 @@ def push(
     """Screen, render and publish what is waiting, then deliver to the targets now (ignoring backoff)."""
     from pusher.stages import deliver, publish, render_items, screen_items
     from pusher.states import ON_AIR
-    from pusher.store.models import Item
+    from pusher.store.models import AuditAction, Item
 
     rt = runtime(config)
     if target:
@@ -89,7 +89,7 @@ def push(
             if row.state not in ON_AIR:
                 why = f" ({row.state_reason})" if row.state_reason else ""
                 raise TvPusherError(f"item {item} is {row.state.value}{why}, not on air: nothing to push")
-            rt.store.audit(db, "push", item_id=item, detail=f"version {row.version}, target {target or 'all'}")
+            rt.store.audit(db, AuditAction.PUSH, item_id=item, detail=f"version {row.version}, target {target or 'all'}")
     reports = deliver(rt, target, now_only_due=False)
     out.print(f"screened {screened}, rendered {rendered.items} items ({rendered.pages} pages), "
               + (f"channel version {cv.version}" if cv else "channel unchanged"))  # fmt: skip

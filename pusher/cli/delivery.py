@@ -17,7 +17,7 @@ from pusher.errors import TvPusherError
 from pusher.runtime import Runtime
 from pusher.stages.outbox import DeliveryReport, deliver, verify
 from pusher.states import ItemState, check_transition
-from pusher.store.models import Item
+from pusher.store.models import AuditAction, Item
 from pusher.timeutil import utcnow
 
 TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Only this target.", show_default=False)]
@@ -87,7 +87,7 @@ def retract_item(rt: Runtime, item_id: int, reason: str) -> Item:
         was = item.state
         item.state, item.state_reason, item.updated_at = ItemState.WITHDRAWN, f"retracted: {reason.strip()}", utcnow()
         db.add(item)
-        rt.store.audit(db, "retract", item_id=item_id, reason=reason.strip(), detail=f"was {was.value}, version {item.version}")
+        rt.store.audit(db, AuditAction.RETRACT, item_id=item_id, reason=reason.strip(), detail=f"was {was.value}, version {item.version}")
     return item
 
 

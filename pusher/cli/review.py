@@ -20,7 +20,7 @@ from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.errors import TvPusherError
 from pusher.gate import GateSettings, build_gate, screened_text
 from pusher.states import ItemState, check_transition
-from pusher.store.models import Item
+from pusher.store.models import AuditAction, Item
 from pusher.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def _decide(item_id: int, config: Path | None, new: ItemState, action: str, reas
             item.state_reason = f"review: {action} by operator"
             item.updated_at = utcnow()
             db.add(item)
-            rt.store.audit(db, f"review.{action}", item_id=item_id, reason=reason.strip(), detail=f"version {item.version}")
+            rt.store.audit(db, AuditAction(f"review.{action}"), item_id=item_id, reason=reason.strip(), detail=f"version {item.version}")
         return item
     finally:
         rt.close()

@@ -31,7 +31,7 @@ from sqlmodel import col, select
 
 from pusher.runtime import Runtime
 from pusher.states import ItemState
-from pusher.store.models import Alert, Audit, ChannelVersion, Delivery, Item
+from pusher.store.models import REVIEW_PREFIX, Alert, Audit, AuditAction, ChannelVersion, Delivery, DeliveryState, Item
 
 KINDS = ("政策法规", "发文类", "其他")
 POLICY_MARKERS = ("政策法规", "法规", "规范性文件", "政策文件")
@@ -103,7 +103,7 @@ def year_report(rt: Runtime, year: int) -> YearReport:
     months: Counter[int] = Counter()
     kinds: Counter[str] = Counter()
     with rt.store.read() as db:
-        reviewed = {a for a in db.exec(select(Audit.item_id).where(col(Audit.action).like("review.%"))) if a is not None}
+        reviewed = {a for a in db.exec(select(Audit.item_id).where(col(Audit.action).like(f"{REVIEW_PREFIX}%"))) if a is not None}
         for it in db.exec(select(Item).where(col(Item.duplicate_of).is_(None))):
             if _year_of(it.first_seen, tz) == year:
                 rep.held += it.state == ItemState.HELD or it.id in reviewed
@@ -118,7 +118,7 @@ def year_report(rt: Runtime, year: int) -> YearReport:
             kinds[kind_of(it)] += 1
         done = db.exec(
             select(func.count(), func.sum(Delivery.bytes_sent)).where(
-                col(Delivery.state) == "done", col(Delivery.done_at) >= start, col(Delivery.done_at) < end
+                col(Delivery.state) == DeliveryState.DONE, col(Delivery.done_at) >= start, col(Delivery.done_at) < end
             )
         ).one()
         rep.pushes, rep.bytes_pushed = int(done[0] or 0), int(done[1] or 0)
@@ -128,7 +128,9 @@ def year_report(rt: Runtime, year: int) -> YearReport:
             .where(col(ChannelVersion.created_at) >= start, col(ChannelVersion.created_at) < end)
         ).one()
         rep.retractions = db.exec(
-            select(func.count()).select_from(Audit).where(col(Audit.action) == "retract", col(Audit.at) >= start, col(Audit.at) < end)
+            select(func.count())
+            .select_from(Audit)
+            .where(col(Audit.action) == AuditAction.RETRACT, col(Audit.at) >= start, col(Audit.at) < end)
         ).one()
         levels = Counter(a.level for a in db.exec(select(Alert).where(col(Alert.created_at) >= start, col(Alert.created_at) < end)))
     ordered = [names[c.id] for c in rt.settings.columns]

@@ -22,7 +22,7 @@ from pusher.interfaces import Block, Document, PageContext
 from pusher.runtime import Runtime
 from pusher.stages.outbox import DeliveryReport
 from pusher.store.db import actor
-from pusher.store.models import Alert, ChannelVersion, Page
+from pusher.store.models import Alert, AuditAction, ChannelVersion, Page
 from pusher.timeutil import local, utcnow
 
 LEVELS = ("info", "warning", "urgent")
@@ -82,7 +82,7 @@ def raise_alert(rt: Runtime, text: str, *, level: str = "warning", until: dateti
         db.add(alert)
         db.flush()
         rt.store.audit(
-            db, "alert.raise", reason=text, detail=f"alert {alert.id}, {level}, until {until.isoformat()}, column {column or '—'}"
+            db, AuditAction.ALERT_RAISE, reason=text, detail=f"alert {alert.id}, {level}, until {until.isoformat()}, column {column or '—'}"
         )
     return alert
 
@@ -97,7 +97,7 @@ def clear_alerts(rt: Runtime, alert_id: int | None = None) -> list[int]:
                 continue
             a.ended_at, a.ended = now, "cleared"
             ended.append(a.id or 0)
-            rt.store.audit(db, "alert.clear", reason=a.text, detail=f"alert {a.id}")
+            rt.store.audit(db, AuditAction.ALERT_CLEAR, reason=a.text, detail=f"alert {a.id}")
     if alert_id is not None and not ended:
         raise TvPusherError(f"no alert {alert_id} on air")
     return ended
@@ -117,7 +117,7 @@ def active_alerts(rt: Runtime, now: datetime | None = None) -> list[Alert]:
                 row = db.get(Alert, a.id)
                 if row is not None and row.ended_at is None:
                     row.ended_at, row.ended = now, "expired"
-                    rt.store.audit(db, "alert.expire", reason=row.text, detail=f"alert {row.id}")
+                    rt.store.audit(db, AuditAction.ALERT_EXPIRE, reason=row.text, detail=f"alert {row.id}")
     live = [a for a in rows if a.id not in gone]
     return sorted(live, key=lambda a: (-PRIORITY.get(a.level, 0), -(a.id or 0)))
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from pusher.errors import StoreError
-from pusher.store.models import Audit
+from pusher.store.models import Audit, AuditAction
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -94,8 +94,8 @@ class Store:
         with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def audit(self, session: Session, action: str, *, item_id: int | None = None, reason: str = "", detail: str = "") -> None:
-        session.add(Audit(actor=actor(), action=action, item_id=item_id, reason=reason, detail=detail))
+    def audit(self, session: Session, action: AuditAction, *, item_id: int | None = None, reason: str = "", detail: str = "") -> None:
+        session.add(Audit(actor=actor(), action=AuditAction(action).value, item_id=item_id, reason=reason, detail=detail))
 
     def dispose(self) -> None:
         self.engine.dispose()

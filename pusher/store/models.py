@@ -6,13 +6,57 @@ Schema changes go through a new Alembic revision in ``pusher/store/migrations/ve
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, Dialect, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import AutoString, Field, SQLModel
 
 from pusher.states import ItemState
 from pusher.timeutil import utcnow
+
+
+class DeliveryState(enum.StrEnum):
+    """Where a :class:`Delivery` row stands. Stored as its value (a plain string column)."""
+
+    PENDING = "pending"  # to be pushed (or being retried)
+    DONE = "done"  # the target holds this version
+    SUPERSEDED = "superseded"  # a newer version replaced it before it was delivered
+
+
+class AuditAction(enum.StrEnum):
+    """What an operator did, as written in :class:`Audit` ``action``."""
+
+    PUSH = "push"
+    RETRACT = "retract"
+    APPROVE_MASKED = "review.approve-masked"
+    APPROVE_AS_IS = "review.approve-as-is"
+    REJECT = "review.reject"
+    ALERT_RAISE = "alert.raise"
+    ALERT_CLEAR = "alert.clear"
+    ALERT_EXPIRE = "alert.expire"
+
+    @property
+    def is_review(self) -> bool:
+        return self.value.startswith(REVIEW_PREFIX)
+
+
+#: The prefix shared by the review decisions (``review.approve-masked`` …).
+REVIEW_PREFIX = "review."
+
+
+class DeliveryStateColumn(TypeDecorator[DeliveryState]):
+    """A plain string column (as the migrations made it) that reads back a :class:`DeliveryState`."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else DeliveryState(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> DeliveryState | None:
+        return None if value is None else DeliveryState(value)
 
 
 class SourceRow(SQLModel, table=True):
@@ -118,7 +162,7 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     target: str = Field(index=True)
     channel_version: int
-    state: str = "pending"  # pending | done | superseded
+    state: DeliveryState = Field(default=DeliveryState.PENDING, sa_type=DeliveryStateColumn, nullable=False)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str = ""
