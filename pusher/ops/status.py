@@ -16,7 +16,7 @@ from pusher.logs import redact, register_secrets
 from pusher.runtime import Runtime
 from pusher.stages.retention import cycle_seconds
 from pusher.states import ItemState
-from pusher.store.models import ChannelVersion, Delivery, Item, Node, SourceRow
+from pusher.store.models import ChannelVersion, Delivery, DeliveryState, Item, Node, SourceRow
 from pusher.timeutil import utcnow
 
 
@@ -48,19 +48,21 @@ def collect_status(rt: Runtime) -> dict[str, Any]:
             for t, b, a, d in db.exec(
                 select(
                     Delivery.target, func.sum(Delivery.bytes_sent), func.sum(Delivery.attempts),
-                    func.sum(case((col(Delivery.state) == "done", 1), else_=0)),
+                    func.sum(case((col(Delivery.state) == DeliveryState.DONE, 1), else_=0)),
                 ).group_by(Delivery.target)
             )
         }  # fmt: skip
         targets = []
         for t in rt.settings.targets:
             last = db.exec(
-                select(Delivery).where(Delivery.target == t.name, Delivery.state == "done").order_by(col(Delivery.channel_version).desc())
+                select(Delivery)
+                .where(Delivery.target == t.name, Delivery.state == DeliveryState.DONE)
+                .order_by(col(Delivery.channel_version).desc())
             ).first()
             pending = list(
                 db.exec(
                     select(Delivery)
-                    .where(Delivery.target == t.name, Delivery.state == "pending")
+                    .where(Delivery.target == t.name, Delivery.state == DeliveryState.PENDING)
                     .order_by(col(Delivery.channel_version).desc())
                 )
             )

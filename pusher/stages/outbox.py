@@ -35,7 +35,7 @@ from pusher.interfaces import Target
 from pusher.runtime import Runtime
 from pusher.store import claims
 from pusher.store.claims import holder_alive, lock_target
-from pusher.store.models import ChannelVersion, Delivery, TargetAsset
+from pusher.store.models import ChannelVersion, Delivery, DeliveryState, TargetAsset
 from pusher.targets.base import common
 from pusher.timeutil import utcnow
 
@@ -121,7 +121,10 @@ def _urgent_waiting(rt: Runtime, name: str, after: int) -> bool:
         return (
             db.exec(
                 select(Delivery).where(
-                    Delivery.target == name, Delivery.state == "pending", col(Delivery.priority) > 0, col(Delivery.channel_version) > after
+                    Delivery.target == name,
+                    Delivery.state == DeliveryState.PENDING,
+                    col(Delivery.priority) > 0,
+                    col(Delivery.channel_version) > after,
                 )
             ).first()
             is not None
@@ -214,13 +217,17 @@ def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryRepo
             return None
         d.claimed_by, d.claimed_until = "", None  # a dead or expired holder
     pending = list(
-        db.exec(select(Delivery).where(Delivery.target == name, Delivery.state == "pending").order_by(col(Delivery.channel_version).desc()))
+        db.exec(
+            select(Delivery)
+            .where(Delivery.target == name, Delivery.state == DeliveryState.PENDING)
+            .order_by(col(Delivery.channel_version).desc())
+        )
     )
     if not pending:
         return None
     newest = pending[0]
     for d in pending[1:]:
-        d.state = "superseded"
+        d.state = DeliveryState.SUPERSEDED
     if newest.attempts == 0:
         _inherit_backoff(db, newest)
     report.version = newest.channel_version
@@ -230,7 +237,7 @@ def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryRepo
         return None
     cv = db.get(ChannelVersion, newest.channel_version)
     if cv is None:
-        newest.state, newest.last_error = "superseded", "channel version missing from the store"
+        newest.state, newest.last_error = DeliveryState.SUPERSEDED, "channel version missing from the store"
         return None
     newest.claimed_by, newest.claimed_until = me, now + lease
     assert newest.id is not None
@@ -241,7 +248,9 @@ def _inherit_backoff(db: Session, newest: Delivery) -> None:
     """A new publication does not reset the backoff of a headend that keeps failing."""
     prev = db.exec(
         select(Delivery)
-        .where(Delivery.target == newest.target, Delivery.channel_version < newest.channel_version, Delivery.state == "superseded")
+        .where(
+            Delivery.target == newest.target, Delivery.channel_version < newest.channel_version, Delivery.state == DeliveryState.SUPERSEDED
+        )
         .order_by(col(Delivery.channel_version).desc())
     ).first()
     if prev is not None and prev.attempts > 0 and prev.last_error:
@@ -326,7 +335,7 @@ def _hold_on(rt: Runtime, name: str, delivery_id: int, me: str, version: int) ->
     with rt.store.write() as db:
         newer = db.exec(
             select(Delivery.channel_version).where(
-                Delivery.target == name, Delivery.state == "done", col(Delivery.channel_version) > version
+                Delivery.target == name, Delivery.state == DeliveryState.DONE, col(Delivery.channel_version) > version
             )
         ).first()
         if newer is not None:
@@ -350,7 +359,7 @@ def _finish(rt: Runtime, delivery_id: int, report: DeliveryReport, wanted: dict[
         d = db.get(Delivery, delivery_id)
         if d is not None:
             # A delivery superseded while in flight still reached the headend: say so.
-            d.state, d.done_at = "done", now
+            d.state, d.done_at = DeliveryState.DONE, now
             d.bytes_sent, d.files_sent = d.bytes_sent + report.bytes, d.files_sent + report.files
             d.attempts, d.last_error = d.attempts + 1, ""
             d.claimed_by, d.claimed_until = "", None
@@ -408,8 +417,8 @@ def target_status(rt: Runtime) -> list[TargetStatus]:
         for t in rt.settings.targets:
             # The newest rows only: the outbox keeps a row per version, for years.
             newest_first = select(Delivery).where(Delivery.target == t.name).order_by(col(Delivery.channel_version).desc())
-            done = db.exec(newest_first.where(Delivery.state == "done")).first()
-            pending = db.exec(newest_first.where(Delivery.state == "pending")).first()
+            done = db.exec(newest_first.where(Delivery.state == DeliveryState.DONE)).first()
+            pending = db.exec(newest_first.where(Delivery.state == DeliveryState.PENDING)).first()
             rows = list(db.exec(newest_first.where(Delivery.claimed_by != "")))
             held = {a.name: a for a in db.exec(select(TargetAsset).where(TargetAsset.target == t.name))}
             to_send: dict[str, int] = {}
@@ -460,7 +469,7 @@ def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -
         cv = db.exec(
             select(ChannelVersion)
             .join(Delivery, col(Delivery.channel_version) == col(ChannelVersion.version))
-            .where(Delivery.target == name, col(Delivery.state).in_(["done", "pending"]))
+            .where(Delivery.target == name, col(Delivery.state).in_([DeliveryState.DONE, DeliveryState.PENDING]))
             .order_by(col(ChannelVersion.version).desc())
         ).first()
         known = {a.name: a.bytes for a in db.exec(select(TargetAsset).where(TargetAsset.target == name))}
@@ -504,8 +513,8 @@ def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -
                 rep.adopted += 1
         if repair and not rep.ok:
             d = db.exec(select(Delivery).where(Delivery.target == name, Delivery.channel_version == cv.version)).one()
-            if d.state != "pending":
-                d.state, d.done_at, d.next_attempt_at = "pending", None, now
+            if d.state != DeliveryState.PENDING:
+                d.state, d.done_at, d.next_attempt_at = DeliveryState.PENDING, None, now
     if repair and not rep.ok:
         rep.repaired = deliver_one(rt, name, only_due=False)
     return rep

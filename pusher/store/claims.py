@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from pusher.runtime import Runtime
 from pusher.states import ItemState
 from pusher.store.db import Store
-from pusher.store.models import Delivery, Item
+from pusher.store.models import Delivery, DeliveryState, Item
 from pusher.timeutil import utcnow
 
 
@@ -104,7 +104,7 @@ def lock_target(db: Session, target: str) -> bool:
     """
     if db.get_bind().dialect.name != "postgresql":
         return True
-    mine = or_(col(Delivery.state) == "pending", col(Delivery.claimed_by) != "")
+    mine = or_(col(Delivery.state) == DeliveryState.PENDING, col(Delivery.claimed_by) != "")
     wanted = set(db.exec(select(Delivery.id).where(Delivery.target == target, mine)))
     if not wanted:
         return True
