@@ -13,7 +13,7 @@ from rich.table import Table
 
 from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.cli.core import runtime
-from pusher.errors import ConfigError, TvPusherError
+from pusher.errors import ConfigError
 
 
 class Level(StrEnum):
@@ -45,7 +45,7 @@ def alert(
     config: ConfigOpt = None,
 ) -> None:
     """Put an alert on air at once (rendered, published and pushed ahead of any waiting delivery), or --clear."""
-    from pusher.stages.alerts import broadcast, clear_alerts, parse_until, raise_alert
+    from pusher.ops import broadcast, clear_alerts, parse_until, raise_alert
 
     if clear == bool(text):
         raise ConfigError("give an alert TEXT, or --clear (not both)")
@@ -90,30 +90,14 @@ def export(
     config: ConfigOpt = None,
 ) -> None:
     """Write an export of a channel version: XMLTV of the rolling version, a playlist, or RSS 2.0."""
-    from feeds.exports import EXPORTERS, ExportInput, playlist, spec_of_manifest
-    from pusher.stages.publish import DESCRIPTION_CHARS, _site
-    from pusher.store.codec import document_of
-    from pusher.store.models import ChannelVersion, Item
+    from pusher.ops import export_version
 
     rt = runtime(config)
     try:
-        with rt.store.read() as db:
-            from sqlmodel import col, select
-
-            q = select(ChannelVersion).order_by(col(ChannelVersion.version).desc())
-            cv = db.get(ChannelVersion, version) if version else db.exec(q).first()
-            if cv is None:
-                raise TvPusherError(f"no channel version {version}" if version else "no channel version yet: run `pusher push` first")
-            spec, number, generated = spec_of_manifest(cv.manifest.encode("utf-8"))
-            ids = [int(i.id[1:]) for i in spec.items]
-            items = list(db.exec(select(Item).where(col(Item.id).in_(ids)))) if ids else []
-        desc = {f"i{i.id}": " ".join(document_of(i, screened=True).text.split())[:DESCRIPTION_CHARS] for i in items}
-        b = rt.settings.broadcast
-        inp = ExportInput(spec, number, generated, page_seconds=b.page_seconds, epg_hours=b.epg_hours, channel_id=b.xmltv_id,
-                          site_url=_site(rt), rss_items=b.rss_items, descriptions=desc)  # fmt: skip
-        data = playlist.build(inp, prefix=prefix) if kind == ExportKindArg.playlist else EXPORTERS[kind.value].build(inp)
+        exp = export_version(rt, kind.value, version, prefix=prefix)
     finally:
         rt.close()
+    data, number = exp.data, exp.version
     if str(out_file) == "-":
         typer.echo(data.decode("utf-8"), nl=False)
         return

@@ -12,7 +12,6 @@ from rich.table import Table
 
 from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.config.settings import Settings, load_settings
-from pusher.errors import TvPusherError
 from pusher.interfaces import Block, Document
 from pusher.runtime import Runtime
 
@@ -71,28 +70,16 @@ def push(
     config: ConfigOpt = None,
 ) -> None:
     """Screen, render and publish what is waiting, then deliver to the targets now (ignoring backoff)."""
-    from pusher.stages import deliver, publish, render_items, screen_items
-    from pusher.states import ON_AIR
-    from pusher.store.models import AuditAction, Item
+    from pusher import ops
 
     rt = runtime(config)
     if target:
         rt.settings.target(target)
-    screened = screen_items(rt)
-    rendered = render_items(rt)
-    cv = publish(rt)
-    if item is not None:
-        with rt.store.write() as db:
-            row = db.get(Item, item)
-            if row is None:
-                raise TvPusherError(f"no item {item}")
-            if row.state not in ON_AIR:
-                why = f" ({row.state_reason})" if row.state_reason else ""
-                raise TvPusherError(f"item {item} is {row.state.value}{why}, not on air: nothing to push")
-            rt.store.audit(db, AuditAction.PUSH, item_id=item, detail=f"version {row.version}, target {target or 'all'}")
-    reports = deliver(rt, target, now_only_due=False)
-    out.print(f"screened {screened}, rendered {rendered.items} items ({rendered.pages} pages), "
-              + (f"channel version {cv.version}" if cv else "channel unchanged"))  # fmt: skip
+    on_air = None if item is None else (lambda: ops.ensure_on_air(rt, item, target))
+    rnd = ops.run_round(rt, target=target, now_only_due=False, before_deliver=on_air)
+    reports = rnd.deliveries
+    out.print(f"screened {rnd.screened}, rendered {rnd.rendered.items} items ({rnd.rendered.pages} pages), "
+              + (f"channel version {rnd.version.version}" if rnd.version else "channel unchanged"))  # fmt: skip
     said = {"done": "delivered version {v} ({f} files, {b} bytes)", "failed": "failed: {e}", "waiting": "waiting: {e}",
             "busy": "busy: {e}", "idle": "up to date"}  # fmt: skip
     for r in reports:
@@ -173,7 +160,8 @@ def demo(
     preview_port: Annotated[int, typer.Option("--preview-port", help="Port of the headend preview on 127.0.0.1.")] = 8742,
 ) -> None:
     """Run the whole flow against a bundled sample portal on 127.0.0.1: no configuration, no network."""
-    from pusher.demo import PORTAL, demo_settings, portal_server, run_cycle, write_demo_config
+    from pusher.demo import PORTAL, demo_settings, portal_server, write_demo_config
+    from pusher.ops import run_cycle
 
     workdir = workdir.resolve()
     with portal_server(PORTAL, port) as portal:

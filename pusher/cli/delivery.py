@@ -12,13 +12,10 @@ from typing import Annotated
 
 import typer
 
+from pusher import ops
 from pusher.cli import ConfigOpt, JsonOpt, app, out
-from pusher.errors import TvPusherError
 from pusher.runtime import Runtime
-from pusher.stages.outbox import DeliveryReport, deliver, verify
-from pusher.states import ItemState, check_transition
-from pusher.store.models import AuditAction, Item
-from pusher.timeutil import utcnow
+from pusher.stages.outbox import DeliveryReport, verify
 
 TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Only this target.", show_default=False)]
 
@@ -73,24 +70,6 @@ def verify_cmd(
         raise typer.Exit(1)
 
 
-def retract_item(rt: Runtime, item_id: int, reason: str) -> Item:
-    """Takes an item off the air for good (it stays withdrawn until the portal changes it)."""
-    if not reason.strip():
-        raise TvPusherError("a retraction needs --reason (it is kept in the audit log)")
-    with rt.store.write() as db:
-        item = db.get(Item, item_id)
-        if item is None:
-            raise TvPusherError(f"no item {item_id}")
-        if item.state == ItemState.WITHDRAWN:
-            raise TvPusherError(f"item {item_id} is withdrawn already")
-        check_transition(item.state, ItemState.WITHDRAWN)
-        was = item.state
-        item.state, item.state_reason, item.updated_at = ItemState.WITHDRAWN, f"retracted: {reason.strip()}", utcnow()
-        db.add(item)
-        rt.store.audit(db, AuditAction.RETRACT, item_id=item_id, reason=reason.strip(), detail=f"was {was.value}, version {item.version}")
-    return item
-
-
 @app.command("retract")
 def retract_cmd(
     item_id: Annotated[int, typer.Argument(help="Item id.", show_default=False)],
@@ -98,18 +77,15 @@ def retract_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Take an item off the channel and push the channel to every target now."""
-    from pusher.stages import publish
-
     rt = _runtime(config)
     try:
-        item = retract_item(rt, item_id, reason)
+        item = ops.retract(rt, item_id, reason)
         out.print(f"已撤下：#{item.id} {item.title}", markup=False)
-        cv = publish(rt)
-        out.print(f"频道版本 {cv.version}" if cv else "频道未变（该条目不在播出中）", markup=False)
-        reports = deliver(rt, now_only_due=False)
+        rnd = ops.run_round(rt, steps=ops.PUBLISH_AND_DELIVER, now_only_due=False)
+        out.print(f"频道版本 {rnd.version.version}" if rnd.version else "频道未变（该条目不在播出中）", markup=False)
     finally:
         rt.close()
-    for r in reports:
+    for r in rnd.deliveries:
         out.print(_delivery_line(r), markup=False)
-    if any(r.status in ("failed", "busy") for r in reports):
+    if any(r.status in ("failed", "busy") for r in rnd.deliveries):
         raise typer.Exit(1)

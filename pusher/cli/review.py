@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,12 +17,12 @@ import typer
 from rich.text import Text
 from sqlmodel import select
 
+from pusher import ops
 from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.errors import TvPusherError
 from pusher.gate import GateSettings, build_gate, screened_text
-from pusher.states import ItemState, check_transition
-from pusher.store.models import AuditAction, Item
-from pusher.timeutil import utcnow
+from pusher.states import ItemState
+from pusher.store.models import Item
 
 if TYPE_CHECKING:
     from pusher.runtime import Runtime
@@ -110,26 +111,10 @@ def review_show(item_id: ItemArg, config: ConfigOpt = None) -> None:
         out.print(screened_text(document_of(item, screened=True)), markup=False)
 
 
-def _decide(item_id: int, config: Path | None, new: ItemState, action: str, reason: str, *, as_is: bool = False) -> Item:
-    if not reason.strip():
-        raise TvPusherError("a reason is required (--reason)")
+def _decide(config: Path | None, decide: Callable[[Runtime], Item]) -> Item:
     rt = _runtime(config)
     try:
-        with rt.store.write() as db:
-            item = db.get(Item, item_id)
-            if item is None:
-                raise TvPusherError(f"no item {item_id}")
-            if item.state != ItemState.HELD:
-                raise TvPusherError(f"item {item_id} is {item.state.value}, not held: nothing to decide")
-            check_transition(item.state, new)
-            if as_is:
-                item.screened_body, item.screened_title = item.body, item.title
-            item.state = new
-            item.state_reason = f"review: {action} by operator"
-            item.updated_at = utcnow()
-            db.add(item)
-            rt.store.audit(db, AuditAction(f"review.{action}"), item_id=item_id, reason=reason.strip(), detail=f"version {item.version}")
-        return item
+        return decide(rt)
     finally:
         rt.close()
 
@@ -142,14 +127,14 @@ def review_approve(
     mask: Annotated[bool, typer.Option("--mask/--as-is", help="Air the masked text (default) or the original.")] = True,
 ) -> None:
     """Let a held item go on air, masked (default) or as published on the portal."""
-    item = _decide(item_id, config, ItemState.SCREENED, "approve-masked" if mask else "approve-as-is", reason, as_is=not mask)
+    item = _decide(config, lambda rt: ops.approve(rt, item_id, reason, mask=mask))
     out.print(f"已通过：#{item.id} {item.title}（{'脱敏播出' if mask else '原文播出'}）", markup=False)
 
 
 @review_app.command("reject")
 def review_reject(item_id: ItemArg, reason: ReasonOpt = "", config: ConfigOpt = None) -> None:
     """Keep a held item off the air for good (until the portal changes it)."""
-    item = _decide(item_id, config, ItemState.REJECTED, "reject", reason)
+    item = _decide(config, lambda rt: ops.reject(rt, item_id, reason))
     out.print(f"已驳回：#{item.id} {item.title}", markup=False)
 
 

@@ -210,22 +210,20 @@ class Daemon:
             log.debug("could not wake the publish job", exc_info=True)
 
     def publish_job(self) -> None:
-        from pusher.stages import deliver, publish, render_items, screen_items
+        from pusher.ops import run_round
 
-        stages: list[tuple[str, Callable[[], object]]] = [
-            ("screen", lambda: screen_items(self.rt)),
-            ("render", lambda: self._locked(self._render_lock, lambda: render_items(self.rt))),
-            ("publish", lambda: publish(self.rt)),
-            ("deliver", lambda: self._locked(self._deliver_lock, lambda: deliver(self.rt))),
-        ]
+        locks = {"render": self._render_lock, "deliver": self._deliver_lock}
+
+        def wrap(step: str, fn: Callable[[], object]) -> None:
+            lock = locks.get(step)
+            self._guarded(step, fn if lock is None else lambda: self._locked(lock, fn))
+
         with self._publish_lock:
             self._again.set()
-            while self._again.is_set():
+            while self._again.is_set() and not self.rt.stopping.is_set():
                 self._again.clear()
-                for name, stage in stages:
-                    if self.rt.stopping.is_set():
-                        return
-                    self._guarded(name, stage)
+                if run_round(self.rt, wrap=wrap).stopped:
+                    return
         # A wake-up that came after the loop's last look but before the lock was released
         # would otherwise wait for the next interval.
         if self._again.is_set() and not self.rt.stopping.is_set():

@@ -8,13 +8,11 @@ on the same work directory sees the same item URLs, finds nothing new and pushes
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pusher.config.settings import Settings, parse_settings
 from pusher.errors import TvPusherError
-from pusher.runtime import Runtime
 from pusher.web.httpserve import StaticServer
 
 PORTAL = Path(__file__).parent / "portal"
@@ -101,50 +99,6 @@ def write_demo_config(portal_url: str, workdir: Path) -> Path:
 
 def demo_settings(portal_url: str, workdir: Path) -> Settings:
     return parse_settings(demo_config(portal_url, workdir), workdir)
-
-
-@dataclass
-class CycleReport:
-    polled: int = 0
-    new: int = 0
-    changed: int = 0
-    withdrawn: int = 0
-    source_errors: list[str] = field(default_factory=list)
-    screened: int = 0
-    rendered_items: int = 0
-    rendered_pages: int = 0
-    version: int | None = None
-    delivered: list[str] = field(default_factory=list)
-    delivery_errors: list[str] = field(default_factory=list)
-    states: dict[str, int] = field(default_factory=dict)  # items by state after the round
-
-
-def run_cycle(rt: Runtime, sources: list[str] | None = None) -> CycleReport:
-    """One full round: poll every source, then screen, render, publish and deliver."""
-    from pusher.stages import deliver, poll_source, publish, render_items, screen_items
-
-    rep = CycleReport()
-    for s in sources if sources is not None else [s.name for s in rt.settings.sources if s.enabled]:
-        r = poll_source(rt, s)
-        rep.polled += 1
-        rep.new, rep.changed, rep.withdrawn = rep.new + r.new, rep.changed + r.changed, rep.withdrawn + r.withdrawn
-        if r.error:
-            rep.source_errors.append(r.error)
-        rep.source_errors += r.item_errors
-    rep.screened = screen_items(rt)
-    rr = render_items(rt)
-    rep.rendered_items, rep.rendered_pages = rr.items, rr.pages
-    cv = publish(rt)
-    rep.version = cv.version if cv else None
-    for d in deliver(rt):
-        if d.status == "done":
-            rep.delivered.append(f"{d.target}: version {d.version}, {d.files} files, {d.bytes} bytes")
-        elif d.status == "failed":
-            rep.delivery_errors.append(d.error)
-    from pusher.ops.status import collect_status
-
-    rep.states = {k: v for k, v in collect_status(rt)["items"].items() if v}
-    return rep
 
 
 def portal_server(root: Path, port: int = DEFAULT_PORTAL_PORT) -> StaticServer:

@@ -36,7 +36,7 @@ from feeds.sources.common import conditional_headers, new_validators
 from pusher.errors import SourceError
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Response, Source
 from pusher.runtime import Runtime
-from pusher.states import ItemState
+from pusher.states import ItemState, set_state
 from pusher.store.codec import attachments_to_json, blocks_to_json, content_hash
 from pusher.store.models import Item, SourceRow
 from pusher.timeutil import to_utc, utcnow
@@ -297,7 +297,8 @@ def _upsert(rt: Runtime, source: str, doc: Document, validators: dict[str, str],
             ).first()
             item = Item(source=source, url=doc.url, validators=vals, checked_at=now, **fields)
             if twin is not None:
-                item.duplicate_of, item.state, item.state_reason = twin.id, ItemState.WITHDRAWN, f"duplicate of item {twin.id}"
+                item.duplicate_of = twin.id
+                set_state(item, ItemState.WITHDRAWN, f"duplicate of item {twin.id}", now=now)
                 report.duplicates += 1
             else:
                 report.new += 1
@@ -316,9 +317,8 @@ def _upsert(rt: Runtime, source: str, doc: Document, validators: dict[str, str],
             item.updated_at = now
             report.changed += 1
             return
-        item.state, item.state_reason = ItemState.NEW, "changed on the portal"
+        set_state(item, ItemState.NEW, "changed on the portal", now=now)
         item.duplicate_of = None
-        item.updated_at = now
         report.changed += 1
 
 
@@ -334,16 +334,12 @@ def _withdraw_url(rt: Runtime, source: str, url: str, why: str, report: PollRepo
 
 
 def _withdraw(db: Any, item: Item, reason: str) -> None:
-    item.state, item.state_reason, item.updated_at = ItemState.WITHDRAWN, reason, utcnow()
+    set_state(item, ItemState.WITHDRAWN, reason)
     # The same notice under another URL takes the withdrawn one's place.
     heir = db.exec(select(Item).where(Item.duplicate_of == item.id).order_by(col(Item.id))).first()
     if heir is not None:
-        heir.duplicate_of, heir.state, heir.state_reason, heir.updated_at = (
-            None,
-            ItemState.NEW,
-            f"replaces withdrawn item {item.id}",
-            utcnow(),
-        )
+        heir.duplicate_of = None
+        set_state(heir, ItemState.NEW, f"replaces withdrawn item {item.id}")
         for other in db.exec(select(Item).where(Item.duplicate_of == item.id, Item.id != heir.id)).all():
             other.duplicate_of = heir.id
 

@@ -19,12 +19,13 @@ from sqlmodel import Session, col, delete, select, update
 from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest
 from feeds.exports import EXPORTERS, ExportInput, attach
 from pusher.interfaces import Menu, MenuEntry, PageContext
+from pusher.names import alert_ref, item_owner, item_ref, menu_owner, parse_alert_ref, parse_item_owner, parse_item_ref
 from pusher.runtime import Runtime
 from pusher.stages.render import store_pages
 from pusher.stages.retention import apply_limits, trim_to
-from pusher.states import ON_AIR, ItemState
+from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store.codec import attachments_from_json, document_of
-from pusher.store.models import Alert, ChannelVersion, Delivery, Item, Page
+from pusher.store.models import Alert, ChannelVersion, Delivery, DeliveryState, Item, Page
 from pusher.timeutil import local, utcnow
 
 log = logging.getLogger("tvpusher.publish")
@@ -33,7 +34,7 @@ log = logging.getLogger("tvpusher.publish")
 def _menu_pages(rt: Runtime, menu: Menu, ctx: PageContext) -> list[Page]:
     """Menus are re-rendered only when what they show changes (the cache key is their input)."""
     key = hashlib.sha256(repr((rt.renderer.profile, menu, ctx)).encode()).hexdigest()[:32]
-    owner = f"menu:{key}"
+    owner = menu_owner(key)
     with rt.store.read() as db:
         cached = list(db.exec(select(Page).where(Page.owner == owner).order_by(Page.seq)))  # type: ignore[arg-type]
     if cached and all(rt.assets.has(p.sha256) for p in cached):
@@ -81,11 +82,11 @@ def _candidates(rt: Runtime) -> list[tuple[Item, list[Page]]]:
         )
         pages: dict[int, list[Page]] = {}
         # Only the candidates' pages: years of withdrawn and expired items keep theirs in the store.
-        owners = [f"item:{i.id}" for i in items]
+        owners = [item_owner(i.id) for i in items]
         for start in range(0, len(owners), 500):
             chunk = owners[start : start + 500]
             for p in db.exec(select(Page).where(col(Page.owner).in_(chunk), col(Page.profile) == profile).order_by(col(Page.seq))):
-                pages.setdefault(int(p.owner.split(":")[1]), []).append(p)
+                pages.setdefault(parse_item_owner(p.owner), []).append(p)
     return [(i, pages[i.id]) for i in items if i.id in pages and all(p.version == i.rendered_version for p in pages[i.id])]
 
 
@@ -125,7 +126,7 @@ def plan(rt: Runtime) -> Plan:
             break
         chosen = cut.kept
         dropped.update(cut.dropped)
-    descriptions = {f"i{i.id}": " ".join(document_of(i, screened=True).text.split())[:DESCRIPTION_CHARS] for i, _ in chosen}
+    descriptions = describe([i for i, _ in chosen])
     return Plan(spec, dropped, descriptions)
 
 
@@ -138,7 +139,7 @@ def _alert_spec(rt: Runtime, alert: Alert, pages: list[Page]) -> AlertSpec:
     ids = [f"alert-{alert.id}-{n}" for n in range(1, len(pages) + 1)]
     refs = tuple(_ref(p, ids[n], (), [*_turns(ids, n), ("BACK", "home-1")]) for n, p in enumerate(pages))
     until = local(alert.until, tz) if alert.until else None
-    return AlertSpec(f"a{alert.id}", alert.level, alert.text, until, alert.column or None, refs)
+    return AlertSpec(alert_ref(alert.id), alert.level, alert.text, until, alert.column or None, refs)
 
 
 def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[tuple[Alert, list[Page]]]) -> ChannelSpec:
@@ -160,7 +161,7 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
     for c in columns:
         # The screened title: a title the gate masked must stay masked on the menu page too.
         entries = tuple(
-            MenuEntry(f"i{it.id}", it.screened_title or it.title, local(it.published, tz).date() if it.published else None)
+            MenuEntry(item_ref(it.id), it.screened_title or it.title, local(it.published, tz).date() if it.published else None)
             for it in by_col[c.id]
         )
         menu = Menu(c.name, entries)
@@ -197,7 +198,7 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
         col_specs.append(ColumnSpec(c.id, c.name, c.key, len(by_col[c.id]), refs))
     item_specs = []
     for it in items:
-        iid = f"i{it.id}"
+        iid = item_ref(it.id)
         ids = [f"{iid}-{n}" for n in range(1, len(item_pages[it.id]) + 1)]
         back = menu_of_item.get(iid, col_first.get(it.column, home_ids[0]))
         refs = tuple(
@@ -223,7 +224,7 @@ def _expire(rt: Runtime, dropped: dict[int, str]) -> None:
     now = utcnow()
     with rt.store.write() as db:
         for it in db.exec(select(Item).where(col(Item.id).in_(list(dropped)), col(Item.state).in_(list(ON_AIR)))):
-            it.state, it.state_reason, it.updated_at = ItemState.EXPIRED, dropped[it.id or 0], now
+            set_state(it, ItemState.EXPIRED, dropped[it.id or 0], now=now)
     log.info("%d items left the air (retention, budget)", len(dropped))
 
 
@@ -234,10 +235,15 @@ def _site(rt: Runtime) -> str:
     return f"{u.scheme}://{u.netloc}/"
 
 
-def export_input(rt: Runtime, p: Plan, number: int, generated: datetime) -> ExportInput:
+def describe(items: Sequence[Item]) -> dict[str, str]:
+    """Item id in the manifest → the opening of its screened text, for the exports."""
+    return {item_ref(i.id): " ".join(document_of(i, screened=True).text.split())[:DESCRIPTION_CHARS] for i in items}
+
+
+def export_input(rt: Runtime, spec: ChannelSpec, number: int, generated: datetime, descriptions: dict[str, str]) -> ExportInput:
     b = rt.settings.broadcast
-    return ExportInput(p.spec, number, generated, page_seconds=b.page_seconds, epg_hours=b.epg_hours, channel_id=b.xmltv_id,
-                       site_url=_site(rt), rss_items=b.rss_items, descriptions=p.descriptions)  # fmt: skip
+    return ExportInput(spec, number, generated, page_seconds=b.page_seconds, epg_hours=b.epg_hours, channel_id=b.xmltv_id,
+                       site_url=_site(rt), rss_items=b.rss_items, descriptions=descriptions)  # fmt: skip
 
 
 def _exports(rt: Runtime, p: Plan, number: int, generated: datetime) -> list[tuple[str, str, str, int]]:
@@ -245,7 +251,7 @@ def _exports(rt: Runtime, p: Plan, number: int, generated: datetime) -> list[tup
     kinds = rt.settings.broadcast.exports
     if not kinds:
         return []
-    inp = export_input(rt, p, number, generated)
+    inp = export_input(rt, p.spec, number, generated, p.descriptions)
     out: list[tuple[str, str, str, int]] = []
     for kind in kinds:
         exp = EXPORTERS[kind]
@@ -282,12 +288,12 @@ def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVe
 
 def _still_current(db: Session, spec: ChannelSpec) -> bool:
     """Every planned item still on air at the planned version, every planned alert still on air."""
-    planned = {int(i.id[1:]): i.version for i in spec.items}
+    planned = {parse_item_ref(i.id): i.version for i in spec.items}
     if planned:
         q = select(Item.id, Item.version).where(col(Item.id).in_(list(planned)), col(Item.state).in_(list(ON_AIR)))
         if dict(db.exec(q.where(col(Item.duplicate_of).is_(None))).all()) != planned:
             return False
-    alerts = [int(a.id[1:]) for a in spec.alerts]
+    alerts = [parse_alert_ref(a.id) for a in spec.alerts]
     if alerts:
         live = db.exec(select(func.count()).select_from(Alert).where(col(Alert.id).in_(alerts), col(Alert.ended_at).is_(None))).one()
         if live != len(alerts):
@@ -322,15 +328,19 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             assets=json.dumps(sorted(travelling.items())), items=len(spec.items), pages=len(spec.pages()), bytes=sum(assets.values()),
         )  # fmt: skip
         db.add(cv)
-        on_air = [int(i.id[1:]) for i in spec.items]
+        on_air = [parse_item_ref(i.id) for i in spec.items]
         if on_air:
             # Row by row, not a bulk UPDATE: each transition is then one logged event.
             for it in db.exec(select(Item).where(col(Item.id).in_(on_air), col(Item.state) == ItemState.RENDERED)):
-                it.state, it.updated_at = ItemState.PUBLISHED, now
+                set_state(it, ItemState.PUBLISHED, it.state_reason, now=now)
         for t in rt.settings.targets:
             if not t.enabled:
                 continue
-            db.exec(update(Delivery).where(col(Delivery.target) == t.name, col(Delivery.state) == "pending").values(state="superseded"))
+            db.exec(
+                update(Delivery)
+                .where(col(Delivery.target) == t.name, col(Delivery.state) == DeliveryState.PENDING)
+                .values(state=DeliveryState.SUPERSEDED)
+            )
             db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now, priority=priority))
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
     return True, cv

@@ -14,8 +14,9 @@ from sqlmodel import col, delete, select
 from pusher import metrics
 from pusher.errors import RenderError
 from pusher.interfaces import PageContext, PageImage
+from pusher.names import ITEM_OWNER_PREFIX, item_owner
 from pusher.runtime import Runtime
-from pusher.states import ON_AIR, ItemState
+from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store import claims
 from pusher.store.codec import document_of
 from pusher.store.models import Item, Page
@@ -73,7 +74,7 @@ def _requeue_undrawn(rt: Runtime) -> int:
     """Items on air without pages of the renderer's profile (the operator changed the profile)
     go back to SCREENED to be drawn again: the channel would otherwise drop them for good."""
     profile = rt.renderer.profile.name
-    owner = literal("item:") + cast(Item.id, String)
+    owner = literal(ITEM_OWNER_PREFIX) + cast(Item.id, String)
     drawn = exists().where(col(Page.owner) == owner, col(Page.version) == col(Item.rendered_version))  # for some profile
     drawn_here = exists().where(col(Page.owner) == owner, col(Page.profile) == profile, col(Page.version) == col(Item.rendered_version))
     undrawn = (col(Item.state).in_(list(ON_AIR)), col(Item.duplicate_of).is_(None), drawn, ~drawn_here)
@@ -83,7 +84,7 @@ def _requeue_undrawn(rt: Runtime) -> int:
         return 0
     with rt.store.write() as db:
         for it in db.exec(select(Item).where(col(Item.id).in_(ids), *undrawn)):
-            it.state, it.state_reason, it.updated_at = ItemState.SCREENED, f"render again: no {profile} pages", utcnow()
+            set_state(it, ItemState.SCREENED, f"render again: no {profile} pages")
     log.info("%d items on air go back to be drawn for the %s profile", len(ids), profile)
     return len(ids)
 
@@ -108,12 +109,12 @@ def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> N
             if row is not None:
                 claims.release_item(row, node)
                 if row.version == item.version and row.state == ItemState.SCREENED:
-                    row.state, row.state_reason = ItemState.FAILED, f"render: {exc}"
+                    set_state(row, ItemState.FAILED, f"render: {exc}")
         log.error("render failed for item %s: %s", item.id, exc, extra={"item": item.id, "source": item.source})
         report.failed += 1
         return
     seconds = time.perf_counter() - started
-    owner = f"item:{item.id}"
+    owner = item_owner(item.id)
     rows = store_pages(rt, owner, item.version, pages)
     with rt.store.write() as db:
         row = db.get(Item, item.id)
@@ -125,7 +126,8 @@ def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> N
         db.exec(delete(Page).where(Page.owner == owner, Page.profile == rt.renderer.profile.name))  # type: ignore[arg-type]
         for r in rows:
             db.add(r)
-        row.state, row.state_reason, row.rendered_version, row.updated_at = ItemState.RENDERED, "", row.version, utcnow()
+        row.rendered_version = row.version
+        set_state(row, ItemState.RENDERED)
     metrics.observe_render(seconds, [r.bytes for r in rows])
     report.items += 1
     report.pages += len(rows)

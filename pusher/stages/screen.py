@@ -14,10 +14,9 @@ from sqlmodel import col, select
 from pusher.errors import GateError
 from pusher.interfaces import Action, Screening
 from pusher.runtime import Runtime
-from pusher.states import ItemState, check_transition
+from pusher.states import ItemState, set_state
 from pusher.store.codec import blocks_to_json, document_of
 from pusher.store.models import Item
-from pusher.timeutil import utcnow
 
 log = logging.getLogger("tvpusher.screen")
 
@@ -59,13 +58,10 @@ def screen_items(rt: Runtime, limit: int = 500) -> int:
             if item is None or item.version != version or item.state != ItemState.NEW:
                 continue  # changed meanwhile: the next round screens the new version
             new = NEXT_STATE[verdict.action]
-            check_transition(item.state, new)
-            item.state = new
-            item.state_reason = f"gate: {verdict.action.value}" + (f" ({len(verdict.findings)} findings)" if verdict.findings else "")
+            set_state(item, new, f"gate: {verdict.action.value}" + (f" ({len(verdict.findings)} findings)" if verdict.findings else ""))
             item.screened_title = verdict.document.title
             item.screened_body = blocks_to_json(verdict.document.blocks)
             item.findings = findings_json(verdict)
-            item.updated_at = utcnow()
             log.info("item %s screened: %s", item_id, new.value, extra={"item": item_id, "state": new.value})
         done += 1
     return done

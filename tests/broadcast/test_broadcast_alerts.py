@@ -11,8 +11,9 @@ from sqlmodel import col, select
 
 from feeds.channel import NS, manifest_assets, manifest_version
 from pusher.cli import main
+from pusher.ops import broadcast, parse_until, raise_alert
 from pusher.stages import publish
-from pusher.stages.alerts import PRIORITY, active_alerts, broadcast, parse_until, raise_alert
+from pusher.stages.alerts import PRIORITY, active_alerts
 from pusher.stages.outbox import deliver
 from pusher.store.models import Alert, Audit, Delivery
 from pusher.timeutil import utcnow

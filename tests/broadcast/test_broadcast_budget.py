@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from feeds.channel import manifest_assets
 from pusher.cli import main
+from pusher.ops import raise_alert
 from pusher.ops.status import collect_status
 from pusher.stages import publish
-from pusher.stages.alerts import raise_alert
 from pusher.stages.retention import BUDGET, MAX_AGE, MAX_ITEMS, cycle_seconds
 from pusher.states import ItemState
 from pusher.store.models import ChannelVersion, Item, Page

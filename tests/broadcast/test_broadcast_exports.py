@@ -18,7 +18,8 @@ from feeds.channel import NS
 from feeds.exports import manifest_exports, playlist, rolling, spec_of_manifest
 from pusher.cli import main
 from pusher.config.settings import parse_settings
-from pusher.demo import PORTAL, demo_config, run_cycle
+from pusher.demo import PORTAL, demo_config
+from pusher.ops import run_cycle
 from pusher.runtime import Runtime
 from pusher.web.httpserve import StaticServer
 

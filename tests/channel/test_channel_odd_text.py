@@ -6,7 +6,7 @@ from pathlib import Path
 
 from feeds.extract import clean
 from feeds.xmlsafe import parse_xml
-from pusher.demo import run_cycle
+from pusher.ops import run_cycle
 from pusher.runtime import Runtime
 
 NS = "{urn:tvpusher:channel:1}"

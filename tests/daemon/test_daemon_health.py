@@ -15,7 +15,8 @@ from sqlmodel import col, select
 
 from pusher.config.settings import parse_settings
 from pusher.daemon.health import HealthServer
-from pusher.demo import PORTAL, demo_config, run_cycle
+from pusher.demo import PORTAL, demo_config
+from pusher.ops import run_cycle
 from pusher.ops.status import collect_status
 from pusher.runtime import Runtime
 from pusher.store.models import Delivery, Node, Page, SourceRow

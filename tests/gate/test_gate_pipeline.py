@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from pusher.cli import main
 from pusher.config.settings import load_settings
-from pusher.demo import run_cycle
+from pusher.ops import run_cycle
 from pusher.runtime import Runtime
 from pusher.states import ItemState
 from pusher.store.models import Audit, Item, Page

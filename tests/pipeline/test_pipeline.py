@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from feeds.channel import manifest_assets, manifest_version
 from feeds.xmlsafe import parse_xml
-from pusher.demo import run_cycle
+from pusher.ops import run_cycle
 from pusher.runtime import Runtime
 from pusher.states import ItemState
 from pusher.store.models import Delivery, Item
@@ -124,7 +124,7 @@ def test_body_pictures_are_fetched_with_the_item_and_drawn(demo_rt: Runtime, por
 
 
 def test_an_operator_retraction_outlives_portal_edits(demo_rt: Runtime, portal_dir: Path) -> None:
-    from pusher.cli.delivery import retract_item
+    from pusher.ops import retract as retract_item
 
     run_cycle(demo_rt)
     with demo_rt.store.read() as db:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from feeds.xmlsafe import parse_xml
 from pusher.config.settings import parse_settings
-from pusher.demo import demo_config, run_cycle
+from pusher.demo import demo_config
+from pusher.ops import run_cycle
 from pusher.runtime import Runtime
 from pusher.web.httpserve import StaticServer
 

@@ -7,11 +7,10 @@ from typing import Any
 from sqlmodel import col, select
 
 from feeds.xmlsafe import parse_xml
-from pusher.cli.delivery import retract_item
-from pusher.demo import run_cycle
+from pusher.ops import raise_alert, run_cycle
+from pusher.ops import retract as retract_item
 from pusher.runtime import Runtime
 from pusher.stages import publish
-from pusher.stages.alerts import raise_alert
 from pusher.states import ItemState
 from pusher.store.models import ChannelVersion, Item
 
@@ -53,7 +52,7 @@ def test_an_item_retracted_while_publish_plans_does_not_air(demo_rt: Runtime) ->
 
 
 def test_an_alert_cleared_while_publish_plans_does_not_air(demo_rt: Runtime) -> None:
-    from pusher.stages.alerts import clear_alerts
+    from pusher.ops import clear_alerts
 
     run_cycle(demo_rt)
     first = raise_alert(demo_rt, "今晚22时起停水", level="warning")

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from pusher.demo import run_cycle
+from pusher.ops import run_cycle
 from pusher.runtime import Runtime
 from pusher.stages import poll_source, render_items, screen_items
 from pusher.states import ItemState

@@ -1,0 +1,46 @@
+"""Exports of a stored channel version, for operators (``pusher export``), whatever the
+configuration: made from that version's own manifest, so they describe exactly what aired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from feeds.exports import EXPORTERS, playlist, spec_of_manifest
+from pusher.errors import TvPusherError
+from pusher.runtime import Runtime
+from pusher.stages.publish import describe, export_input
+from pusher.store.models import ChannelVersion, Item
+
+
+@dataclass(frozen=True)
+class Export:
+    kind: str
+    version: int
+    data: bytes
+
+
+def channel_version(rt: Runtime, version: int | None = None) -> ChannelVersion:
+    """A stored channel version, or the newest."""
+    with rt.store.read() as db:
+        cv = (
+            db.get(ChannelVersion, version)
+            if version
+            else db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
+        )
+    if cv is None:
+        raise TvPusherError(f"no channel version {version}" if version else "no channel version yet: run `pusher push` first")
+    return cv
+
+
+def export_version(rt: Runtime, kind: str, version: int | None = None, *, prefix: str = "assets/") -> Export:
+    """``kind`` (xmltv, playlist, rss) of a channel version; ``prefix``: the playlist's page path prefix."""
+    cv = channel_version(rt, version)
+    spec, number, generated = spec_of_manifest(cv.manifest.encode("utf-8"))
+    ids = [int(i.id[1:]) for i in spec.items]
+    with rt.store.read() as db:
+        items = list(db.exec(select(Item).where(col(Item.id).in_(ids)))) if ids else []
+    inp = export_input(rt, spec, number, generated, describe(items))
+    data = playlist.build(inp, prefix=prefix) if kind == "playlist" else EXPORTERS[kind].build(inp)
+    return Export(kind, number, data)
