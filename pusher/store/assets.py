@@ -6,6 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from pusher.names import asset_name
+
 
 class AssetStore:
     def __init__(self, root: Path) -> None:
@@ -15,7 +17,7 @@ class AssetStore:
     @staticmethod
     def name_of(sha256: str, ext: str = "png") -> str:
         """The asset's name in a headend, relative to the manifest."""
-        return f"assets/{sha256}.{ext}"
+        return asset_name(sha256, ext)
 
     def path(self, sha256: str, ext: str = "png") -> Path:
         return self.root / f"{sha256}.{ext}"
