@@ -17,6 +17,7 @@ from lxml import etree
 
 from feeds.xmlsafe import parse_xml
 from pusher.errors import ChannelError
+from pusher.names import asset_name
 
 NS = "urn:tvpusher:channel:1"
 XSD = Path(__file__).with_name("channel.xsd")
@@ -35,10 +36,11 @@ class PageRef:
     height: int
     entries: tuple[tuple[int, str, str, int, int, int, int], ...] = ()  # number, to page, item id, x, y, w, h
     keys: tuple[tuple[str, str], ...] = ()  # code, to page
+    seconds: int = 0  # on screen in the rolling version (0: the channel's page_seconds)
 
     @property
     def href(self) -> str:
-        return f"assets/{self.sha256}.png"
+        return asset_name(self.sha256, "png")
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ def _page(parent: etree._Element, p: PageRef) -> None:
     el = etree.SubElement(
         parent, _q("page"), id=p.id, href=p.href, sha256=p.sha256, bytes=str(p.bytes), width=str(p.width), height=str(p.height)
     )
+    if p.seconds:
+        el.set("seconds", str(p.seconds))
     for number, to, item, x, y, w, h in p.entries:
         attrs = {"number": str(number), "to": to}
         if item:

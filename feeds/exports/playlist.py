@@ -16,6 +16,7 @@ travels inside ``assets/`` itself is written with an empty prefix, so that both 
 from __future__ import annotations
 
 from feeds.exports import ExportInput, rolling
+from pusher.names import ASSET_DIR
 
 
 def _clean(s: str) -> str:
@@ -29,7 +30,7 @@ def build(inp: ExportInput, prefix: str = "") -> bytes:
         for n, p in enumerate(s.pages, 1):
             more = f" ({n}/{len(s.pages)})" if len(s.pages) > 1 else ""
             lines.append(f"#EXTINF:{inp.page_seconds},{_clean(label)}{more}")
-            lines.append(prefix + p.href.removeprefix("assets/"))
+            lines.append(prefix + p.href.removeprefix(ASSET_DIR))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from feeds.exports import EXPORTERS, playlist, spec_of_manifest
 from pusher.errors import TvPusherError
+from pusher.names import ASSET_DIR, parse_item_ref
 from pusher.runtime import Runtime
 from pusher.stages.publish import describe, export_input
 from pusher.store.models import ChannelVersion, Item
@@ -34,11 +35,11 @@ def channel_version(rt: Runtime, version: int | None = None) -> ChannelVersion:
     return cv
 
 
-def export_version(rt: Runtime, kind: str, version: int | None = None, *, prefix: str = "assets/") -> Export:
+def export_version(rt: Runtime, kind: str, version: int | None = None, *, prefix: str = ASSET_DIR) -> Export:
     """``kind`` (xmltv, playlist, rss) of a channel version; ``prefix``: the playlist's page path prefix."""
     cv = channel_version(rt, version)
     spec, number, generated = spec_of_manifest(cv.manifest.encode("utf-8"))
-    ids = [int(i.id[1:]) for i in spec.items]
+    ids = [parse_item_ref(i.id) for i in spec.items]
     with rt.store.read() as db:
         items = list(db.exec(select(Item).where(col(Item.id).in_(ids)))) if ids else []
     inp = export_input(rt, spec, number, generated, describe(items))

@@ -30,8 +30,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from pusher.errors import TargetError, TvPusherError
-from pusher.implementations import TARGETS
 from pusher.interfaces import Target
+from pusher.names import ASSET_DIR, parse_asset_name
+from pusher.registry import TARGETS
 from pusher.runtime import Runtime
 from pusher.store import claims
 from pusher.store.claims import holder_alive, lock_target
@@ -199,9 +200,9 @@ def _publish_exports(rt: Runtime, target: Target, manifest: bytes, report: Deliv
 
     for kind, href in manifest_exports(manifest).items():
         exporter = EXPORTERS.get(kind)
-        if exporter is None or kind == "playlist" or not href.startswith("assets/"):
+        if exporter is None or kind == "playlist" or not href.startswith(ASSET_DIR):
             continue
-        sha, _, ext = href.removeprefix("assets/").partition(".")
+        sha, ext = parse_asset_name(href)
         data = rt.assets.read(sha, ext)
         target.publish_manifest(data, name=exporter.filename)
         report.files += 1
@@ -278,8 +279,10 @@ def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, ass
     the first failure stops the rest."""
 
     def one(asset: str) -> int:
-        sha = asset.removeprefix("assets/").rsplit(".", 1)[0]
-        ext = asset.rsplit(".", 1)[-1]
+        try:
+            sha, ext = parse_asset_name(asset)
+        except ValueError as exc:
+            raise TargetError(str(exc), target=name) from None
         try:
             data = rt.assets.read(sha, ext)
         except FileNotFoundError:
@@ -307,7 +310,7 @@ def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, ass
             arrived.clear()
             flushed = time.monotonic()
 
-    workers = max(1, min(getattr(target, "concurrency", 1), len(assets)))
+    workers = max(1, min(target.concurrency, len(assets)))
     if workers == 1:
         try:
             for asset in assets:
@@ -489,7 +492,7 @@ def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -
                 rep.corrupt.append(asset)
             elif deep:
                 data = target.read(asset)
-                if data is None or hashlib.sha256(data).hexdigest() != asset.removeprefix("assets/").rsplit(".", 1)[0]:
+                if data is None or hashlib.sha256(data).hexdigest() != parse_asset_name(asset)[0]:
                     rep.corrupt.append(asset)
         rep.manifest_ok = target.read("channel.xml") == cv.manifest.encode("utf-8")
         for asset in rep.corrupt:  # a wrong file under a content-hash name would be trusted forever
