@@ -35,6 +35,7 @@ class ExportInput:
     site_url: str = ""
     rss_items: int = 50
     descriptions: dict[str, str] = field(default_factory=dict)  # item id → excerpt of its text
+    alert_every: int = 0  # seconds between repeats of the alerts in the loop (0: first only)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class Slot:
     pages: tuple[PageRef, ...]
     url: str = ""
 
+    def seconds(self, default: int) -> list[int]:
+        """Each page's time on screen (a page without its own takes the channel's default)."""
+        return [p.seconds or default for p in self.pages]
+
 
 def rolling(spec: ChannelSpec) -> list[Slot]:
     """The loop order of the rolling version."""
@@ -59,6 +64,24 @@ def rolling(spec: ChannelSpec) -> list[Slot]:
         slots.append(Slot("column", c.id, f"{c.name} 目录", c.name, c.pages))
         slots += [Slot("item", i.id, i.title, c.name, i.pages, i.url) for i in spec.items if i.column == c.id]
     return slots
+
+
+def schedule(spec: ChannelSpec, page_seconds: int, alert_every: int = 0) -> list[Slot]:
+    """The loop as it airs: :func:`rolling`, with the alerts shown again whenever ``alert_every``
+    seconds have passed since they last were. The XMLTV, the playlist and the playout streams
+    are all made from this one list, so that the EPG tells the truth."""
+    slots = [s for s in rolling(spec) if s.pages]
+    alerts = [s for s in slots if s.kind == "alert"]
+    if not alerts or alert_every <= 0:
+        return slots
+    out, since = list(alerts), 0
+    for s in slots[len(alerts) :]:
+        if since >= alert_every:
+            out += alerts
+            since = 0
+        out.append(s)
+        since += sum(s.seconds(page_seconds))
+    return out
 
 
 @dataclass(frozen=True)
@@ -109,7 +132,14 @@ def spec_of_manifest(manifest: bytes) -> tuple[ChannelSpec, int, datetime]:
 
     def pages(el: etree._Element) -> tuple[PageRef, ...]:
         return tuple(
-            PageRef(p.get("id", ""), p.get("sha256", ""), int(p.get("bytes", "0")), int(p.get("width", "0")), int(p.get("height", "0")))
+            PageRef(
+                p.get("id", ""),
+                p.get("sha256", ""),
+                int(p.get("bytes", "0")),
+                int(p.get("width", "0")),
+                int(p.get("height", "0")),
+                seconds=int(p.get("seconds", "0")),
+            )
             for p in el.findall(q("page"))
         )
 
@@ -146,4 +176,4 @@ def manifest_exports(manifest: bytes) -> dict[str, str]:
     return {e.get("kind", ""): e.get("href", "") for e in parse_xml(manifest).iter(f"{{{NS}}}export")}
 
 
-__all__ = ["EXPORTERS", "ExportInput", "ExportKind", "Slot", "attach", "manifest_exports", "rolling", "spec_of_manifest"]
+__all__ = ["EXPORTERS", "ExportInput", "ExportKind", "Slot", "attach", "manifest_exports", "rolling", "schedule", "spec_of_manifest"]

@@ -15,7 +15,7 @@ travels inside ``assets/`` itself is written with an empty prefix, so that both 
 
 from __future__ import annotations
 
-from feeds.exports import ExportInput, rolling
+from feeds.exports import ExportInput, schedule
 from pusher.names import ASSET_DIR
 
 
@@ -25,11 +25,11 @@ def _clean(s: str) -> str:
 
 def build(inp: ExportInput, prefix: str = "") -> bytes:
     lines = ["#EXTM3U", f"#PLAYLIST:{_clean(inp.spec.name)} (version {inp.version})"]
-    for s in rolling(inp.spec):
+    for s in schedule(inp.spec, inp.page_seconds, inp.alert_every):
         label = f"{s.column} — {s.title}" if s.kind == "item" and s.column else s.title
-        for n, p in enumerate(s.pages, 1):
+        for n, (p, secs) in enumerate(zip(s.pages, s.seconds(inp.page_seconds), strict=True), 1):
             more = f" ({n}/{len(s.pages)})" if len(s.pages) > 1 else ""
-            lines.append(f"#EXTINF:{inp.page_seconds},{_clean(label)}{more}")
+            lines.append(f"#EXTINF:{secs},{_clean(label)}{more}")
             lines.append(prefix + p.href.removeprefix(ASSET_DIR))
     return ("\n".join(lines) + "\n").encode("utf-8")
 

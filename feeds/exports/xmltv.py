@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from lxml import etree
 
-from feeds.exports import ExportInput, rolling
+from feeds.exports import ExportInput, schedule
 
 LANG = "zh"
 CATEGORY = {"alert": "紧急通知", "home": "频道导航", "column": "栏目导航"}
@@ -36,14 +36,13 @@ def build(inp: ExportInput) -> bytes:
     _text(ch, "display-name", spec.name)
     if inp.site_url:
         _text(ch, "url", inp.site_url, lang=False)
-    slots = [s for s in rolling(spec) if s.pages]
+    slots = schedule(spec, inp.page_seconds, inp.alert_every)
     if not slots:
         return _serialise(tv)
     start, end = inp.generated.replace(microsecond=0), inp.generated + timedelta(hours=inp.epg_hours)
-    step = timedelta(seconds=inp.page_seconds)
     while start < end:
         for s in slots:
-            stop = start + step * len(s.pages)
+            stop = start + timedelta(seconds=sum(s.seconds(inp.page_seconds)))
             p = etree.SubElement(tv, "programme", start=_t(start), stop=_t(stop), channel=inp.channel_id)
             _text(p, "title", s.title)
             if s.column and s.kind == "item":

@@ -53,9 +53,17 @@ def _entries(page: Page) -> list[list[Any]]:
 
 
 def _ref(
-    page: Page, pid: str, entries: Sequence[tuple[int, str, str, int, int, int, int]] = (), keys: Sequence[tuple[str, str]] = ()
+    rt: Runtime,
+    page: Page,
+    pid: str,
+    entries: Sequence[tuple[int, str, str, int, int, int, int]] = (),
+    keys: Sequence[tuple[str, str]] = (),
 ) -> PageRef:
-    return PageRef(pid, page.sha256, page.bytes, page.width, page.height, tuple(entries), tuple(keys))
+    b = rt.settings.broadcast
+    # A fixed dwell is the channel's page_seconds, said once in the exports, not on every page.
+    chars = sum(len(line) for line in json.loads(page.layout).get("lines", [])) if b.dwell == "reading" else 0
+    return PageRef(pid, page.sha256, page.bytes, page.width, page.height, tuple(entries), tuple(keys),
+                   b.dwell_seconds(chars) if b.dwell == "reading" else 0)  # fmt: skip
 
 
 def _turns(ids: list[str], n: int) -> list[tuple[str, str]]:
@@ -137,7 +145,7 @@ def build_spec(rt: Runtime) -> ChannelSpec:
 def _alert_spec(rt: Runtime, alert: Alert, pages: list[Page]) -> AlertSpec:
     tz = rt.settings.channel.timezone
     ids = [f"alert-{alert.id}-{n}" for n in range(1, len(pages) + 1)]
-    refs = tuple(_ref(p, ids[n], (), [*_turns(ids, n), ("BACK", "home-1")]) for n, p in enumerate(pages))
+    refs = tuple(_ref(rt, p, ids[n], (), [*_turns(ids, n), ("BACK", "home-1")]) for n, p in enumerate(pages))
     until = local(alert.until, tz) if alert.until else None
     return AlertSpec(alert_ref(alert.id), alert.level, alert.text, until, alert.column or None, refs)
 
@@ -184,14 +192,14 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
         return [("CH_UP", col_first[col_ids[(i + 1) % len(col_ids)]]), ("CH_DOWN", col_first[col_ids[(i - 1) % len(col_ids)]])]
 
     home = tuple(
-        _ref(p, home_ids[n], [(e[0], col_first[e[1]], "", *e[2:6]) for e in _entries(p)], _turns(home_ids, n))
+        _ref(rt, p, home_ids[n], [(e[0], col_first[e[1]], "", *e[2:6]) for e in _entries(p)], _turns(home_ids, n))
         for n, p in enumerate(home_pages)
     )
     col_specs = []
     for c in columns:
         ids = [f"c-{c.id}-{n}" for n in range(1, len(col_pages[c.id]) + 1)]
         refs = tuple(
-            _ref(p, ids[n], [(e[0], f"{e[1]}-1", e[1], *e[2:6]) for e in _entries(p)],
+            _ref(rt, p, ids[n], [(e[0], f"{e[1]}-1", e[1], *e[2:6]) for e in _entries(p)],
                  [*_turns(ids, n), ("BACK", home_of_col.get(c.id, home_ids[0])), *channel_keys(c.id)])
             for n, p in enumerate(col_pages[c.id])
         )  # fmt: skip
@@ -202,7 +210,7 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
         ids = [f"{iid}-{n}" for n in range(1, len(item_pages[it.id]) + 1)]
         back = menu_of_item.get(iid, col_first.get(it.column, home_ids[0]))
         refs = tuple(
-            _ref(p, ids[n], (), [*_turns(ids, n), ("BACK", back), *channel_keys(it.column)]) for n, p in enumerate(item_pages[it.id])
+            _ref(rt, p, ids[n], (), [*_turns(ids, n), ("BACK", back), *channel_keys(it.column)]) for n, p in enumerate(item_pages[it.id])
         )
         item_specs.append(
             ItemSpec(
@@ -243,7 +251,7 @@ def describe(items: Sequence[Item]) -> dict[str, str]:
 def export_input(rt: Runtime, spec: ChannelSpec, number: int, generated: datetime, descriptions: dict[str, str]) -> ExportInput:
     b = rt.settings.broadcast
     return ExportInput(spec, number, generated, page_seconds=b.page_seconds, epg_hours=b.epg_hours, channel_id=b.xmltv_id,
-                       site_url=_site(rt), rss_items=b.rss_items, descriptions=descriptions)  # fmt: skip
+                       site_url=_site(rt), rss_items=b.rss_items, descriptions=descriptions, alert_every=b.alert_every)  # fmt: skip
 
 
 def _exports(rt: Runtime, p: Plan, number: int, generated: datetime) -> list[tuple[str, str, str, int]]:
