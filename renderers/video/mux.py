@@ -1,0 +1,84 @@
+"""MPEG-TS multiplex settings and the one place an FFmpeg ``mpegts`` muxer is opened.
+
+Segments, loops and the live stream all go through :func:`open_ts`, so they carry the same
+PIDs, service and provider names and timestamp conventions; a segment cut from a loop looks
+like the loop, and the headend sees one unchanging programme whatever produced the bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO, Any
+
+import av
+from av.container import OutputContainer
+
+from pusher.errors import PlayoutError
+
+TS_PACKET = 188
+NULL_PID = 0x1FFF
+
+#: Every stream we write starts its first frame here (90 kHz ticks). It must exceed the
+#: muxer's ``max_delay`` so the first PCR, which runs that far ahead of the first DTS, is
+#: not negative; 1.4 s is also where FFmpeg's own TS output starts, so tools expect it.
+START_TICKS = 126_000
+#: How far a packet may arrive ahead of its decode time (T-STD buffering), in µs.
+MAX_DELAY_US = 700_000
+
+
+@dataclass(frozen=True)
+class MuxSettings:
+    """The programme as the headend sees it. ``muxrate`` > 0 makes the output constant bit
+    rate, padded with null packets (PID 0x1FFF); 0 leaves it variable. The PCR rides on the
+    video PID, as most headends expect."""
+
+    service_id: int = 1
+    pmt_pid: int = 0x1000
+    video_pid: int = 0x100
+    audio_pid: int = 0x101
+    service_name: str = "永康数字电视政务频道"
+    provider_name: str = "永康市融媒体中心"
+    muxrate: int = 0
+
+    def __post_init__(self) -> None:
+        pids = {"pmt_pid": self.pmt_pid, "video_pid": self.video_pid, "audio_pid": self.audio_pid}
+        for key, pid in pids.items():
+            # 0x00-0x0F are reserved (PAT, CAT, NIT, SDT…), 0x1FFF is null.
+            if not 0x10 <= pid < NULL_PID:
+                raise PlayoutError(f"mux {key} {pid:#x} is outside 0x0010-0x1FFE")
+        if len(set(pids.values())) != 3:
+            raise PlayoutError("mux PIDs must differ: PMT, video and audio each need their own")
+        if not 1 <= self.service_id <= 0xFFFF:
+            raise PlayoutError(f"mux service_id {self.service_id} is outside 1-65535")
+        if self.muxrate < 0 or 0 < self.muxrate < 500_000:
+            raise PlayoutError(f"mux muxrate {self.muxrate} bit/s is too low for a TV service (0 = VBR)")
+        for key, text in (("service_name", self.service_name), ("provider_name", self.provider_name)):
+            # The SDT descriptor length is one byte: selector + UTF-8 must fit in 255.
+            if not text or len(text.encode()) > 250:
+                raise PlayoutError(f"mux {key} must be 1-250 bytes of UTF-8")
+
+
+def open_ts(file: IO[bytes] | str, mux: MuxSettings, *, cbr: bool, buffer_size: int | None = None) -> OutputContainer:
+    """An ``mpegts`` output on ``file``; timestamps are written exactly as given (copyts)."""
+    options = {
+        "mpegts_service_id": str(mux.service_id),
+        "mpegts_pmt_start_pid": str(mux.pmt_pid),
+        # Stream PIDs come from each stream's id (see add_streams); this only keeps the
+        # muxer's fallback away from the PMT.
+        "mpegts_start_pid": str(min(mux.video_pid, mux.audio_pid)),
+        "mpegts_copyts": "1",
+        "max_delay": str(MAX_DELAY_US),
+    }
+    if cbr and mux.muxrate:
+        options["muxrate"] = str(mux.muxrate)
+    kwargs: dict[str, Any] = {"format": "mpegts", "options": options}
+    if buffer_size:
+        kwargs["buffer_size"] = buffer_size
+    try:
+        out = av.open(file, "w", **kwargs)
+    except OSError as e:
+        raise PlayoutError(f"cannot open TS output {file if isinstance(file, str) else '(stream)'}: {e}") from e
+    assert isinstance(out, OutputContainer)
+    out.metadata["service_name"] = mux.service_name
+    out.metadata["service_provider"] = mux.provider_name
+    return out
