@@ -9,11 +9,15 @@ endpoint serves it together with a collector that reads the store.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from pusher.ops.status import Status
 
 PROCESS = CollectorRegistry(auto_describe=True)
 RENDER_SECONDS = Histogram(
@@ -34,9 +38,9 @@ def observe_render(seconds: float, page_bytes: Iterable[int]) -> None:
 
 
 class StoreCollector(Collector):
-    """Turns a ``collect_status`` dict into metric families at scrape time."""
+    """Turns a ``collect_status`` :class:`~pusher.ops.status.Status` into metric families at scrape time."""
 
-    def __init__(self, status: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, status: Callable[[], Status]) -> None:
         self.status = status
 
     def describe(self) -> list[Metric]:
@@ -48,17 +52,17 @@ class StoreCollector(Collector):
         errors = CounterMetricFamily("tvpusher_source_errors", "Failed polls of each source", labels=["source"])
         failing = GaugeMetricFamily("tvpusher_source_failing_seconds", "How long a source has been failing (0: it is fine)",
                                     labels=["source"])  # fmt: skip
-        for s in st["sources"]:
-            polls.add_metric([s["name"]], s["polls"])
-            errors.add_metric([s["name"]], s["errors"])
-            failing.add_metric([s["name"]], s.get("failing_seconds", 0))
+        for s in st.sources:
+            polls.add_metric([s.name], s.polls)
+            errors.add_metric([s.name], s.errors)
+            failing.add_metric([s.name], s.failing_seconds)
         yield from (polls, errors, failing)
         items = GaugeMetricFamily("tvpusher_items", "Items by state", labels=["state"])
-        for state, n in st["items"].items():
+        for state, n in st.items.items():
             items.add_metric([state], n)
         yield items
         backlog = GaugeMetricFamily("tvpusher_backlog", "Work waiting, by kind", labels=["kind"])
-        for kind, n in st["backlog"].items():
+        for kind, n in asdict(st.backlog).items():
             backlog.add_metric([kind], n)
         yield backlog
         pushed = CounterMetricFamily("tvpusher_push_bytes", "Bytes pushed to each target", labels=["target"])
@@ -66,21 +70,21 @@ class StoreCollector(Collector):
         outbox = GaugeMetricFamily("tvpusher_outbox_backlog", "Pending deliveries per target", labels=["target"])
         tfail = GaugeMetricFamily("tvpusher_target_failing_seconds", "How long a target has been failing (0: it is fine)",
                                   labels=["target"])  # fmt: skip
-        for t in st["targets"]:
-            pushed.add_metric([t["name"]], t.get("pushed_bytes", 0))
-            failures.add_metric([t["name"]], t.get("failures", 0))
-            outbox.add_metric([t["name"]], t["backlog"])
-            tfail.add_metric([t["name"]], t.get("failing_seconds", 0))
+        for t in st.targets:
+            pushed.add_metric([t.name], t.pushed_bytes)
+            failures.add_metric([t.name], t.failures)
+            outbox.add_metric([t.name], t.backlog)
+            tfail.add_metric([t.name], t.failing_seconds)
         yield from (pushed, failures, outbox, tfail)
-        ch = st["channel"]
-        yield GaugeMetricFamily("tvpusher_channel_version", "Newest channel version", value=ch["version"] or 0)
-        age = ch.get("age_seconds")
+        ch = st.channel
+        yield GaugeMetricFamily("tvpusher_channel_version", "Newest channel version", value=ch.version or 0)
+        age = ch.age_seconds
         yield GaugeMetricFamily("tvpusher_channel_age_seconds", "Age of the newest channel version (-1: none yet)",
                                 value=-1 if age is None else age)  # fmt: skip
-        yield GaugeMetricFamily("tvpusher_channel_bytes", "Bytes of the newest channel version", value=ch["bytes"])
+        yield GaugeMetricFamily("tvpusher_channel_bytes", "Bytes of the newest channel version", value=ch.bytes)
         nodes = GaugeMetricFamily("tvpusher_node_leader", "1 for the node running the scheduler, 0 for the others",
                                   labels=["node"])  # fmt: skip
-        for n in st.get("nodes", []):
-            if n.get("alive"):
-                nodes.add_metric([n["name"]], 1 if n["leader"] else 0)
+        for node in st.nodes:
+            if node.alive:
+                nodes.add_metric([node.name], 1 if node.leader else 0)
         yield nodes

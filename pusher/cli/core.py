@@ -96,31 +96,30 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 
     st = collect_status(runtime(config))
     if as_json:
-        out.print_json(json.dumps(st, ensure_ascii=False))
+        out.print_json(json.dumps(st.to_dict(), ensure_ascii=False))
         return
-    ch = st["channel"]
-    size = f"{ch['items']} items, {ch['pages']} pages, {ch['bytes']} bytes"
-    out.print(f"channel {ch['name']} ({ch['profile']}): version {ch['version'] or '—'}, {size}")
-    if "cycle_seconds" in ch:
-        out.print(f"carousel: {ch['cycle_seconds']} s per cycle at {ch['bitrate_kbps']:g} kbit/s"
-                  + (f", budget {ch['budget_bytes']} bytes" if ch["budget_bytes"] else ""))  # fmt: skip
-    out.print("items: " + ", ".join(f"{k} {v}" for k, v in st["items"].items() if v) or "items: none")
-    out.print("backlog: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in st["backlog"].items()))
+    ch = st.channel
+    size = f"{ch.items} items, {ch.pages} pages, {ch.bytes} bytes"
+    out.print(f"channel {ch.name} ({ch.profile}): version {ch.version or '—'}, {size}")
+    out.print(f"carousel: {ch.cycle_seconds} s per cycle at {ch.bitrate_kbps:g} kbit/s"
+              + (f", budget {ch.budget_bytes} bytes" if ch.budget_bytes else ""))  # fmt: skip
+    out.print("items: " + ", ".join(f"{k} {v}" for k, v in st.items.items() if v) or "items: none")
+    out.print("backlog: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in st.to_dict()["backlog"].items()))
     t = Table("source", "kind", "last poll", "status", "polls", "errors", "last error", title="sources")
-    for s in st["sources"]:
-        t.add_row(s["name"], s["kind"], s["last_poll_at"] or "never", s["last_status"], str(s["polls"]), str(s["errors"]), s["last_error"])
+    for s in st.sources:
+        t.add_row(s.name, s.kind, s.last_poll_at or "never", s.last_status, str(s.polls), str(s.errors), s.last_error)
     out.print(t)
     t = Table("target", "kind", "delivered version", "at", "backlog", "to send", "next attempt", "last error", title="targets")
-    for g in st["targets"]:
-        to_send = f"{g.get('to_send', 0)} ({g.get('to_send_bytes', 0) // 1024} KB)" if g.get("to_send") else "0"
-        t.add_row(g["name"], g["kind"], str(g["last_delivered_version"] or "—"), g["last_delivered_at"] or "never", str(g["backlog"]),
-                  to_send, g["next_attempt_at"] or "", g["last_error"])  # fmt: skip
+    for g in st.targets:
+        to_send = f"{g.to_send} ({g.to_send_bytes // 1024} KB)" if g.to_send else "0"
+        t.add_row(g.name, g.kind, str(g.last_delivered_version or "—"), g.last_delivered_at or "never", str(g.backlog),
+                  to_send, g.next_attempt_at or "", g.last_error)  # fmt: skip
     out.print(t)
-    for n in st.get("nodes", []):
-        role = "leader" if n["leader"] else "worker"
-        out.print(f"node {n['name']}: {role}, {'alive' if n['alive'] else 'gone'}, last seen {n['seen_at'] or 'never'}", markup=False)
-    health = st.get("health", {"ok": True, "problems": []})
-    out.print("health: ok" if health["ok"] else "health: " + "; ".join(health["problems"]), markup=False)
+    for n in st.nodes:
+        role = "leader" if n.leader else "worker"
+        out.print(f"node {n.name}: {role}, {'alive' if n.alive else 'gone'}, last seen {n.seen_at or 'never'}", markup=False)
+    health = st.health
+    out.print("health: ok" if health.ok else "health: " + "; ".join(health.problems), markup=False)
 
 
 def describe(settings: Settings) -> list[str]:

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -22,23 +22,26 @@ from prometheus_client.registry import Collector
 
 from pusher.metrics import PROCESS, StoreCollector
 
+if TYPE_CHECKING:
+    from pusher.ops.status import Status
+
 log = logging.getLogger("tvpusher.health")
 
 
-def evaluate(st: dict[str, Any], settings: Any, beat_age: float | None = None) -> list[str]:
-    """The reasons the service is unhealthy, from a ``collect_status`` dict; empty if it is fine."""
+def evaluate(st: Status, settings: Any, beat_age: float | None = None) -> list[str]:
+    """The reasons the service is unhealthy, from a ``collect_status`` :class:`Status`; empty if it is fine."""
     d = settings.daemon
     problems = []
-    for s in st["sources"]:
-        if s["enabled"] and s.get("failing_seconds", 0) > d.source_failing_after:
-            problems.append(f"source {s['name']} failing for {s['failing_seconds']:.0f}s: {s['last_error']}")
-    for t in st["targets"]:
-        if t["enabled"] and t.get("failing_seconds", 0) > d.target_failing_after:
-            problems.append(f"target {t['name']} failing for {t['failing_seconds']:.0f}s: {t['last_error']}")
+    for s in st.sources:
+        if s.enabled and s.failing_seconds > d.source_failing_after:
+            problems.append(f"source {s.name} failing for {s.failing_seconds:.0f}s: {s.last_error}")
+    for t in st.targets:
+        if t.enabled and t.failing_seconds > d.target_failing_after:
+            problems.append(f"target {t.name} failing for {t.failing_seconds:.0f}s: {t.last_error}")
     if beat_age is not None and beat_age > d.scheduler_stuck_after:
         problems.append(f"scheduler stuck: no heartbeat for {beat_age:.0f}s")
-    alive = [n for n in st.get("nodes", []) if n["alive"]]
-    if alive and not any(n["leader"] for n in alive):
+    alive = [n for n in st.nodes if n.alive]
+    if alive and not any(n.leader for n in alive):
         problems.append("no live node leads the scheduler")
     return problems
 
@@ -62,7 +65,7 @@ class _DaemonCollector(Collector):
 class HealthServer:
     """Serves ``/healthz`` and ``/metrics`` from a thread; ``status`` reads the store."""
 
-    def __init__(self, address: tuple[str, int], status: Callable[[], dict[str, Any]], settings: Any,
+    def __init__(self, address: tuple[str, int], status: Callable[[], Status], settings: Any,
                  beat_age: Callable[[], float | None], is_leader: Callable[[], bool]) -> None:  # fmt: skip
         self.status, self.settings, self.beat_age = status, settings, beat_age
         self.registry = CollectorRegistry(auto_describe=False)

@@ -45,5 +45,5 @@ def run_cycle(rt: Runtime, sources: list[str] | None = None) -> CycleReport:
             rep.delivered.append(f"{d.target}: version {d.version}, {d.files} files, {d.bytes} bytes")
         elif d.status == "failed":
             rep.delivery_errors.append(d.error)
-    rep.states = {k: v for k, v in collect_status(rt)["items"].items() if v}
+    rep.states = {k: v for k, v in collect_status(rt).items.items() if v}
     return rep

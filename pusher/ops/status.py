@@ -2,10 +2,14 @@
 
 ``pusher status`` prints them; the health endpoint and ``/metrics`` read the same function.
 Error texts pass through :func:`pusher.logs.redact`: no password or token ever shows here.
+:func:`collect_status` returns a frozen :class:`Status`; :meth:`Status.to_dict` is the JSON of
+``pusher status --json`` (times as local ISO strings, ages in seconds).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +36,116 @@ def _age(dt: datetime | None, now: datetime) -> float | None:
     return max(0.0, (now - (dt if dt.tzinfo else dt.replace(tzinfo=UTC))).total_seconds())
 
 
-def collect_status(rt: Runtime) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ChannelStatus:
+    name: str
+    profile: str
+    version: int | None
+    generated_at: str | None
+    age_seconds: float | None
+    items: int
+    pages: int
+    bytes: int
+    # The carousel sends every byte once per cycle: a box waits up to this for a page.
+    cycle_seconds: float
+    bitrate_kbps: float
+    budget_bytes: int
+
+
+@dataclass(frozen=True)
+class Backlog:
+    to_screen: int
+    held_for_review: int
+    to_render: int
+    deliveries: int
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    kind: str
+    enabled: bool
+    interval: float
+    last_poll_at: str | None
+    last_ok_at: str | None
+    last_status: str  # ok | not_modified | error | never
+    last_error: str
+    polls: int
+    errors: int
+    failing_since: str | None
+    failing_seconds: float
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    name: str
+    kind: str
+    enabled: bool
+    last_delivered_version: int | None
+    last_delivered_at: str | None
+    backlog: int  # pending deliveries
+    next_attempt_at: str | None
+    attempts: int
+    last_error: str
+    failing_since: str | None
+    failing_seconds: float
+    pushed_bytes: int
+    failures: int
+    # What the outbox knows beyond the delivery rows: assets still to send, held, awaiting deletion.
+    versions_behind: int
+    to_send: int
+    to_send_bytes: int
+    assets_held: int
+    awaiting_deletion: int
+    busy_with: str
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    name: str
+    host: str
+    pid: int
+    leader: bool
+    leader_since: str | None
+    started_at: str | None
+    seen_at: str | None
+    alive: bool
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Status:
+    channel: ChannelStatus
+    items: Mapping[str, int]  # item state (its value) → count, every state listed
+    backlog: Backlog
+    sources: tuple[SourceStatus, ...]
+    targets: tuple[TargetStatus, ...]
+    nodes: tuple[NodeStatus, ...]
+    health: Health
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``pusher status --json``: nested dicts and lists, keys in field order."""
+        out = _plain(self)
+        assert isinstance(out, dict)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Status | ChannelStatus | Backlog | SourceStatus | TargetStatus | NodeStatus | Health):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def collect_status(rt: Runtime) -> Status:
     register_secrets(rt.settings)  # the configuration's passwords and tokens never show here
     tz = rt.settings.channel.timezone
     now = utcnow()
@@ -52,7 +165,7 @@ def collect_status(rt: Runtime) -> dict[str, Any]:
                 ).group_by(Delivery.target)
             )
         }  # fmt: skip
-        targets = []
+        targets: list[dict[str, Any]] = []
         for t in rt.settings.targets:
             last = db.exec(
                 select(Delivery)
@@ -89,74 +202,80 @@ def collect_status(rt: Runtime) -> dict[str, Any]:
                     "failures": max(0, failures),
                 }
             )
-        nodes = [
-            {
-                "name": n.name,
-                "host": n.host,
-                "pid": n.pid,
-                "leader": n.leader and n.stopped_at is None,
-                "leader_since": _iso(n.leader_since, tz),
-                "started_at": _iso(n.started_at, tz),
-                "seen_at": _iso(n.seen_at, tz),
-                "alive": n.stopped_at is None and (_age(n.seen_at, now) or 0) <= alive_within,
-            }
+        nodes = tuple(
+            NodeStatus(
+                name=n.name,
+                host=n.host,
+                pid=n.pid,
+                leader=n.leader and n.stopped_at is None,
+                leader_since=_iso(n.leader_since, tz),
+                started_at=_iso(n.started_at, tz),
+                seen_at=_iso(n.seen_at, tz),
+                alive=n.stopped_at is None and (_age(n.seen_at, now) or 0) <= alive_within,
+            )
             for n in db.exec(select(Node).order_by(col(Node.name)))
-        ]
+        )
     sources = []
     for s in rt.settings.sources:
         r = rows.get(s.name)
         sources.append(
-            {
-                "name": s.name,
-                "kind": s.kind,
-                "enabled": s.enabled,
-                "interval": s.interval,
-                "last_poll_at": _iso(r.last_poll_at, tz) if r else None,
-                "last_ok_at": _iso(r.last_ok_at, tz) if r else None,
-                "last_status": r.last_status if r else "never",
-                "last_error": redact(r.last_error) if r else "",
-                "polls": r.polls if r else 0,
-                "errors": r.errors if r else 0,
-                "failing_since": _iso(r.failing_since, tz) if r else None,
-                "failing_seconds": (_age(r.failing_since, now) or 0) if r else 0,
-            }
+            SourceStatus(
+                name=s.name,
+                kind=s.kind,
+                enabled=s.enabled,
+                interval=s.interval,
+                last_poll_at=_iso(r.last_poll_at, tz) if r else None,
+                last_ok_at=_iso(r.last_ok_at, tz) if r else None,
+                last_status=r.last_status if r else "never",
+                last_error=redact(r.last_error) if r else "",
+                polls=r.polls if r else 0,
+                errors=r.errors if r else 0,
+                failing_since=_iso(r.failing_since, tz) if r else None,
+                failing_seconds=(_age(r.failing_since, now) or 0) if r else 0,
+            )
         )
-    st: dict[str, Any] = {
-        "channel": {
-            "name": rt.settings.channel.name,
-            "profile": rt.settings.channel.profile,
-            "version": cv.version if cv else None,
-            "generated_at": _iso(cv.created_at, tz) if cv else None,
-            "age_seconds": _age(cv.created_at, now) if cv else None,
-            "items": cv.items if cv else 0,
-            "pages": cv.pages if cv else 0,
-            "bytes": cv.bytes if cv else 0,
-            # The carousel sends every byte once per cycle: a box waits up to this for a page.
-            "cycle_seconds": round(cycle_seconds(cv.bytes if cv else 0, rt.settings.broadcast), 1),
-            "bitrate_kbps": rt.settings.broadcast.bitrate_kbps,
-            "budget_bytes": rt.settings.broadcast.budget_bytes,
-        },
-        "items": counts,
-        "backlog": {
-            "to_screen": counts["new"],
-            "held_for_review": counts["held"],
-            "to_render": counts["screened"],
-            "deliveries": sum(t["backlog"] for t in targets),
-        },
-        "sources": sources,
-        "targets": targets,
-        "nodes": nodes,
-    }
     # What the outbox knows beyond the delivery rows: assets still to send, held, awaiting deletion.
     from pusher.stages.outbox import target_status
 
-    for row, ts in zip(targets, target_status(rt), strict=True):
-        row.update(
-            versions_behind=ts.versions_behind, to_send=ts.to_send, to_send_bytes=ts.to_send_bytes, assets_held=ts.held,
-            awaiting_deletion=ts.awaiting_deletion, busy_with=ts.busy_with,
-        )  # fmt: skip
+    target_rows = tuple(
+        TargetStatus(
+            **row,
+            versions_behind=ts.versions_behind,
+            to_send=ts.to_send,
+            to_send_bytes=ts.to_send_bytes,
+            assets_held=ts.held,
+            awaiting_deletion=ts.awaiting_deletion,
+            busy_with=ts.busy_with,
+        )
+        for row, ts in zip(targets, target_status(rt), strict=True)
+    )
+    st = Status(
+        channel=ChannelStatus(
+            name=rt.settings.channel.name,
+            profile=rt.settings.channel.profile,
+            version=cv.version if cv else None,
+            generated_at=_iso(cv.created_at, tz) if cv else None,
+            age_seconds=_age(cv.created_at, now) if cv else None,
+            items=cv.items if cv else 0,
+            pages=cv.pages if cv else 0,
+            bytes=cv.bytes if cv else 0,
+            cycle_seconds=round(cycle_seconds(cv.bytes if cv else 0, rt.settings.broadcast), 1),
+            bitrate_kbps=rt.settings.broadcast.bitrate_kbps,
+            budget_bytes=rt.settings.broadcast.budget_bytes,
+        ),
+        items=counts,
+        backlog=Backlog(
+            to_screen=counts["new"],
+            held_for_review=counts["held"],
+            to_render=counts["screened"],
+            deliveries=sum(t.backlog for t in target_rows),
+        ),
+        sources=tuple(sources),
+        targets=target_rows,
+        nodes=nodes,
+        health=Health(ok=True),
+    )
     from pusher.daemon.health import evaluate
 
     problems = evaluate(st, rt.settings)
-    st["health"] = {"ok": not problems, "problems": problems}
-    return st
+    return replace(st, health=Health(ok=not problems, problems=tuple(problems)))

@@ -60,7 +60,7 @@ def test_a_channel_of_500_items_is_trimmed_to_its_budget_oldest_first_pinned_kep
     assert all(states[i] == (ItemState.EXPIRED, BUDGET) for i in gone)
     assert all(states[i][0] == ItemState.PUBLISHED for i in aired)
 
-    st = collect_status(rt)["channel"]
+    st = collect_status(rt).to_dict()["channel"]
     assert st["bytes"] == total and st["pages"] == cv.pages
     assert st["cycle_seconds"] == round(total * 8 / 2_000_000, 1) == round(cycle_seconds(total, rt.settings.broadcast), 1)
     assert 36 < st["cycle_seconds"] <= 40  # 10 MB at 2 Mbit/s
@@ -106,5 +106,5 @@ def test_cycle_time_follows_the_bitrate(tmp_path: Path) -> None:
     rt = make_runtime(tmp_path, bitrate_kbps=1000)
     # DESIGN: a 40 KB page costs about 0.3 s of cycle at 1 Mbit/s.
     assert abs(cycle_seconds(40_000, rt.settings.broadcast) - 0.32) < 1e-9
-    assert json.loads(json.dumps(collect_status(rt)["channel"]))["cycle_seconds"] == 0.0
+    assert json.loads(json.dumps(collect_status(rt).to_dict()["channel"]))["cycle_seconds"] == 0.0
     rt.close()

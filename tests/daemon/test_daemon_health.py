@@ -64,7 +64,7 @@ def _health(url: str) -> tuple[int, list[str]]:
 
 def test_metrics_carry_the_status_figures(served: tuple[Runtime, str, Beat]) -> None:
     rt, url, _ = served
-    st = collect_status(rt)
+    st = collect_status(rt).to_dict()
     text = httpx.get(f"{url}/metrics", timeout=10).text
     values = {
         (smp.name, tuple(sorted(smp.labels.items()))): smp.value for fam in text_string_to_metric_families(text) for smp in fam.samples
