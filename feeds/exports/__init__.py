@@ -90,7 +90,12 @@ class ExportKind:
     filename: str  # the stable name beside channel.xml
     ext: str  # extension of the content-named asset
     media_type: str
-    build: Callable[[ExportInput], bytes]
+    build: Callable[[ExportInput], bytes] | None  # None: made by the playout stage, not from the spec alone
+
+    def make(self, inp: ExportInput) -> bytes:
+        if self.build is None:
+            raise ValueError(f"{self.name} is made by the playout stage, not from a channel spec")
+        return self.build(inp)
 
 
 def _kinds() -> dict[str, ExportKind]:
@@ -104,6 +109,12 @@ def _kinds() -> dict[str, ExportKind]:
 
 
 EXPORTERS: dict[str, ExportKind] = _kinds()
+#: The playout outputs (see :mod:`pusher.stages.playout`), listed in the manifest like exports.
+PLAYOUT: dict[str, ExportKind] = {
+    "hls": ExportKind("hls", "playout.m3u8", "m3u8", "application/vnd.apple.mpegurl", None),
+    "loop": ExportKind("loop", "loop.ts", "ts", "video/mp2t", None),
+}
+KINDS: dict[str, ExportKind] = {**EXPORTERS, **PLAYOUT}
 
 
 def attach(manifest: bytes, exports: list[tuple[ExportKind, str, str, int]]) -> bytes:
@@ -176,4 +187,16 @@ def manifest_exports(manifest: bytes) -> dict[str, str]:
     return {e.get("kind", ""): e.get("href", "") for e in parse_xml(manifest).iter(f"{{{NS}}}export")}
 
 
-__all__ = ["EXPORTERS", "ExportInput", "ExportKind", "Slot", "attach", "manifest_exports", "rolling", "schedule", "spec_of_manifest"]
+__all__ = [
+    "EXPORTERS",
+    "KINDS",
+    "PLAYOUT",
+    "ExportInput",
+    "ExportKind",
+    "Slot",
+    "attach",
+    "manifest_exports",
+    "rolling",
+    "schedule",
+    "spec_of_manifest",
+]

@@ -26,6 +26,7 @@ class ExportKindArg(StrEnum):
     xmltv = "xmltv"
     playlist = "playlist"
     rss = "rss"
+    hls = "hls"
 
 
 class ReportFormat(StrEnum):
@@ -83,16 +84,25 @@ def alert(
 
 @app.command()
 def export(
-    kind: Annotated[ExportKindArg, typer.Argument(help="xmltv, playlist or rss.")],
+    kind: Annotated[ExportKindArg, typer.Argument(help="xmltv, playlist, rss or hls.")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="File to write ('-' for standard output).")],
     version: Annotated[int | None, typer.Option("--version", help="Channel version (default: the newest).")] = None,
     prefix: Annotated[str, typer.Option("--prefix", help="Playlist: prefix of the page file names.")] = "assets/",
     config: ConfigOpt = None,
 ) -> None:
-    """Write an export of a channel version: XMLTV of the rolling version, a playlist, or RSS 2.0."""
+    """Write an export of a channel version: XMLTV of the rolling version, a playlist, RSS 2.0, or HLS (a folder)."""
     from pusher.ops import export_version
 
     rt = runtime(config)
+    if kind == ExportKindArg.hls:
+        from pusher.ops.exports import export_hls
+
+        try:
+            number, segments = export_hls(rt, out_file, version)
+        finally:
+            rt.close()
+        out.print(f"hls of channel version {number}: {out_file / 'index.m3u8'} ({segments} segments)", markup=False)
+        return
     try:
         exp = export_version(rt, kind.value, version, prefix=prefix)
     finally:

@@ -3,13 +3,15 @@ configuration: made from that version's own manifest, so they describe exactly w
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import col, select
 
 from feeds.exports import EXPORTERS, playlist, spec_of_manifest
 from pusher.errors import TvPusherError
-from pusher.names import ASSET_DIR, parse_item_ref
+from pusher.names import ASSET_DIR, parse_asset_name, parse_item_ref
 from pusher.runtime import Runtime
 from pusher.stages.publish import describe, export_input
 from pusher.store.models import ChannelVersion, Item
@@ -43,5 +45,25 @@ def export_version(rt: Runtime, kind: str, version: int | None = None, *, prefix
     with rt.store.read() as db:
         items = list(db.exec(select(Item).where(col(Item.id).in_(ids)))) if ids else []
     inp = export_input(rt, spec, number, generated, describe(items))
-    data = playlist.build(inp, prefix=prefix) if kind == "playlist" else EXPORTERS[kind].build(inp)
+    data = playlist.build(inp, prefix=prefix) if kind == "playlist" else EXPORTERS[kind].make(inp)
     return Export(kind, number, data)
+
+
+def export_hls(rt: Runtime, out: Path, version: int | None = None) -> tuple[int, int]:
+    """A stored version as HLS in folder ``out`` (``index.m3u8`` plus ``assets/<sha>.ts``),
+    whatever the configuration: segments come from the cache, or are encoded now with the
+    ``[broadcast.playout]`` video settings. Returns (version, segments)."""
+    from pusher.stages import playout
+
+    cv = channel_version(rt, version)
+    spec, number, _ = spec_of_manifest(cv.manifest.encode("utf-8"))
+    pl = playout.build(rt, spec, outputs=("hls",))
+    [hls] = [o for o in pl.outputs if o.kind == "hls"]
+    (out / ASSET_DIR).mkdir(parents=True, exist_ok=True)
+    for name in pl.segments:
+        sha, ext = parse_asset_name(name)
+        dst = out / name
+        if not dst.exists():
+            shutil.copyfile(rt.assets.path(sha, ext), dst)
+    shutil.copyfile(rt.assets.path(hls.sha256, "m3u8"), out / "index.m3u8")
+    return number, len(pl.segments)

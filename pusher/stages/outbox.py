@@ -196,10 +196,10 @@ def _deliver_one(rt: Runtime, name: str, *, only_due: bool) -> DeliveryReport:
 def _publish_exports(rt: Runtime, target: Target, manifest: bytes, report: DeliveryReport) -> None:
     """EPG and RSS also under stable names beside channel.xml, for consumers that cannot read
     the manifest (the playlist stays in assets/: its entries are relative to that folder)."""
-    from feeds.exports import EXPORTERS, manifest_exports
+    from feeds.exports import KINDS, manifest_exports
 
     for kind, href in manifest_exports(manifest).items():
-        exporter = EXPORTERS.get(kind)
+        exporter = KINDS.get(kind)
         if exporter is None or kind == "playlist" or not href.startswith(ASSET_DIR):
             continue
         sha, ext = parse_asset_name(href)

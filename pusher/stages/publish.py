@@ -17,10 +17,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
 from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest
-from feeds.exports import EXPORTERS, ExportInput, attach
+from feeds.exports import EXPORTERS, PLAYOUT, ExportInput, attach, manifest_exports
+from pusher.errors import TvPusherError
 from pusher.interfaces import Menu, MenuEntry, PageContext
-from pusher.names import alert_ref, item_owner, item_ref, menu_owner, parse_alert_ref, parse_item_owner, parse_item_ref
+from pusher.names import alert_ref, item_owner, item_ref, menu_owner, parse_alert_ref, parse_asset_name, parse_item_owner, parse_item_ref
 from pusher.runtime import Runtime
+from pusher.stages import playout as playout_stage
 from pusher.stages.render import store_pages
 from pusher.stages.retention import apply_limits, trim_to
 from pusher.states import ON_AIR, ItemState, set_state
@@ -263,10 +265,34 @@ def _exports(rt: Runtime, p: Plan, number: int, generated: datetime) -> list[tup
     out: list[tuple[str, str, str, int]] = []
     for kind in kinds:
         exp = EXPORTERS[kind]
-        data = exp.build(inp)
+        data = exp.make(inp)
         sha = rt.assets.put(data, exp.ext)
         out.append((kind, rt.assets.name_of(sha, exp.ext), sha, len(data)))
     return out
+
+
+def _playout_missing(rt: Runtime, last: ChannelVersion) -> bool:
+    """Playout switched on (or an output added) since the last version: it needs a new one."""
+    p = rt.settings.broadcast.playout
+    return p.enabled and not set(p.outputs) <= set(manifest_exports(last.manifest.encode("utf-8")))
+
+
+def _playout(rt: Runtime, spec: ChannelSpec, last: ChannelVersion | None) -> playout_stage.Playout:
+    """This version's playout, or — when it cannot be made (a page that will not encode, a full
+    disk) — the last version's, so that the loop on air stays on air and is never half-written."""
+    if not rt.settings.broadcast.playout.enabled:
+        return playout_stage.Playout([], {}, 0, 0)
+    try:
+        return playout_stage.build(rt, spec)
+    except TvPusherError as exc:
+        log.error("playout not rebuilt, the previous loop stays on air: %s", exc)
+    if last is None:
+        return playout_stage.Playout([], {}, 0, 0)
+    kept = manifest_exports(last.manifest.encode("utf-8"))
+    old = dict(json.loads(last.assets))
+    outputs = [playout_stage.Output(k, href, parse_asset_name(href)[0], old.get(href, 0)) for k, href in kept.items() if k in PLAYOUT]
+    segments = {a: n for a, n in old.items() if a.endswith(".ts") and a not in {o.href for o in outputs}}
+    return playout_stage.Playout(outputs, segments, 0, 0)
 
 
 def _stale_epg(rt: Runtime, last: ChannelVersion) -> bool:
@@ -317,8 +343,10 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
     d = digest(spec)
     with rt.store.read() as db:
         last = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
-    if last is not None and last.digest == d and not force and not _stale_epg(rt, last):
+    if last is not None and last.digest == d and not force and not _stale_epg(rt, last) and not _playout_missing(rt, last):
         return True, None
+    # Encoding happens before the write transaction: a cold loop takes seconds.
+    playout = _playout(rt, spec, last)
     now = utcnow()
     with rt.store.write() as db:
         if not _still_current(db, spec):
@@ -329,11 +357,14 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
         manifest = build_manifest(spec, number, generated)
         assets = spec.assets()
         exports = _exports(rt, p, number, generated)
-        manifest = attach(manifest, [(EXPORTERS[k], href, sha, n) for k, href, sha, n in exports])
-        travelling = {**assets, **{href: n for _, href, _, n in exports}}
+        listed = [(EXPORTERS[k], href, sha, n) for k, href, sha, n in exports]
+        listed += [(PLAYOUT[o.kind], o.href, o.sha256, o.bytes) for o in playout.outputs]
+        manifest = attach(manifest, listed)
+        travelling = {**assets, **{href: n for _, href, _, n in listed}, **playout.segments}
         cv = ChannelVersion(
             version=number, created_at=now, digest=d, manifest=manifest.decode("utf-8"),
-            assets=json.dumps(sorted(travelling.items())), items=len(spec.items), pages=len(spec.pages()), bytes=sum(assets.values()),
+            assets=json.dumps(sorted(travelling.items())), items=len(spec.items), pages=len(spec.pages()),
+            bytes=sum(assets.values()) + sum(playout.segments.values()) + sum(o.bytes for o in playout.outputs),
         )  # fmt: skip
         db.add(cv)
         on_air = [parse_item_ref(i.id) for i in spec.items]

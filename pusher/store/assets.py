@@ -31,6 +31,20 @@ class AssetStore:
             os.replace(tmp, path)
         return sha
 
+    def put_file(self, path: Path, ext: str) -> tuple[str, int]:
+        """Moves a finished file into the cache under its sha256 (read in chunks, not whole)."""
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        sha = h.hexdigest()
+        size = path.stat().st_size
+        if self.path(sha, ext).exists():
+            path.unlink()
+        else:
+            os.replace(path, self.path(sha, ext))
+        return sha, size
+
     def read(self, sha256: str, ext: str = "png") -> bytes:
         return self.path(sha256, ext).read_bytes()
 

@@ -1,0 +1,168 @@
+"""The channel as a linear TV service, made with each channel version: every page of the rolling
+version becomes a content-addressed MPEG-TS segment, encoded once per (page, video profile,
+seconds, programme) and kept in the asset cache; ``playout.m3u8`` (HLS) lists them in the
+order and timing the XMLTV and the playlist use; ``loop.ts`` (opt-in) is the same loop remuxed
+into one file for a playout server that loops a file. A one-item change encodes only that
+item's pages and the menus that list it; the rest is reused.
+
+Segments, the playlist and the loop travel through the outbox like pages; the manifest lists the
+playlist and the loop in its ``<x:exports>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeds.channel import ChannelSpec, PageRef
+from feeds.exports import schedule
+from pusher.errors import PlayoutError
+from pusher.names import asset_name
+from pusher.runtime import Runtime
+
+if TYPE_CHECKING:
+    from renderers.video.mux import MuxSettings
+    from renderers.video.profiles import VideoProfile
+
+log = logging.getLogger("tvpusher.playout")
+
+#: Part of every segment's cache key: raise it when the encoder's output changes.
+ENCODER_VERSION = "1"
+#: The page profile → the video profile that carries it, when ``[broadcast.playout] video`` is unset.
+VIDEO_OF_PAGES = {"sd": "sd", "hd": "hd", "fhd": "fhd"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    page: PageRef
+    seconds: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Output:
+    kind: str  # hls | loop
+    href: str  # the content-named asset
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Playout:
+    outputs: list[Output]
+    segments: dict[str, int]  # asset name → bytes, in loop order (each once)
+    seconds: int  # the loop's duration
+    encoded: int  # segments encoded this time (the rest came from the cache)
+
+
+def entries(spec: ChannelSpec, page_seconds: int, alert_every: int = 0) -> list[Entry]:
+    """The loop page by page, as the EPG and the playlist schedule it."""
+    out = []
+    for s in schedule(spec, page_seconds, alert_every):
+        label = f"{s.column} — {s.title}" if s.kind == "item" and s.column else s.title
+        out += [Entry(p, secs, label) for p, secs in zip(s.pages, s.seconds(page_seconds), strict=True)]
+    return out
+
+
+def _settings(rt: Runtime) -> tuple[VideoProfile, MuxSettings]:
+    from renderers.video.mux import MuxSettings
+    from renderers.video.profiles import get_profile
+
+    p = rt.settings.broadcast.playout
+    profile = get_profile(p.video or VIDEO_OF_PAGES[rt.settings.channel.profile])
+    mux = MuxSettings(service_id=p.service_id, pmt_pid=p.pmt_pid, video_pid=p.video_pid, audio_pid=p.audio_pid,
+                      service_name=p.service_name or rt.settings.channel.name, provider_name=p.provider_name,
+                      muxrate=p.muxrate_kbps * 1000)  # fmt: skip
+    return profile, mux
+
+
+def _segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mux: MuxSettings) -> tuple[str, int, bool]:
+    """The segment of one page: (sha256, bytes, whether it was encoded now)."""
+    from renderers.video.encode import encode_segment
+
+    key = hashlib.sha256(repr((ENCODER_VERSION, page.sha256, profile, seconds, mux)).encode()).hexdigest()
+    index = rt.assets.root.parent / "segments"
+    ref = index / key
+    try:
+        sha, size = ref.read_text(encoding="ascii").split()
+        if rt.assets.has(sha, "ts"):
+            return sha, int(size), False
+    except (OSError, ValueError):
+        pass
+    try:
+        png = rt.assets.read(page.sha256, "png")
+    except OSError as exc:
+        raise PlayoutError(f"page {page.id}: not in the asset cache ({exc.strerror})") from None
+    data = encode_segment(png, profile, seconds, mux=mux)
+    sha = rt.assets.put(data, "ts")
+    index.mkdir(parents=True, exist_ok=True)
+    tmp = ref.with_name(f".{key}.{os.getpid()}.tmp")
+    tmp.write_text(f"{sha} {len(data)}", encoding="ascii")
+    os.replace(tmp, ref)
+    return sha, len(data), True
+
+
+def hls_playlist(items: Sequence[tuple[str, int, str]]) -> bytes:
+    """HLS (version 3) of (segment href, seconds, title). Each segment is content-addressed and
+    starts at its own timestamps, so every join is a discontinuity."""
+    target = max((secs for _, secs, _ in items), default=1)
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{target}", "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"]
+    for n, (href, secs, title) in enumerate(items):
+        if n:
+            lines.append("#EXT-X-DISCONTINUITY")
+        lines.append(f"#EXTINF:{secs:.3f},{' '.join(title.replace(',', '，').split())}")
+        lines.append(href)
+    lines.append("#EXT-X-ENDLIST")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def build(rt: Runtime, spec: ChannelSpec, outputs: Sequence[str] | None = None) -> Playout:
+    """Segments for every page of the loop (from the cache where they exist), then the outputs
+    ``[broadcast.playout] outputs`` asks for. Raises PlayoutError; the caller keeps the
+    previous loop on air."""
+    b = rt.settings.broadcast
+    outputs = b.playout.outputs if outputs is None else outputs
+    profile, mux = _settings(rt)
+    loop = entries(spec, b.page_seconds, b.alert_every)
+    if not loop:
+        return Playout([], {}, 0, 0)
+    segs: list[tuple[str, int]] = []
+    encoded = 0
+    for e in loop:
+        sha, size, fresh = _segment(rt, e.page, e.seconds, profile, mux)
+        segs.append((sha, size))
+        encoded += fresh
+    segments = {asset_name(sha, "ts"): size for sha, size in segs}
+    made = []
+    if "hls" in outputs:
+        # The playlist sits beside channel.xml (playout.m3u8) and in assets/: both resolve "assets/…".
+        data = hls_playlist([(asset_name(sha, "ts"), e.seconds, e.title) for (sha, _), e in zip(segs, loop, strict=True)])
+        sha = rt.assets.put(data, "m3u8")
+        made.append(Output("hls", asset_name(sha, "m3u8"), sha, len(data)))
+    if "loop" in outputs:
+        made.append(_loop(rt, [rt.assets.path(sha, "ts") for sha, _ in segs], mux))
+    seconds = sum(e.seconds for e in loop)
+    log.info("playout: %d segments (%d encoded now), a %d s loop", len(loop), encoded, seconds)
+    return Playout(made, segments, seconds, encoded)
+
+
+def _loop(rt: Runtime, paths: list[Path], mux: MuxSettings) -> Output:
+    from renderers.video import loop
+
+    fd, name = tempfile.mkstemp(prefix=".loop.", suffix=".ts", dir=rt.assets.root)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        loop.build_loop(paths, tmp, mux)
+        sha, size = rt.assets.put_file(tmp, "ts")  # a loop is hundreds of MB: never whole in memory
+    except OSError as exc:
+        raise PlayoutError(f"loop.ts: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Output("loop", asset_name(sha, "ts"), sha, size)
