@@ -11,9 +11,9 @@ from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store.models import AuditAction, Item
 
 
-def _reason(reason: str, flag: str = "--reason") -> str:
+def _reason(reason: str, missing: str = "a reason is required (--reason)") -> str:
     if not reason.strip():
-        raise TvPusherError(f"a reason is required ({flag}; it is kept in the audit log)")
+        raise TvPusherError(missing)
     return reason.strip()
 
 
@@ -47,7 +47,7 @@ def reject(rt: Runtime, item_id: int, reason: str) -> Item:
 def retract(rt: Runtime, item_id: int, reason: str) -> Item:
     """Takes an item off the air for good (it stays withdrawn until an operator puts it back;
     portal edits do not). The channel is published again by the caller's round."""
-    why = _reason(reason)
+    why = _reason(reason, "a retraction needs --reason (it is kept in the audit log)")
     with rt.store.write() as db:
         item = db.get(Item, item_id)
         if item is None:
