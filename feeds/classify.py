@@ -15,12 +15,19 @@ rule claims stays in the column its source names.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
-from pusher.config.settings import ColumnSettings, SourceSettings
+from pusher.config.columns import ColumnSettings
 from pusher.interfaces import Document
 
 
-def classify(doc: Document, source: SourceSettings, columns: Sequence[ColumnSettings]) -> str:
+class _Fallback(Protocol):
+    # A source's settings, or anything else that names the column its items default to.
+    @property
+    def column(self) -> str: ...
+
+
+def classify(doc: Document, source: _Fallback, columns: Sequence[ColumnSettings]) -> str:
     for col in columns:
         if doc.column and doc.column in col.portal_columns:
             return col.id

@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from pusher.config.settings import HttpSettings
+from pusher.config.http import HttpSettings
 from pusher.errors import BodyTooLarge, FetchError
 from pusher.interfaces import Response
 

@@ -1,7 +1,7 @@
 """Every stage interface of tvpusher, in one place.
 
 The flow is source → store → gate → renderer → channel → target. Each stage is a small
-Protocol; implementations are plain classes registered by name (see :mod:`pusher.registry`)
+Protocol; implementations are plain classes listed by name in :mod:`pusher.registry`
 and are exercised by the contract tests of their interface in ``tests/``.
 
 Value objects here are frozen dataclasses: they cross stage boundaries and are never mutated.
@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 # ---------------------------------------------------------------- content ----
 
@@ -129,11 +130,26 @@ class HttpClient(Protocol):
     def post(self, url: str, data: Mapping[str, str], *, headers: Mapping[str, str] | None = None) -> Response: ...
 
 
+@dataclass(frozen=True)
+class SourceSpec:
+    """What an adapter is built from (besides its own options): not the whole configuration."""
+
+    name: str
+    url: str  # the source's start page
+    hosts: tuple[str, ...] = ()  # other hosts its links and redirects may go to
+
+    def allowed_hosts(self) -> set[str]:
+        return {urlsplit(self.url).hostname or "", *self.hosts}
+
+
 @runtime_checkable
 class Source(Protocol):
     """A portal adapter. It never touches the store: the poll stage decides what is new."""
 
     name: str
+    #: False when the listing carries whole items (a feed read alone): the poll stage then
+    #: neither re-reads items nor asks their pages conditionally.
+    reads_detail_pages: bool
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
         """Read the configured list pages, conditionally (ETag / Last-Modified)."""
@@ -177,6 +193,10 @@ class Screening:
 
 class Gate(Protocol):
     def screen(self, doc: Document) -> Screening: ...
+
+    def scan(self, text: str) -> list[Finding]:
+        """Findings in ``text`` (offsets into it, sorted by position), nothing decided."""
+        ...
 
 
 # ---------------------------------------------------------------- renderers --
@@ -231,6 +251,10 @@ class Renderer(Protocol):
     def render_item(self, doc: Document, ctx: PageContext) -> Sequence[PageImage]: ...
 
     def render_menu(self, menu: Menu, ctx: PageContext) -> Sequence[PageImage]: ...
+
+    def render_alert(self, text: str, level: str, ctx: PageContext) -> Sequence[PageImage]:
+        """Alert pages (``level`` urgent / warning / info)."""
+        ...
 
 
 # ------------------------------------------------------------------ targets --

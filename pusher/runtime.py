@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 import threading
-from urllib.parse import urlsplit
 
-from pusher import implementations as impl
 from pusher.config.settings import Settings, SourceSettings
 from pusher.interfaces import Gate, Renderer, Source, Target
+from pusher.registry import RENDERERS, SOURCES, TARGETS
 from pusher.store.assets import AssetStore
 from pusher.store.db import Store
 from pusher.store.images import ImageCache
@@ -27,20 +26,18 @@ class Runtime:
 
     def source(self, name: str) -> Source:
         s = self.settings.source(name)
-        entry = impl.SOURCES.get(s.kind)
-        return entry.factory(s, s.validated_options())
+        return SOURCES.create(s.kind, s.options, s.spec())
 
     def http(self, s: SourceSettings):  # -> feeds.http.Http
         from feeds.http import Http
 
-        hosts = {urlsplit(s.url).hostname or "", *s.hosts}
-        return Http(self.settings.http, source=s.name, hosts=hosts)
+        return Http(self.settings.http, source=s.name, hosts=s.spec().allowed_hosts())
 
     @functools.cached_property
     def renderer(self) -> Renderer:
-        from renderers import make_renderer
-
-        return make_renderer(self.settings.channel.profile, self.settings.render, images=self.images.load)
+        # One kind today, so no setting names it; the profile and [render] are its arguments.
+        make = RENDERERS.get("tv").factory
+        return make(self.settings.channel.profile, self.settings.render, images=self.images.load)
 
     @functools.cached_property
     def gate(self) -> Gate:
@@ -50,8 +47,7 @@ class Runtime:
 
     def target(self, name: str) -> Target:
         t = self.settings.target(name)
-        entry = impl.TARGETS.get(t.kind)
-        return entry.factory(t.name, impl.TARGETS.validate_options(t.kind, t.options))
+        return TARGETS.create(t.kind, t.options, t.name)
 
     def close(self) -> None:
         self.store.dispose()

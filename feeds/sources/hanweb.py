@@ -25,10 +25,9 @@ from feeds.dates import parse_date
 from feeds.extract import join_url
 from feeds.sources.common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
 from feeds.xmlsafe import parse_fragment, parse_xml
-from pusher.config.settings import SourceSettings
+from pusher.config.base import Options
 from pusher.errors import ParseError
-from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
-from pusher.registry import SOURCES, Options
+from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response, SourceSpec
 
 # Two searches, not one lazy "<datastore.*?</datastore>": that one rescans the rest of the page
 # from every "<datastore" without a close, hours of CPU for a hostile page under the byte cap.
@@ -49,20 +48,21 @@ class HanwebOptions(Options):
     body_xpath: str = ""  # default: #zoom, then the usual containers
 
 
-@SOURCES.register("hanweb", HanwebOptions, "Hanweb jcms columns: <datastore> records + dataproxy.jsp pages")
 class HanwebSource:
-    def __init__(self, settings: SourceSettings, options: HanwebOptions) -> None:
-        self.name = settings.name
-        self.settings = settings
+    reads_detail_pages = True
+
+    def __init__(self, spec: SourceSpec, options: HanwebOptions) -> None:
+        self.name = spec.name
+        self.spec = spec
         self.options = options
-        self.hosts = {urlsplit(settings.url).hostname or "", *settings.hosts}
+        self.hosts = spec.allowed_hosts()
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
         def read(resp: Response) -> ColumnRead:
             found, full, n = self._column(http, resp)
             return ColumnRead(found, full, n)
 
-        return conditional_listing(http, self.name, self.options.list_urls or (self.settings.url,), validators, read)
+        return conditional_listing(http, self.name, self.options.list_urls or (self.spec.url,), validators, read)
 
     def _column(self, http: HttpClient, resp: Response) -> tuple[builtins.list[ListEntry], bool, int]:
         text = resp.text

@@ -10,14 +10,12 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from feeds.dates import parse_date
 from feeds.extract import clean
 from feeds.sources.common import ColumnRead, conditional_listing, link_title, page_of, read_detail, resolve
-from pusher.config.settings import SourceSettings
-from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
-from pusher.registry import SOURCES, Options
+from pusher.config.base import Options
+from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response, SourceSpec
 
 __all__ = ["HtmlOptions", "HtmlSource"]
 
@@ -31,17 +29,18 @@ class HtmlOptions(Options):
     max_items: int = 200
 
 
-@SOURCES.register("html", HtmlOptions, "generic HTML list + detail pages picked by XPath")
 class HtmlSource:
-    def __init__(self, settings: SourceSettings, options: HtmlOptions) -> None:
-        self.name = settings.name
-        self.settings = settings
+    reads_detail_pages = True
+
+    def __init__(self, spec: SourceSpec, options: HtmlOptions) -> None:
+        self.name = spec.name
+        self.spec = spec
         self.options = options
         self._pattern = re.compile(options.link_pattern) if options.link_pattern else None
-        self.hosts = {urlsplit(settings.url).hostname or "", *settings.hosts}
+        self.hosts = spec.allowed_hosts()
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
-        urls = self.options.list_urls or (self.settings.url,)
+        urls = self.options.list_urls or (self.spec.url,)
         return conditional_listing(http, self.name, urls, validators, lambda r: ColumnRead(self._entries(r)), limit=self.options.max_items)
 
     def _entries(self, resp: Response) -> builtins.list[ListEntry]:

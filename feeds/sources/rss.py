@@ -13,7 +13,6 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -22,10 +21,9 @@ from feeds.dates import parse_date
 from feeds.extract import blocks_from, clean
 from feeds.sources.common import check_status, conditional_headers, new_validators, read_detail, resolve
 from feeds.xmlsafe import parse_fragment, parse_xml
-from pusher.config.settings import SourceSettings
+from pusher.config.base import Options
 from pusher.errors import ParseError
-from pusher.interfaces import Block, Document, Gone, HttpClient, ListEntry, Listing
-from pusher.registry import SOURCES, Options
+from pusher.interfaces import Block, Document, Gone, HttpClient, ListEntry, Listing, SourceSpec
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"
@@ -40,19 +38,18 @@ class RssOptions(Options):
     body_xpath: str = ""
 
 
-@SOURCES.register("rss", RssOptions, "RSS 2.0 / Atom feeds (item pages read when reachable)")
 class RssSource:
-    def __init__(self, settings: SourceSettings, options: RssOptions) -> None:
-        self.name = settings.name
-        self.settings = settings
+    def __init__(self, spec: SourceSpec, options: RssOptions) -> None:
+        self.name = spec.name
+        self.spec = spec
         self.options = options
-        self.hosts = {urlsplit(settings.url).hostname or "", *settings.hosts}
+        self.hosts = spec.allowed_hosts()
         self._summaries: dict[str, str] = {}
         # Without detail pages there is nothing to re-check conditionally (see pusher.stages.poll).
         self.reads_detail_pages = options.fetch_details
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
-        url = self.settings.url
+        url = self.spec.url
         resp = http.get(url, headers=conditional_headers(validators.get(url, {})))
         check_status(resp, self.name)
         if resp.status == 304:

@@ -19,9 +19,8 @@ from lxml import html
 from feeds.dates import parse_date
 from feeds.extract import BODY_SELECTORS, clean
 from feeds.sources.common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
-from pusher.config.settings import SourceSettings
-from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
-from pusher.registry import SOURCES, Options
+from pusher.config.base import Options
+from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response, SourceSpec
 
 _CREATE = re.compile(
     r"createPageHTML\(\s*['\"]?(\d{1,9})['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]"
@@ -42,13 +41,14 @@ class TrsOptions(Options):
     body_xpath: str = ""
 
 
-@SOURCES.register("trs", TrsOptions, "TRS WCM lists (index.html, index_N.html) and t{date}_{id}.html articles")
 class TrsSource:
-    def __init__(self, settings: SourceSettings, options: TrsOptions) -> None:
-        self.name = settings.name
-        self.settings = settings
+    reads_detail_pages = True
+
+    def __init__(self, spec: SourceSpec, options: TrsOptions) -> None:
+        self.name = spec.name
+        self.spec = spec
         self.options = options
-        self.hosts = {urlsplit(settings.url).hostname or "", *settings.hosts}
+        self.hosts = spec.allowed_hosts()
         self._pattern = re.compile(options.link_pattern)
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
@@ -66,7 +66,7 @@ class TrsSource:
                 got.entries += self._page(more)
             return got
 
-        return conditional_listing(http, self.name, self.options.list_urls or (self.settings.url,), validators, read)
+        return conditional_listing(http, self.name, self.options.list_urls or (self.spec.url,), validators, read)
 
     def _page(self, resp: Response) -> builtins.list[ListEntry]:
         page = page_of(resp, self.name)

@@ -39,10 +39,10 @@ def test(
     """Print what a source would extract now: its list, then one detail page. Nothing is stored."""
     from feeds.classify import classify
     from feeds.http import Http
-    from pusher.implementations import SOURCES
+    from pusher.registry import SOURCES
 
     s, http_settings, columns = _resolve(name, url, kind, option or [], config)
-    src = SOURCES.get(s.kind).factory(s, s.validated_options())
+    src = SOURCES.create(s.kind, s.options, s.spec())
     hosts = {urlsplit(s.url).hostname or "", *s.hosts}
     with Http(http_settings, source=s.name, hosts=hosts) as http:
         listing = src.list(http, {})

@@ -16,13 +16,28 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from pusher.config.base import Options
 from pusher.config.base import SettingsModel as _Model
 from pusher.config.broadcast import BroadcastSettings
+from pusher.config.columns import ColumnSettings
 from pusher.config.daemon import DaemonSettings
+from pusher.config.http import HttpSettings
 from pusher.errors import ConfigError
 from pusher.gate.settings import GateSettings
-from pusher.registry import Options
+from pusher.interfaces import SourceSpec
+from pusher.registry import SOURCES, TARGETS
 from renderers.settings import RenderSettings
+
+__all__ = [
+    "ChannelSettings",
+    "ColumnSettings",
+    "HttpSettings",
+    "Settings",
+    "SourceSettings",
+    "TargetSettings",
+    "load_settings",
+    "parse_settings",
+]
 
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
@@ -44,17 +59,6 @@ class ChannelSettings(_Model):
         return self.workdir / "assets"
 
 
-class ColumnSettings(_Model):
-    id: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,32}$")
-    name: str
-    key: Literal["red", "green", "yellow", "blue"] | None = None
-    # An item lands in the first column whose rule matches (see feeds.classify); a source's
-    # own ``column`` is the fallback.
-    portal_columns: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-
-
 class SourceSettings(_Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
     kind: str
@@ -66,9 +70,11 @@ class SourceSettings(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
 
     def validated_options(self) -> Options:
-        from pusher.implementations import SOURCES
-
         return SOURCES.validate_options(self.kind, self.options)
+
+    def spec(self) -> SourceSpec:
+        """What an adapter is built from: it needs no more of the configuration than this."""
+        return SourceSpec(self.name, self.url, self.hosts)
 
 
 class TargetSettings(_Model):
@@ -76,15 +82,6 @@ class TargetSettings(_Model):
     kind: str
     enabled: bool = True
     options: dict[str, Any] = Field(default_factory=dict)
-
-
-class HttpSettings(_Model):
-    user_agent: str = "tvpusher/0.1 (+government TV channel publisher)"
-    timeout: float = Field(default=15.0, gt=0)  # per request, whole request, not per socket read
-    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-    max_redirects: int = Field(default=5, ge=0)
-    per_host: int = Field(default=2, ge=1)
-    delay: float = Field(default=0.2, ge=0)  # between two requests to one host
 
 
 class Settings(_Model):
@@ -193,8 +190,6 @@ def parse_settings(raw: dict[str, Any], base: Path, path: Path | None = None) ->
             s.validated_options()
         except ConfigError as exc:
             raise ConfigError(str(exc).split(": ", 1)[-1], key=f"sources[{i}].{exc.key}") from None
-    from pusher.implementations import TARGETS
-
     for i, t in enumerate(settings.targets):
         try:
             TARGETS.validate_options(t.kind, t.options)

@@ -51,9 +51,7 @@ class DetectorGate:
     def scan(self, text: str) -> list[Finding]:
         """Findings in ``text``, offsets into it, sorted by position."""
         for d in self.detectors:
-            refresh = getattr(d, "refresh", None)
-            if refresh is not None:
-                refresh()  # keyword lists edited on disk take effect now
+            d.refresh()  # keyword lists edited on disk take effect now
         folded = fold(text)
         found: list[Finding] = []
         for d in self.detectors:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from pusher.interfaces import Block, Document, PageContext
+from pusher.interfaces import PageContext
 from pusher.names import alert_owner
 from pusher.runtime import Runtime
 from pusher.store.models import Alert, AuditAction, Page
@@ -20,8 +20,6 @@ from pusher.timeutil import local, utcnow
 LEVELS = ("info", "warning", "urgent")
 #: Delivery priority by level (the outbox row's ``priority``).
 PRIORITY = {"info": 0, "warning": 1, "urgent": 2}
-#: What the alert page says it is, by level.
-HEADING = {"info": "公告", "warning": "预警信息", "urgent": "紧急通知"}
 DEFAULT_HOURS = 24
 
 
@@ -61,15 +59,7 @@ def alert_pages(rt: Runtime, alert: Alert) -> list[Page]:
     tz = rt.settings.channel.timezone
     column = rt.settings.column(alert.column).name if alert.column else ""
     ctx = PageContext(rt.settings.channel.name, column, local(alert.created_at, tz).date())
-    render_alert = getattr(rt.renderer, "render_alert", None)
-    if render_alert is not None:  # a renderer with a dedicated alert layout
-        images = list(render_alert(alert.text, alert.level, ctx))
-    else:
-        until = f"（有效至 {local(alert.until, tz):%m月%d日 %H:%M}）" if alert.until else ""
-        doc = Document(
-            url="", title=HEADING.get(alert.level, "公告"), blocks=(Block("p", alert.text + until),), publisher=rt.settings.channel.name
-        )
-        images = list(rt.renderer.render_item(doc, ctx))
+    images = list(rt.renderer.render_alert(alert.text, alert.level, ctx))
     rows = store_pages(rt, owner, 1, images)
     with rt.store.write() as db:
         db.exec(Page.__table__.delete().where(Page.owner == owner, Page.profile == profile))  # type: ignore[attr-defined]

@@ -120,7 +120,7 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         listed_urls = {e.url for e in listing.entries}
         # Silent edits of items the list did not show this time (or when it answered 304); a
         # source without detail pages (a feed read alone) has nothing to re-read for them.
-        if not getattr(source, "reads_detail_pages", True):
+        if not source.reads_detail_pages:
             due.left = 0
         for url, prev in sorted(known.items(), key=lambda kv: kv[1].checked_at or datetime.min.replace(tzinfo=now.tzinfo)):
             if rt.stopping.is_set() or not due.left:
@@ -229,7 +229,7 @@ def _fetch_one(rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, 
     try:
         if prev is not None:
             report.rechecked += 1
-            if getattr(source, "reads_detail_pages", True):
+            if source.reads_detail_pages:
                 # A withdrawn item must be read in full to come back, never answered 304.
                 cond = conditional_headers(prev.validators) if prev.state != ItemState.WITHDRAWN else {}
                 prefetched = http.get(entry.url, headers=cond)

@@ -1,5 +1,6 @@
-"""Push targets (headends). Each module registers itself on :data:`pusher.registry.TARGETS`;
-a new transport is one module here plus one import line below, and it runs the target contract
-tests in ``tests/targets`` by subclassing their abstract class."""
+"""Push targets (headends), listed in :data:`pusher.registry.TARGETS`.
 
-from pusher.targets import folder, ftp, webdav  # noqa: F401
+A new transport is one module here (a plain class taking its name and its options model, a
+subclass of :class:`~pusher.targets.base.TargetOptions`) plus one line in the registry, and it
+runs the target contract tests in ``tests/targets`` by subclassing their abstract class.
+"""

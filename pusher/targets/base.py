@@ -6,8 +6,8 @@ import re
 
 from pydantic import Field
 
+from pusher.config.base import Options
 from pusher.errors import TargetError
-from pusher.registry import Options
 
 DEFAULT_GRACE_HOURS = 24.0
 _NAME = re.compile(r"^(?:assets/)?[A-Za-z0-9_][A-Za-z0-9_.\-]*$|^\.[A-Za-z0-9_.\-]+\.tmp$")

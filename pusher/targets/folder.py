@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 from pusher.errors import TargetError, VerifyError
-from pusher.registry import TARGETS
 from pusher.targets.base import TargetOptions, check_name
 
 
@@ -20,7 +19,6 @@ class FolderOptions(TargetOptions):
     path: Path
 
 
-@TARGETS.register("folder", FolderOptions, "a local or mounted drop folder")
 class FolderTarget:
     def __init__(self, name: str, options: FolderOptions) -> None:
         self.name = name

@@ -22,7 +22,6 @@ from typing import Literal, TypeVar
 from pydantic import Field, SecretStr
 
 from pusher.errors import TargetError, VerifyError
-from pusher.registry import TARGETS
 from pusher.targets.base import TargetOptions, check_name
 
 BLOCK = 32 * 1024
@@ -44,7 +43,6 @@ class FtpOptions(TargetOptions):
     verify: Literal["size", "sha256"] = "size"
 
 
-@TARGETS.register("ftp", FtpOptions, "an FTP or FTPS headend (STOR, SIZE, RNFR/RNTO)")
 class FtpTarget:
     def __init__(self, name: str, options: FtpOptions) -> None:
         self.name = name

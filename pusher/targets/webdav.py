@@ -29,7 +29,6 @@ import httpx
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from pusher.errors import TargetError, VerifyError
-from pusher.registry import TARGETS
 from pusher.targets.base import TargetOptions, check_name
 
 CHUNK = 64 * 1024  # upload chunk; the deadline is checked between chunks
@@ -69,7 +68,6 @@ class WebDavOptions(TargetOptions):
         return v if v.endswith("/") else v + "/"
 
 
-@TARGETS.register("webdav", WebDavOptions, "an HTTP/WebDAV headend (PUT, MOVE, DELETE)")
 class WebDavTarget:
     def __init__(self, name: str, options: WebDavOptions) -> None:
         self.name = name

@@ -16,8 +16,8 @@ from sources_portal import Page, Portal
 from feeds.http import Http
 from pusher.config.settings import HttpSettings, SourceSettings
 from pusher.errors import ChallengeError
-from pusher.implementations import SOURCES
 from pusher.interfaces import Document, Gone, ListEntry, Listing, Source
+from pusher.registry import SOURCES
 
 ARTICLES = [
     ("1", "关于2026年冬季森林防火工作的通告", "2026-11-20"),
@@ -43,7 +43,7 @@ class SourceContract:
 
     def source(self, portal: Portal) -> Source:
         s = SourceSettings(name="c", kind=self.kind, url=portal.url + self.list_path, column="tzgg")
-        return SOURCES.get(self.kind).factory(s, SOURCES.validate_options(self.kind, self.options))
+        return SOURCES.get(self.kind).factory(s.spec(), SOURCES.validate_options(self.kind, self.options))
 
     @pytest.fixture
     def http(self, site: Portal) -> Any:

@@ -27,7 +27,7 @@ from feeds.sources.trs import TrsOptions, TrsSource
 from feeds.xmlsafe import parse_html, parse_xml
 from pusher.config.settings import HttpSettings, SourceSettings
 from pusher.errors import FetchError, ParseError, TvPusherError
-from pusher.interfaces import ListEntry, Response
+from pusher.interfaces import ListEntry, Response, SourceSpec
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
 from pusher.timeutil import local
@@ -162,8 +162,8 @@ def test_counts_that_int_cannot_read_are_no_counts(site: Portal) -> None:
         assert len(trs.list(http, {}).entries) == 1
 
 
-def _settings(kind: str, url: str = "http://portal.test/col/col1/index.html") -> SourceSettings:
-    return SourceSettings(name="fz", kind=kind, url=url, column="tzgg")
+def _settings(kind: str, url: str = "http://portal.test/col/col1/index.html") -> SourceSpec:
+    return SourceSettings(name="fz", kind=kind, url=url, column="tzgg").spec()
 
 
 def test_urls_httpx_or_urlsplit_refuse_are_fetch_errors(site: Portal) -> None:

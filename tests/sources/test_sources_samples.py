@@ -17,8 +17,8 @@ from sources_portal import Page, Portal
 
 from feeds.http import Http
 from pusher.config.settings import HttpSettings, SourceSettings
-from pusher.implementations import SOURCES
 from pusher.interfaces import Document, ListEntry, Source
+from pusher.registry import SOURCES
 
 SH = ZoneInfo("Asia/Shanghai")
 _LABEL = re.compile(r"charset=[\"']?UTF-8", re.I)
@@ -49,7 +49,7 @@ def sample(prefix: str) -> str:
 def make_source(kind: str, url: str, **extra: object) -> Source:
     opts = extra.pop("options", {})
     s = SourceSettings(name="s", kind=kind, url=url, column="tzgg", **extra)  # type: ignore[arg-type]
-    return SOURCES.get(kind).factory(s, SOURCES.validate_options(kind, opts))  # type: ignore[arg-type]
+    return SOURCES.get(kind).factory(s.spec(), SOURCES.validate_options(kind, opts))
 
 
 def http_for(portal: Portal, *hosts: str) -> Http:

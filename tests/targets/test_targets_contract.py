@@ -16,8 +16,8 @@ import pytest
 from targetkit import PASSWORD, TOKEN, USER, Channel, DeployNginx, Ftp, Nginx, check_headend, free_port, make_runtime, page_bytes
 
 from pusher.errors import TargetError
-from pusher.implementations import TARGETS
 from pusher.interfaces import Target
+from pusher.registry import TARGETS
 from pusher.stages.outbox import deliver
 
 

@@ -1,12 +1,14 @@
-"""The detectors, one per module, each registered in :data:`DETECTORS` under its stable name.
+"""The detectors, one per module, each listed in :data:`pusher.registry.DETECTORS` under its
+stable name (the name the gate policy uses).
 
-Adding one is a new module with a class decorated by :func:`register` plus an import line here;
-``tests/gate/test_gate_detectors.py`` runs the detector contract on every registered one.
+Adding one is a new module with a class (subclassing :class:`DetectorBase` is the short way)
+plus its line in the registry; ``tests/gate/test_gate_detectors.py`` runs the detector contract
+on every registered one.
 """
 
 from __future__ import annotations
 
-from pusher.gate.detectors import bankcard, classification, email, idcard, keywords, phone  # noqa: F401  (registration)
-from pusher.gate.detectors.base import DETECTORS, Detector, Match, register
+from pusher.gate.detectors.base import Detector, DetectorBase, Match
+from pusher.registry import DETECTORS
 
-__all__ = ["DETECTORS", "Detector", "Match", "register"]
+__all__ = ["DETECTORS", "Detector", "DetectorBase", "Match"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pusher.gate.detectors.base import Match, is_digit_boundary, mask_digits, register
+from pusher.gate.detectors.base import DetectorBase, Match, is_digit_boundary, mask_digits
 from pusher.gate.detectors.idcard import valid_id18
 
 _CARD = re.compile(r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?)(?![0-9A-Za-z])(?!\s*(?:元|万|亿))")
@@ -37,8 +37,7 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-@register
-class BankCardDetector:
+class BankCardDetector(DetectorBase):
     """Bank card numbers: 16–19 digits, a card issuer prefix and a valid Luhn check digit."""
 
     name = "bank_card"

@@ -1,4 +1,4 @@
-"""What a detector is, and the registry that names them.
+"""What a detector is (the registry that names them is :data:`pusher.registry.DETECTORS`).
 
 A detector finds spans in the *folded* text (see :func:`pusher.gate.text.fold`: same length as
 the original, full-width forms made ASCII) and knows how to mask what it found without changing
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol
 
 from pusher.gate.text import fold
-from pusher.registry import Registry
 
 if TYPE_CHECKING:
     from pusher.gate.settings import GateSettings
@@ -37,22 +36,23 @@ class Detector(Protocol):
         """``matched`` with the sensitive part hidden; same length, and found no more."""
         ...
 
-
-#: name → factory(settings: GateSettings) -> Detector
-DETECTORS: Registry[Detector] = Registry("detector")
-
-
-_D = TypeVar("_D", bound=Detector)
+    def refresh(self) -> bool:
+        """Reload what the detector reads from disk if it changed (keyword lists); True if it did."""
+        ...
 
 
-def register(cls: type[_D]) -> type[_D]:
-    """Class decorator: register a detector class under its ``name``."""
+class DetectorBase:
+    """What most detectors share: built from the gate settings (most ignore them), no files to
+    reload. Subclassing it is optional; the registry (:data:`pusher.registry.DETECTORS`) calls
+    ``cls(settings)``."""
 
-    def factory(settings: GateSettings) -> Detector:
-        return cls(settings) if getattr(cls, "needs_settings", False) else cls()  # type: ignore[call-arg]
+    contact = False
 
-    DETECTORS.register(cls.name, summary=(cls.__doc__ or "").strip().split("\n")[0])(factory)
-    return cls
+    def __init__(self, settings: GateSettings | None = None) -> None:
+        pass
+
+    def refresh(self) -> bool:
+        return False
 
 
 def mask_digits(s: str, head: int, tail: int) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pusher.gate.detectors.base import Match, mask_all, register
+from pusher.gate.detectors.base import DetectorBase, Match, mask_all
 
 _LEVEL = r"(?:绝密|机密|秘密)"
 _TERM = r"(?:\s*(?:\d{1,3}\s*(?:年|个月|月|天|日)|[一二三四五六七八九十]{1,3}\s*年|长期|永久))?"
@@ -43,8 +43,7 @@ _HEADER_ONLY = re.compile(rf"(?m:^){_OPEN}不予公开{_CLOSE}(?m:$)")
 HEADER_LINES = 4
 
 
-@register
-class ClassificationDetector:
+class ClassificationDetector(DetectorBase):
     """Classification marks (绝密/机密/秘密 with ★ and period) and 内部资料, 此件不公开 and the like."""
 
     name = "classification"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pusher.gate.detectors.base import Match, register
+from pusher.gate.detectors.base import DetectorBase, Match
 from pusher.gate.text import fold
 
 # Starts only where a run of address characters starts, so that long ASCII runs stay linear.
@@ -15,8 +15,7 @@ _EMAIL = re.compile(
 )
 
 
-@register
-class EmailDetector:
+class EmailDetector(DetectorBase):
     """E-mail addresses (the allowlist lets the office's public mailboxes through)."""
 
     name = "email"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from pusher.gate.detectors.base import Match, is_digit_boundary, mask_digits, register
+from pusher.gate.detectors.base import DetectorBase, Match, is_digit_boundary, mask_digits
 
 # GB/T 2260 province-level prefixes; 71 Taiwan, 81/82/83 residence permits (HK, Macau, Taiwan).
 PROVINCES = frozenset(
@@ -96,8 +96,7 @@ def _digits(s: str) -> str:
     return "".join(c for c in s if c not in " -")
 
 
-@register
-class IdCardDetector:
+class IdCardDetector(DetectorBase):
     """Resident ID numbers: 18 digits (region, birth date, check digit) or the old 15."""
 
     name = "id_card"

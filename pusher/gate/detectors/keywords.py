@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import ahocorasick
 
 from pusher.errors import GateError
-from pusher.gate.detectors.base import Match, mask_all, register
+from pusher.gate.detectors.base import DetectorBase, Match, mask_all
 from pusher.gate.text import fold
 
 if TYPE_CHECKING:
@@ -38,13 +38,11 @@ def read_keywords(path: Path) -> list[str]:
     return [w for w in (line.strip() for line in lines) if w and not w.startswith("#")]
 
 
-@register
-class KeywordDetector:
+class KeywordDetector(DetectorBase):
     """Words and phrases from the keyword list files (Aho–Corasick)."""
 
     name = "keyword"
     contact = False
-    needs_settings = True
 
     def __init__(self, settings: GateSettings) -> None:
         self.sources = tuple(settings.keyword_files)

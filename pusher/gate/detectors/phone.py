@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pusher.gate.detectors.base import Match, is_digit_boundary, mask_digits, register
+from pusher.gate.detectors.base import DetectorBase, Match, is_digit_boundary, mask_digits
 
 _CC = r"(?:(?:\+|00)?86[ -]?)?"
 # Amounts are written with 元/万/亿 after them; a phone number never is.
@@ -17,8 +17,7 @@ _LANDLINE = re.compile(
 )
 
 
-@register
-class MobileDetector:
+class MobileDetector(DetectorBase):
     """Mobile numbers 1[3-9]xxxxxxxxx, with +86, spaces or dashes."""
 
     name = "mobile"
@@ -34,8 +33,7 @@ class MobileDetector:
         return mask_digits(matched, n - 8, 4)  # 138****5678, whatever prefix came first
 
 
-@register
-class LandlineDetector:
+class LandlineDetector(DetectorBase):
     """Fixed-line numbers with an area code: 0579-87101077, (010)12345678."""
 
     name = "landline"
