@@ -25,7 +25,7 @@ from PIL import Image
 from pusher.errors import PlayoutError
 
 from . import h264
-from .mux import START_TICKS, MuxSettings, open_ts
+from .mux import MuxSettings, open_ts
 from .profiles import COLOUR_CODES, LUMA_WEIGHTS, VideoProfile, check_profile
 
 TICKS = Fraction(1, 90_000)
@@ -275,7 +275,7 @@ def gop_lengths(frames: int, gop: int) -> list[int]:
 def encode_segment(png: bytes, profile: VideoProfile, seconds: float, *, mux: MuxSettings | None = None) -> bytes:
     """A TS segment showing ``png`` for ``round(seconds * fps)`` frames, with silent stereo.
 
-    Timestamps start at :data:`~.mux.START_TICKS`; audio covers the video to within half an
+    Timestamps start at :data:`~.mux.FIRST_PTS`; audio covers the video to within half an
     audio frame. ``mux`` sets the PIDs and names (the muxrate does not apply: segments are VBR).
     """
     n = round(seconds * profile.fps) if isinstance(seconds, int | float) and math.isfinite(seconds) else 0
@@ -298,15 +298,15 @@ def encode_segment(png: bytes, profile: VideoProfile, seconds: float, *, mux: Mu
         i = 0
         for length in lengths:
             for k in range(length):
-                t = START_TICKS + i * v_ticks
+                t = i * v_ticks
                 # Interleave by time so the muxer never holds one stream back for the other.
-                while a < n_audio and START_TICKS + a * a_ticks <= t:
-                    out.mux(_packet(silence, aus, START_TICKS + a * a_ticks, a_ticks, True))
+                while a < n_audio and a * a_ticks <= t:
+                    out.mux(_packet(silence, aus, a * a_ticks, a_ticks, True))
                     a += 1
                 out.mux(_packet(gop[k], vs, t, v_ticks, k == 0))
                 i += 1
         for rest in range(a, n_audio):
-            out.mux(_packet(silence, aus, START_TICKS + rest * a_ticks, a_ticks, True))
+            out.mux(_packet(silence, aus, rest * a_ticks, a_ticks, True))
     return buf.getvalue()
 
 

@@ -18,12 +18,13 @@ from pusher.errors import PlayoutError
 TS_PACKET = 188
 NULL_PID = 0x1FFF
 
-#: Every stream we write starts its first frame here (90 kHz ticks). It must exceed the
-#: muxer's ``max_delay`` so the first PCR, which runs that far ahead of the first DTS, is
-#: not negative; 1.4 s is also where FFmpeg's own TS output starts, so tools expect it.
-START_TICKS = 126_000
 #: How far a packet may arrive ahead of its decode time (T-STD buffering), in µs.
 MAX_DELAY_US = 700_000
+#: We hand the muxer timestamps from 0; it writes them 2 × ``max_delay`` later (1.4 s, as
+#: FFmpeg's own TS output), with the first PCR ``max_delay`` before the first DTS. (With
+#: ``mpegts_copyts`` a CBR muxer starts its PCR *at* the first DTS: the first frames would
+#: arrive after they are due.)
+FIRST_PTS = 2 * MAX_DELAY_US * 9 // 100
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,13 @@ class MuxSettings:
 
 
 def open_ts(file: IO[bytes] | str, mux: MuxSettings, *, cbr: bool, buffer_size: int | None = None) -> OutputContainer:
-    """An ``mpegts`` output on ``file``; timestamps are written exactly as given (copyts)."""
+    """An ``mpegts`` output on ``file``; timestamps given from 0 come out from :data:`FIRST_PTS`."""
     options = {
         "mpegts_service_id": str(mux.service_id),
         "mpegts_pmt_start_pid": str(mux.pmt_pid),
         # Stream PIDs come from each stream's id (see add_streams); this only keeps the
         # muxer's fallback away from the PMT.
         "mpegts_start_pid": str(min(mux.video_pid, mux.audio_pid)),
-        "mpegts_copyts": "1",
         "max_delay": str(MAX_DELAY_US),
     }
     if cbr and mux.muxrate:

@@ -1,0 +1,163 @@
+"""Joining encoded segments on one clock, without re-encoding.
+
+Every segment starts at its own :data:`~.mux.FIRST_PTS` (so it can be cached by content).
+A :class:`Splicer` owns one output muxer and lays segments end to end: video frames on a
+continuous grid, audio continuing from where it stopped. Audio and video frame lengths do not
+divide each other (40 ms vs 24 or 21.3 ms), so at each join the audio is cut or extended by
+whole frames to stay within half an audio frame of the video; the audio being silence (each
+frame the same, see :func:`~.encode.silence_packet`), that is seamless.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Union
+
+import av
+from av.container import OutputContainer
+from av.stream import Stream
+
+from pusher.errors import PlayoutError
+
+from .mux import MuxSettings
+
+SegmentSource = Union[bytes, str, "os.PathLike[str]"]
+TICKS = Fraction(1, 90_000)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A demuxed segment: access units in decode order (= display order: no B-frames)."""
+
+    video: tuple[tuple[bytes, bool], ...]  # (data, is keyframe)
+    audio: tuple[bytes, ...]
+    frame_ticks: int
+    audio_ticks: int
+    codecs: tuple[str, str]
+    shape: tuple[int, int]
+    template: bytes  # the segment's own bytes, to copy stream parameters from
+
+    @property
+    def ticks(self) -> int:
+        return len(self.video) * self.frame_ticks
+
+
+def _raw(src: SegmentSource) -> bytes:
+    if isinstance(src, bytes | bytearray | memoryview):
+        return bytes(src)
+    try:
+        with open(src, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise PlayoutError(f"cannot read segment {os.fspath(src)}: {e.strerror or e}") from e
+
+
+def read_segment(src: SegmentSource) -> Segment:
+    """Demux one segment written by :func:`~.encode.encode_segment`; anything else that is a
+    valid TS with one video and one audio stream, frames at a constant rate, also works."""
+    data = _raw(src)
+    name = os.fspath(src) if not isinstance(src, bytes | bytearray | memoryview) else f"({len(data)} bytes)"
+    try:
+        with av.open(io.BytesIO(data), "r", format="mpegts") as inp:
+            vs = next((s for s in inp.streams if s.type == "video"), None)
+            aus = next((s for s in inp.streams if s.type == "audio"), None)
+            if vs is None or aus is None:
+                raise PlayoutError(f"segment {name}: needs one video and one audio stream")
+            video: list[tuple[int, bytes, bool]] = []
+            audio: list[tuple[int, bytes]] = []
+            for pkt in inp.demux(vs, aus):
+                if pkt.size == 0 or pkt.dts is None:
+                    continue
+                if pkt.stream is vs:
+                    video.append((pkt.dts, bytes(pkt), pkt.is_keyframe))
+                else:
+                    audio.append((pkt.dts, bytes(pkt)))
+            codecs = (vs.codec_context.name, aus.codec_context.name)
+            shape = (vs.codec_context.width, vs.codec_context.height)  # type: ignore[attr-defined]
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
+        raise PlayoutError(f"segment {name} is not a readable MPEG-TS: {e}") from e
+    if len(video) < 2 or not audio or not video[0][2]:
+        raise PlayoutError(f"segment {name}: too short or does not start with a keyframe")
+    return Segment(
+        video=tuple((d, k) for _, d, k in video),
+        audio=tuple(d for _, d in audio),
+        frame_ticks=_step(name, [t for t, _, _ in video]),
+        audio_ticks=_step(name, [t for t, _ in audio]) if len(audio) > 1 else 1,
+        codecs=codecs,
+        shape=shape,
+        template=data,
+    )
+
+
+def _step(name: str, times: list[int]) -> int:
+    steps = {b - a for a, b in itertools.pairwise(times)}
+    if len(steps) != 1 or min(steps) <= 0:
+        raise PlayoutError(f"segment {name}: frames are not evenly spaced ({sorted(steps)[:4]} ticks)")
+    return steps.pop()
+
+
+class Splicer:
+    """Lays segments end to end into one muxer, which stays open across segments (so the
+    continuity counters and the PCR never jump, whatever is appended next)."""
+
+    def __init__(self, out: OutputContainer, first: Segment, mux: MuxSettings) -> None:
+        self.out = out
+        self.kind = (first.codecs, first.shape, first.frame_ticks, first.audio_ticks)
+        with av.open(io.BytesIO(first.template), "r", format="mpegts") as inp:
+            v_in = next(s for s in inp.streams if s.type == "video")
+            a_in = next(s for s in inp.streams if s.type == "audio")
+            self.vs: Stream = out.add_stream_from_template(v_in)
+            self.aus: Stream = out.add_stream_from_template(a_in)
+        self.vs.id, self.aus.id = mux.video_pid, mux.audio_pid
+        self.vs.time_base = self.aus.time_base = TICKS
+        self.video_next = 0  # pts of the next video frame
+        self.audio_next = 0
+        self.frames = 0
+
+    def append(self, seg: Segment) -> int:
+        """Mux ``seg`` after what came before; returns the pts it starts at."""
+        kind = (seg.codecs, seg.shape, seg.frame_ticks, seg.audio_ticks)
+        if kind != self.kind:
+            raise PlayoutError(f"segment {kind[0]} {kind[1]} does not match the stream's {self.kind[0]} {self.kind[1]}")
+        start = self.video_next
+        end = start + seg.ticks
+        n_audio = max(0, round((end - self.audio_next) / seg.audio_ticks))
+        audio = self._audio_packets(seg, n_audio)
+        a = 0
+        for i, (data, key) in enumerate(seg.video):
+            t = start + i * seg.frame_ticks
+            while a < n_audio and self.audio_next <= t:
+                self._mux(self.aus, audio[a], self.audio_next, seg.audio_ticks, True)
+                self.audio_next += seg.audio_ticks
+                a += 1
+            self._mux(self.vs, data, t, seg.frame_ticks, key)
+        for rest in audio[a:]:
+            self._mux(self.aus, rest, self.audio_next, seg.audio_ticks, True)
+            self.audio_next += seg.audio_ticks
+        self.video_next = end
+        self.frames += len(seg.video)
+        return start
+
+    @staticmethod
+    def _audio_packets(seg: Segment, n: int) -> list[bytes]:
+        packets = list(seg.audio[:n])
+        return packets + [seg.audio[-1]] * (n - len(packets))
+
+    def _mux(self, stream: Stream, data: bytes, ticks: int, duration: int, key: bool) -> None:
+        pkt = av.Packet(data)
+        pkt.stream = stream
+        pkt.time_base = TICKS
+        pkt.pts = pkt.dts = ticks
+        pkt.duration = duration
+        pkt.is_keyframe = key
+        self.out.mux(pkt)
+
+
+def iter_segments(sources: list[SegmentSource]) -> Iterator[Segment]:
+    for src in sources:
+        yield read_segment(src)
