@@ -13,7 +13,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from pusher.config.settings import Settings, load_settings, parse_settings
 from pusher.errors import (
     BodyTooLarge,
     ChallengeError,
@@ -34,6 +33,7 @@ from pusher.states import ItemState
 
 if TYPE_CHECKING:
     from pusher import stages
+    from pusher.config.settings import Settings, load_settings, parse_settings
     from pusher.runtime import Runtime
 
 __version__ = "0.1.0"
@@ -63,11 +63,21 @@ __all__ = [
 ]
 
 
+#: Loaded on first use: the settings reach the renderer's (and so Pillow), the runtime and the
+#: stages every implementation; ``import pusher.errors`` (which runs this file) needs none of it.
+_LAZY = {
+    "Runtime": ("pusher.runtime", "Runtime"),
+    "Settings": ("pusher.config.settings", "Settings"),
+    "load_settings": ("pusher.config.settings", "load_settings"),
+    "parse_settings": ("pusher.config.settings", "parse_settings"),
+    "stages": ("pusher.stages", ""),
+}
+
+
 def __getattr__(name: str) -> Any:
-    # Runtime and the stages pull in every implementation (parsers, fonts, HTTP): load them on
-    # first use so that `import pusher.errors` stays cheap.
-    if name == "Runtime":
-        return import_module(".runtime", __name__).Runtime
-    if name == "stages":
-        return import_module(".stages", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    found = import_module(module)
+    return getattr(found, attr) if attr else found

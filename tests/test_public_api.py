@@ -17,3 +17,12 @@ def test_every_error_derives_from_the_base() -> None:
 
 def test_stages_are_reachable() -> None:
     assert {"poll_source", "screen_items", "render_items", "publish", "deliver"} <= set(pusher.stages.__all__)
+
+
+def test_errors_import_without_the_renderer() -> None:
+    # The package init is lazy: catching a pusher error must not load Pillow, fonts or parsers.
+    import subprocess
+    import sys
+
+    code = "import pusher.errors, sys; assert 'PIL' not in sys.modules and 'renderers' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

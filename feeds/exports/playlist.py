@@ -15,7 +15,7 @@ travels inside ``assets/`` itself is written with an empty prefix, so that both 
 
 from __future__ import annotations
 
-from feeds.exports import ExportInput, schedule
+from feeds.exports.base import ExportInput, schedule
 from pusher.names import ASSET_DIR
 
 

@@ -12,7 +12,7 @@ from email.utils import format_datetime
 
 from lxml import etree
 
-from feeds.exports import ExportInput
+from feeds.exports.base import ExportInput
 
 
 def _text(parent: etree._Element, tag: str, value: str) -> etree._Element:

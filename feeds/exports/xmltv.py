@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from lxml import etree
 
-from feeds.exports import ExportInput, schedule
+from feeds.exports.base import ExportInput, schedule
 
 LANG = "zh"
 CATEGORY = {"alert": "紧急通知", "home": "频道导航", "column": "栏目导航"}

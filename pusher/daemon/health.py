@@ -21,29 +21,12 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from pusher.metrics import PROCESS, StoreCollector
+from pusher.ops.health import evaluate
 
 if TYPE_CHECKING:
     from pusher.ops.status import Status
 
 log = logging.getLogger("tvpusher.health")
-
-
-def evaluate(st: Status, settings: Any, beat_age: float | None = None) -> list[str]:
-    """The reasons the service is unhealthy, from a ``collect_status`` :class:`Status`; empty if it is fine."""
-    d = settings.daemon
-    problems = []
-    for s in st.sources:
-        if s.enabled and s.failing_seconds > d.source_failing_after:
-            problems.append(f"source {s.name} failing for {s.failing_seconds:.0f}s: {s.last_error}")
-    for t in st.targets:
-        if t.enabled and t.failing_seconds > d.target_failing_after:
-            problems.append(f"target {t.name} failing for {t.failing_seconds:.0f}s: {t.last_error}")
-    if beat_age is not None and beat_age > d.scheduler_stuck_after:
-        problems.append(f"scheduler stuck: no heartbeat for {beat_age:.0f}s")
-    alive = [n for n in st.nodes if n.alive]
-    if alive and not any(n.leader for n in alive):
-        problems.append("no live node leads the scheduler")
-    return problems
 
 
 class _DaemonCollector(Collector):

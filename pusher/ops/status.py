@@ -275,7 +275,7 @@ def collect_status(rt: Runtime) -> Status:
         nodes=nodes,
         health=Health(ok=True),
     )
-    from pusher.daemon.health import evaluate
+    from pusher.ops.health import evaluate
 
     problems = evaluate(st, rt.settings)
     return replace(st, health=Health(ok=not problems, problems=tuple(problems)))

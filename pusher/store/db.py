@@ -21,6 +21,7 @@ from sqlmodel import Session, create_engine
 
 from pusher.errors import StoreError
 from pusher.store.models import Audit, AuditAction
+from pusher.store.transitions import install_transition_events
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -60,8 +61,6 @@ def _sqlite_setup(engine: Engine) -> None:
 
 class Store:
     def __init__(self, url: str) -> None:
-        from pusher.logs import install_transition_events
-
         install_transition_events()
         self.url = url
         self.engine = make_engine(url)

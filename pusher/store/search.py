@@ -9,7 +9,8 @@ Chinese has no spaces to split words at, so both engines index character trigram
 - PostgreSQL: ``pg_trgm`` GIN indexes on ``item.title`` and ``item.text``, which serve
   ``ILIKE '%word%'`` for any word length; ranked by how often and where the words occur.
 
-The index is not part of the models (it is invisible to SQLModel): the migration creates it, and
+The index is not part of the models (it is invisible to SQLModel): the migration creates it
+(with :mod:`pusher.store.search_index`, which needs no store), and
 :func:`ensure_index` re-creates the SQLite triggers if a later batch migration of ``item``
 rebuilt the table and dropped them.
 """
@@ -22,57 +23,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from pusher.errors import TvPusherError
 from pusher.states import ItemState
 from pusher.store.db import Store
+from pusher.store.search_index import FTS, INDEX_OBJECTS, TRIGGERS, create_index, drop_index
 
-FTS = "item_fts"
-TRIGGERS = ("item_fts_ai", "item_fts_ad", "item_fts_au")
-_SQLITE_TRIGGERS = (
-    f"CREATE TRIGGER IF NOT EXISTS item_fts_ai AFTER INSERT ON item BEGIN "
-    f"INSERT INTO {FTS}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
-    f"CREATE TRIGGER IF NOT EXISTS item_fts_ad AFTER DELETE ON item BEGIN "
-    f"INSERT INTO {FTS}({FTS}, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); END",
-    # Only a change of the indexed columns touches the index: state changes are frequent.
-    f"CREATE TRIGGER IF NOT EXISTS item_fts_au AFTER UPDATE OF title, text ON item BEGIN "
-    f"INSERT INTO {FTS}({FTS}, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
-    f"INSERT INTO {FTS}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
-)
-_PG_INDEXES = {
-    "ix_item_title_trgm": "CREATE INDEX IF NOT EXISTS ix_item_title_trgm ON item USING gin (title gin_trgm_ops)",
-    "ix_item_text_trgm": "CREATE INDEX IF NOT EXISTS ix_item_text_trgm ON item USING gin (text gin_trgm_ops)",
-}
-#: Names the migration check must not mistake for unmodelled tables or indexes.
-INDEX_OBJECTS = frozenset({FTS, *(f"{FTS}_{s}" for s in ("data", "idx", "docsize", "config", "content")), *_PG_INDEXES})
+__all__ = ["INDEX_OBJECTS", "Hit", "create_index", "drop_index", "ensure_index", "search", "words_of"]
 
 SNIPPET_CHARS = 48
-
-
-def create_index(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(title, text, content='item', content_rowid='id', tokenize='trigram')"
-        )
-        for ddl in _SQLITE_TRIGGERS:
-            conn.exec_driver_sql(ddl)
-        conn.exec_driver_sql(f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')")
-    elif conn.dialect.name == "postgresql":
-        # In public, so that every schema on its search path finds the operator classes.
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
-        for ddl in _PG_INDEXES.values():
-            conn.exec_driver_sql(ddl)
-
-
-def drop_index(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        for t in TRIGGERS:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {t}")
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS}")
-    elif conn.dialect.name == "postgresql":
-        for name in _PG_INDEXES:
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 def ensure_index(store: Store) -> None:

@@ -26,7 +26,7 @@ def alembic_config(engine: Engine) -> Config:
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Leaves out of model comparison what is deliberately not a model: the search index
     (an FTS5 table and its shadow tables, trigram indexes; see :mod:`pusher.store.search`)."""
-    from pusher.store.search import INDEX_OBJECTS
+    from pusher.store.search_index import INDEX_OBJECTS
 
     return not (reflected and name in INDEX_OBJECTS)
 

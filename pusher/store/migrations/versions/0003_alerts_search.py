@@ -35,13 +35,13 @@ def upgrade() -> None:
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    from pusher.store.search import create_index
+    from pusher.store.search_index import create_index
 
     create_index(op.get_bind())
 
 
 def downgrade() -> None:
-    from pusher.store.search import drop_index
+    from pusher.store.search_index import drop_index
 
     drop_index(op.get_bind())
     op.drop_table("alert")
