@@ -13,15 +13,19 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from pusher.runtime import Runtime
 from pusher.states import ItemState
 from pusher.store.db import Store
 from pusher.store.models import Delivery, DeliveryState, Item
 from pusher.timeutil import utcnow
+
+if TYPE_CHECKING:
+    # Only its settings are read: the store does not depend on the runtime that holds it.
+    from pusher.runtime import Runtime
 
 
 def node_name(rt: Runtime) -> str:
