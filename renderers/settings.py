@@ -13,7 +13,6 @@ class RenderSettings(SettingsModel):
     # fontconfig patterns or file paths (``/x/y.ttc#2``), in fallback order; the first must exist.
     fonts: tuple[str, ...] = ("Noto Sans CJK SC", "DejaVu Sans")
     bold_fonts: tuple[str, ...] = ("Noto Sans CJK SC:bold", "DejaVu Sans:bold")
-    theme: str = "default"
     qr: bool = True  # QR code of the item's original URL on its first page
     # Half-width ,;:?!() beside Chinese text drawn full-width (portals mix both forms).
     normalize_punctuation: bool = True
