@@ -90,7 +90,9 @@ class Registry(Generic[T]):
     def __init__(self, what: str, entries: dict[str, tuple[str, str, str]]) -> None:
         """``entries``: kind → (factory path, options path or "", one-line summary)."""
         self.what = what
-        self._entries: dict[str, Entry[T]] = {kind: Entry(what, kind, path, summary, opts) for kind, (path, opts, summary) in entries.items()}
+        self._entries: dict[str, Entry[T]] = {
+            kind: Entry(what, kind, path, summary, opts) for kind, (path, opts, summary) in entries.items()
+        }
 
     def get(self, kind: str) -> Entry[T]:
         try:
