@@ -16,7 +16,7 @@ from typing import Literal
 
 ASSET_DIR = "assets/"
 #: Extensions of content-named assets: page images and the exports (EPG, RSS, playlist).
-ASSET_EXTS = frozenset({"png", "xml", "m3u", "ts", "m3u8"})  # pages, exports, playout segments and playlist
+ASSET_EXTS = frozenset({"png", "xml", "m3u", "ts", "m3u8", "ffconcat"})  # pages, exports, playout segments and playlist
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 

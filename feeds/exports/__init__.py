@@ -53,6 +53,7 @@ EXPORTERS: dict[str, ExportKind] = _kinds()
 #: The playout outputs (see :mod:`pusher.stages.playout`), listed in the manifest like exports.
 PLAYOUT: dict[str, ExportKind] = {
     "hls": ExportKind("hls", "playout.m3u8", "m3u8", "application/vnd.apple.mpegurl", None),
+    "ffconcat": ExportKind("ffconcat", "playout.ffconcat", "ffconcat", "text/plain", None),
     "loop": ExportKind("loop", "loop.ts", "ts", "video/mp2t", None),
 }
 KINDS: dict[str, ExportKind] = {**EXPORTERS, **PLAYOUT}

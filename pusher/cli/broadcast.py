@@ -27,6 +27,7 @@ class ExportKindArg(StrEnum):
     playlist = "playlist"
     rss = "rss"
     hls = "hls"
+    ts = "ts"
 
 
 class ReportFormat(StrEnum):
@@ -84,7 +85,7 @@ def alert(
 
 @app.command()
 def export(
-    kind: Annotated[ExportKindArg, typer.Argument(help="xmltv, playlist, rss or hls.")],
+    kind: Annotated[ExportKindArg, typer.Argument(help="xmltv, playlist, rss, hls (a folder) or ts (one loop file).")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="File to write ('-' for standard output).")],
     version: Annotated[int | None, typer.Option("--version", help="Channel version (default: the newest).")] = None,
     prefix: Annotated[str, typer.Option("--prefix", help="Playlist: prefix of the page file names.")] = "assets/",
@@ -94,6 +95,15 @@ def export(
     from pusher.ops import export_version
 
     rt = runtime(config)
+    if kind == ExportKindArg.ts:
+        from pusher.ops.exports import export_ts
+
+        try:
+            number, seconds, size = export_ts(rt, out_file, version)
+        finally:
+            rt.close()
+        out.print(f"ts loop of channel version {number}: {out_file} ({seconds:.0f} s, {size} bytes)", markup=False)
+        return
     if kind == ExportKindArg.hls:
         from pusher.ops.exports import export_hls
 

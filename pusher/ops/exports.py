@@ -58,12 +58,27 @@ def export_hls(rt: Runtime, out: Path, version: int | None = None) -> tuple[int,
     cv = channel_version(rt, version)
     spec, number, _ = spec_of_manifest(cv.manifest.encode("utf-8"))
     pl = playout.build(rt, spec, outputs=("hls",))
-    [hls] = [o for o in pl.outputs if o.kind == "hls"]
+    made = {o.kind: o for o in pl.outputs}
     (out / ASSET_DIR).mkdir(parents=True, exist_ok=True)
     for name in pl.segments:
         sha, ext = parse_asset_name(name)
         dst = out / name
         if not dst.exists():
             shutil.copyfile(rt.assets.path(sha, ext), dst)
-    shutil.copyfile(rt.assets.path(hls.sha256, "m3u8"), out / "index.m3u8")
+    shutil.copyfile(rt.assets.path(made["hls"].sha256, "m3u8"), out / "index.m3u8")
+    shutil.copyfile(rt.assets.path(made["ffconcat"].sha256, "ffconcat"), out / "loop.ffconcat")
     return number, len(pl.segments)
+
+
+def export_ts(rt: Runtime, out: Path, version: int | None = None) -> tuple[int, float, int]:
+    """A stored version as one MPEG-TS loop file (what a playout server loops 24/7), remuxed
+    from the cached segments, written whole or not at all. Returns (version, seconds, bytes)."""
+    from pusher.stages import playout
+    from renderers.video.loop import build_loop
+
+    cv = channel_version(rt, version)
+    spec, number, _ = spec_of_manifest(cv.manifest.encode("utf-8"))
+    pl = playout.build(rt, spec, outputs=())
+    _, mux = playout.settings_of(rt)
+    info = build_loop([rt.assets.path(*parse_asset_name(name)) for name in pl.order], out, mux)
+    return number, info.duration, info.bytes

@@ -56,9 +56,10 @@ class Output:
 @dataclass(frozen=True)
 class Playout:
     outputs: list[Output]
-    segments: dict[str, int]  # asset name → bytes, in loop order (each once)
+    segments: dict[str, int]  # asset name → bytes, each once
     seconds: int  # the loop's duration
     encoded: int  # segments encoded this time (the rest came from the cache)
+    order: tuple[str, ...] = ()  # segment asset names in loop order (a page shown twice, twice)
 
 
 def entries(spec: ChannelSpec, page_seconds: int, alert_every: int = 0) -> list[Entry]:
@@ -70,7 +71,8 @@ def entries(spec: ChannelSpec, page_seconds: int, alert_every: int = 0) -> list[
     return out
 
 
-def _settings(rt: Runtime) -> tuple[VideoProfile, MuxSettings]:
+def settings_of(rt: Runtime) -> tuple[VideoProfile, MuxSettings]:
+    """The video profile and the programme ``[broadcast.playout]`` asks for."""
     from renderers.video.mux import MuxSettings
     from renderers.video.profiles import get_profile
 
@@ -108,30 +110,16 @@ def _segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mu
     return sha, len(data), True
 
 
-def hls_playlist(items: Sequence[tuple[str, int, str]]) -> bytes:
-    """HLS (version 3) of (segment href, seconds, title). Each segment is content-addressed and
-    starts at its own timestamps, so every join is a discontinuity."""
-    target = max((secs for _, secs, _ in items), default=1)
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{target}", "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"]
-    for n, (href, secs, title) in enumerate(items):
-        if n:
-            lines.append("#EXT-X-DISCONTINUITY")
-        lines.append(f"#EXTINF:{secs:.3f},{' '.join(title.replace(',', '，').split())}")
-        lines.append(href)
-    lines.append("#EXT-X-ENDLIST")
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def build(rt: Runtime, spec: ChannelSpec, outputs: Sequence[str] | None = None) -> Playout:
     """Segments for every page of the loop (from the cache where they exist), then the outputs
     ``[broadcast.playout] outputs`` asks for. Raises PlayoutError; the caller keeps the
     previous loop on air."""
     b = rt.settings.broadcast
     outputs = b.playout.outputs if outputs is None else outputs
-    profile, mux = _settings(rt)
+    profile, mux = settings_of(rt)
     loop = entries(spec, b.page_seconds, b.alert_every)
     if not loop:
-        return Playout([], {}, 0, 0)
+        return Playout([], {}, 0, 0, ())
     segs: list[tuple[str, int]] = []
     encoded = 0
     for e in loop:
@@ -141,15 +129,20 @@ def build(rt: Runtime, spec: ChannelSpec, outputs: Sequence[str] | None = None) 
     segments = {asset_name(sha, "ts"): size for sha, size in segs}
     made = []
     if "hls" in outputs:
-        # The playlist sits beside channel.xml (playout.m3u8) and in assets/: both resolve "assets/…".
-        data = hls_playlist([(asset_name(sha, "ts"), e.seconds, e.title) for (sha, _), e in zip(segs, loop, strict=True)])
-        sha = rt.assets.put(data, "m3u8")
-        made.append(Output("hls", asset_name(sha, "m3u8"), sha, len(data)))
+        from renderers.video.hls import ffconcat_text, hls_text
+
+        # HLS for IPTV boxes, and the same list as ffconcat for playout servers that loop a
+        # list. Both sit beside channel.xml: their segment paths ("assets/…") resolve from there.
+        listed = [(asset_name(sha, "ts"), float(e.seconds), e.title) for (sha, _), e in zip(segs, loop, strict=True)]
+        for kind, ext, text in (("hls", "m3u8", hls_text(listed)), ("ffconcat", "ffconcat", ffconcat_text(listed))):
+            data = text.encode("utf-8")
+            sha = rt.assets.put(data, ext)
+            made.append(Output(kind, asset_name(sha, ext), sha, len(data)))
     if "loop" in outputs:
         made.append(_loop(rt, [rt.assets.path(sha, "ts") for sha, _ in segs], mux))
     seconds = sum(e.seconds for e in loop)
     log.info("playout: %d segments (%d encoded now), a %d s loop", len(loop), encoded, seconds)
-    return Playout(made, segments, seconds, encoded)
+    return Playout(made, segments, seconds, encoded, tuple(asset_name(sha, "ts") for sha, _ in segs))
 
 
 def _loop(rt: Runtime, paths: list[Path], mux: MuxSettings) -> Output:

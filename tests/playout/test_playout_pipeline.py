@@ -58,7 +58,7 @@ def test_the_demo_channel_goes_on_air_as_hls(portal: StaticServer, portal_dir: P
         headend = rt.settings.channel.workdir / "headend"
         manifest = (headend / "channel.xml").read_bytes()
         exports = manifest_exports(manifest)
-        assert set(exports) == {"xmltv", "hls"}
+        assert set(exports) == {"xmltv", "hls", "ffconcat"}
         entries = _playlist(headend / "playout.m3u8")
         pages = manifest.count(b"<page ")
         assert len(entries) == pages and all(s == 2.0 for s, _ in entries)
@@ -76,6 +76,10 @@ def test_the_demo_channel_goes_on_air_as_hls(portal: StaticServer, portal_dir: P
         r = subprocess.run(["ffmpeg", "-v", "error", "-allowed_extensions", "ALL", "-i", str(headend / "playout.m3u8"), "-f", "null", "-"],
                            capture_output=True, text=True, timeout=120)  # fmt: skip
         assert r.returncode == 0 and not r.stderr.strip(), r.stderr[-2000:]
+        # A playout server that loops a list reads the same segments from playout.ffconcat.
+        r = subprocess.run(["ffprobe", "-v", "error", "-f", "concat", "-safe", "0", "-show_entries", "format=duration", "-of", "csv=p=0",
+                            str(headend / "playout.ffconcat")], capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert r.returncode == 0 and abs(float(r.stdout) - sum(s for s, _ in entries)) < 0.5, (r.stdout, r.stderr[-500:])
 
         # One item changes on the portal: only its pages and the menus listing it are encoded again.
         art = portal_dir / "art/2026/11/20/art_1001_5101.html"
@@ -107,3 +111,26 @@ def test_export_hls_of_a_stored_version(portal: StaticServer, tmp_path: Path) ->
     assert main(["export", "hls", "--out", str(out), "--version", "1", "--config", str(cfg)]) == 0
     entries = _playlist(out / "index.m3u8")
     assert entries and all((out / h).is_file() for _, h in entries)
+    assert (out / "loop.ffconcat").read_text(encoding="utf-8").startswith("ffconcat version 1.0")
+
+
+def test_export_ts_is_one_loop_a_decoder_reads_through(portal: StaticServer, tmp_path: Path) -> None:
+    from pusher.cli import main
+    from pusher.demo import write_demo_config
+
+    rt = _rt(portal, tmp_path)
+    try:
+        run_cycle(rt)
+        pages = (rt.settings.channel.workdir / "headend" / "channel.xml").read_bytes().count(b"<page ")
+    finally:
+        rt.close()
+    cfg = write_demo_config(portal.url, tmp_path / "work")
+    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[broadcast]\npage_seconds = 2\n[broadcast.playout]\nvideo = "sd"\nmuxrate_kbps = 3000\n',
+                   encoding="utf-8")  # fmt: skip
+    loop = tmp_path / "loop.ts"
+    assert main(["export", "ts", "--out", str(loop), "--config", str(cfg)]) == 0
+    info = _probe(loop)
+    assert abs(float(info["format"]["duration"]) - 2 * pages) < 1.0
+    assert abs(loop.stat().st_size * 8 / (2 * pages) - 3_000_000) / 3_000_000 < 0.03  # constant mux rate
+    r = subprocess.run(["ffmpeg", "-v", "error", "-i", str(loop), "-f", "null", "-"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr[-2000:]
