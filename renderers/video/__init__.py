@@ -2,12 +2,15 @@
 
 from .encode import encode_segment
 from .hls import PlaylistEntry, parse_hls, write_hls
+from .live import AsRun, LiveStreamer
 from .loop import LoopInfo, build_loop
 from .mux import MuxSettings
 from .profiles import PROFILES, VideoProfile, check_profile
 
 __all__ = [
     "PROFILES",
+    "AsRun",
+    "LiveStreamer",
     "LoopInfo",
     "MuxSettings",
     "PlaylistEntry",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Union
@@ -118,9 +118,14 @@ class Splicer:
         self.video_next = 0  # pts of the next video frame
         self.audio_next = 0
         self.frames = 0
+        self._before: Callable[[int], None] | None = None
 
-    def append(self, seg: Segment) -> int:
-        """Mux ``seg`` after what came before; returns the pts it starts at."""
+    def append(self, seg: Segment, before: Callable[[int], None] | None = None) -> int:
+        """Mux ``seg`` after what came before; returns the (0-based) tick it starts at.
+
+        ``before(ticks)`` is called ahead of each packet with its timestamp: the live
+        streamer paces there, and may raise to abandon the segment part-way."""
+        self._before = before
         kind = (seg.codecs, seg.shape, seg.frame_ticks, seg.audio_ticks)
         if kind != self.kind:
             raise PlayoutError(f"segment {kind[0]} {kind[1]} does not match the stream's {self.kind[0]} {self.kind[1]}")
@@ -149,6 +154,8 @@ class Splicer:
         return packets + [seg.audio[-1]] * (n - len(packets))
 
     def _mux(self, stream: Stream, data: bytes, ticks: int, duration: int, key: bool) -> None:
+        if self._before is not None:
+            self._before(ticks)
         pkt = av.Packet(data)
         pkt.stream = stream
         pkt.time_base = TICKS
@@ -156,8 +163,3 @@ class Splicer:
         pkt.duration = duration
         pkt.is_keyframe = key
         self.out.mux(pkt)
-
-
-def iter_segments(sources: list[SegmentSource]) -> Iterator[Segment]:
-    for src in sources:
-        yield read_segment(src)
