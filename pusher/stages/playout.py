@@ -43,6 +43,8 @@ class Entry:
     page: PageRef
     seconds: int
     title: str
+    kind: str = ""  # alert | home | column | item
+    key: str = ""  # the alert, column or item id in the manifest
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def entries(spec: ChannelSpec, page_seconds: int, alert_every: int = 0) -> list[
     out = []
     for s in schedule(spec, page_seconds, alert_every):
         label = f"{s.column} — {s.title}" if s.kind == "item" and s.column else s.title
-        out += [Entry(p, secs, label) for p, secs in zip(s.pages, s.seconds(page_seconds), strict=True)]
+        out += [Entry(p, secs, label, s.kind, s.key) for p, secs in zip(s.pages, s.seconds(page_seconds), strict=True)]
     return out
 
 

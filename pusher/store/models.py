@@ -232,3 +232,22 @@ class Node(SQLModel, table=True):
     leader: bool = False
     leader_since: datetime | None = None
     stopped_at: datetime | None = None  # a clean exit; a dead node simply stops being seen
+
+
+class AsRun(SQLModel, table=True):
+    """The as-run log (proof of play): one row per page segment a live playout sent, with the
+    time its first frame was due on screen. ``item`` is the manifest's item id (``i24``), empty
+    for menus and alerts; ``output`` the stream it went to (``udp://239.1.1.1:1234``)."""
+
+    __tablename__ = "asrun"
+    __table_args__ = (Index("ix_asrun_aired_at", "aired_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    aired_at: datetime
+    seconds: int
+    channel_version: int
+    page: str  # the manifest's page id (``i24-2``, ``home-1``, ``alert-3-1``)
+    item: str = ""
+    kind: str = ""  # alert | home | column | item
+    output: str = ""
+    node: str = ""

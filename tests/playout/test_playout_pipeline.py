@@ -134,3 +134,81 @@ def test_export_ts_is_one_loop_a_decoder_reads_through(portal: StaticServer, tmp
     assert abs(loop.stat().st_size * 8 / (2 * pages) - 3_000_000) / 3_000_000 < 0.03  # constant mux rate
     r = subprocess.run(["ffmpeg", "-v", "error", "-i", str(loop), "-f", "null", "-"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and not r.stderr.strip(), r.stderr[-2000:]
+
+
+def test_live_playout_takes_a_new_version_at_a_segment_boundary_and_logs_what_aired(
+    portal: StaticServer, portal_dir: Path, tmp_path: Path
+) -> None:
+    """``pusher playout`` as the library runs it: a UDP receiver on 127.0.0.1 records the stream
+    across a publication; ffmpeg decodes the capture without an error, the continuity counters
+    never skip, and the as-run log names both versions, page by page."""
+    import socket
+    import threading
+
+    from sqlmodel import select
+
+    from pusher.ops import retract
+    from pusher.ops.playout import air
+    from pusher.store.models import AsRun, Item
+
+    from .conftest import continuity_errors
+
+    rt = _rt(portal, tmp_path)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.5)
+    port = rx.getsockname()[1]
+    captured = bytearray()
+    stop, got = threading.Event(), threading.Event()
+
+    def receive() -> None:
+        while not got.is_set():
+            try:
+                captured.extend(rx.recv(65536))
+            except TimeoutError:
+                continue
+
+    listener = threading.Thread(target=receive, daemon=True)
+    try:
+        run_cycle(rt)
+        listener.start()
+        versions: list[int] = []
+        airing = threading.Thread(
+            target=lambda: air(rt, f"udp://127.0.0.1:{port}", stop, check_every=0.5, on_version=versions.append), daemon=True
+        )
+        airing.start()
+        threading.Event().wait(3)
+        with rt.store.read() as db:
+            item = db.exec(select(Item).where(Item.url.endswith("art_1001_5101.html"))).one()  # type: ignore[attr-defined]
+        retract(rt, item.id or 0, "撤下测试")
+        from pusher.ops import PUBLISH_AND_DELIVER, run_round
+
+        assert run_round(rt, steps=PUBLISH_AND_DELIVER).version is not None
+        for _ in range(60):
+            if len(versions) > 1:
+                break
+            threading.Event().wait(0.25)
+        threading.Event().wait(3)  # a few segments of the new version
+        stop.set()
+        airing.join(timeout=30)
+        got.set()
+        listener.join(timeout=5)
+        assert versions == [1, 2]
+        capture = tmp_path / "capture.ts"
+        capture.write_bytes(bytes(captured))
+        assert len(captured) > 100_000
+        assert continuity_errors(bytes(captured)) == []
+        r = subprocess.run(["ffmpeg", "-v", "error", "-i", str(capture), "-f", "null", "-"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and not r.stderr.strip(), r.stderr[-2000:]
+        with rt.store.read() as db:
+            rows = list(db.exec(select(AsRun).order_by(AsRun.id)))  # type: ignore[arg-type]
+        assert {r.channel_version for r in rows} == {1, 2}
+        assert [r.channel_version for r in rows] == sorted(r.channel_version for r in rows)  # no going back
+        assert all(r.output == f"udp://127.0.0.1:{port}" and r.seconds == 2 for r in rows)
+        assert rows[0].kind == "home" or rows[0].kind == "alert"
+        assert not any(r.item == f"i{item.id}" for r in rows if r.channel_version == 2)  # the retracted item left the air
+    finally:
+        stop.set()
+        got.set()
+        rx.close()
+        rt.close()
