@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -127,14 +129,20 @@ def export(
 
 @app.command()
 def report(
-    year: Annotated[int, typer.Option("--year", help="Calendar year, in the channel's time zone.")],
+    year: Annotated[int | None, typer.Option("--year", help="Calendar year, in the channel's time zone.")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="table, csv, json or png.")] = ReportFormat.table,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (png: default report-YEAR.png).")] = None,
+    as_run: Annotated[str | None, typer.Option("--as-run", help="The as-run log of one day (YYYY-MM-DD) instead: what aired live.")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The year's account: items published by column, publisher, month and kind; pushes, held, rejected, retractions, alerts."""
+    """The year's account (items by column, publisher, month, kind; pushes, reviews, retractions, alerts, live airtime), or --as-run."""
     from pusher.ops import report as rp
 
+    if as_run is not None:
+        _as_run(as_run, fmt, config)
+        return
+    if year is None:
+        raise ConfigError("give --year YEAR (or --as-run DAY)")
     rt = runtime(config)
     try:
         rep = rp.year_report(rt, year)
@@ -155,6 +163,39 @@ def report(
     t = Table("section", "key", "value", title=f"{rep.channel} {year}")
     for section, key, value in rep.rows():
         t.add_row(section, key, str(value))
+    out.print(t)
+
+
+def _as_run(day_text: str, fmt: ReportFormat, config: Path | None) -> None:
+    from datetime import date
+
+    from pusher.ops.report import as_run
+    from pusher.timeutil import local
+
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        raise ConfigError(f"--as-run {day_text!r}: give a day as YYYY-MM-DD") from None
+    rt = runtime(config)
+    try:
+        rows, tz = as_run(rt, day), rt.settings.channel.timezone
+    finally:
+        rt.close()
+    data = [{"aired_at": local(r.aired_at, tz).isoformat(timespec="seconds"), "seconds": r.seconds, "version": r.channel_version,
+             "page": r.page, "item": r.item, "kind": r.kind, "output": r.output} for r in rows]  # fmt: skip
+    if fmt == ReportFormat.json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if fmt == ReportFormat.csv:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(data[0]) if data else ["aired_at"])
+        w.writeheader()
+        w.writerows(data)
+        typer.echo(buf.getvalue(), nl=False)
+        return
+    t = Table("播出时间", "秒", "版本", "页面", "条目", "输出", title=f"播出记录 {day}")
+    for d in data:
+        t.add_row(*(str(d[k]) for k in ("aired_at", "seconds", "version", "page", "item", "output")))
     out.print(t)
 
 

@@ -21,7 +21,7 @@ import io
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ from sqlmodel import col, select
 
 from pusher.runtime import Runtime
 from pusher.states import ItemState
-from pusher.store.models import REVIEW_PREFIX, Alert, Audit, AuditAction, ChannelVersion, Delivery, DeliveryState, Item
+from pusher.store.models import REVIEW_PREFIX, Alert, AsRun, Audit, AuditAction, ChannelVersion, Delivery, DeliveryState, Item
 
 KINDS = ("政策法规", "发文类", "其他")
 POLICY_MARKERS = ("政策法规", "法规", "规范性文件", "政策文件")
@@ -69,6 +69,9 @@ class YearReport:
     retractions: int = 0
     alerts: int = 0
     alerts_by_level: dict[str, int] = field(default_factory=dict)
+    aired_seconds: int = 0  # live playout, from the as-run log
+    aired_items: int = 0  # distinct items that went out live
+    aired_by_kind: dict[str, int] = field(default_factory=dict)  # alert | home | column | item → seconds
 
     def rows(self) -> list[tuple[str, str, int]]:
         """(section, key, value): the long form that CSV and the table print."""
@@ -80,6 +83,8 @@ class YearReport:
         out += [("channel", "pushes", self.pushes), ("channel", "bytes_pushed", self.bytes_pushed), ("channel", "versions", self.versions)]
         out += [("gate", "held", self.held), ("gate", "rejected", self.rejected), ("operator", "retractions", self.retractions)]
         out += [("alerts", "total", self.alerts)] + [("alerts", k, v) for k, v in self.alerts_by_level.items()]
+        out += [("playout", "aired_seconds", self.aired_seconds), ("playout", "aired_items", self.aired_items)]
+        out += [("playout", f"{k}_seconds", v) for k, v in self.aired_by_kind.items()]
         return out
 
 
@@ -133,6 +138,12 @@ def year_report(rt: Runtime, year: int) -> YearReport:
             .where(col(Audit.action) == AuditAction.RETRACT, col(Audit.at) >= start, col(Audit.at) < end)
         ).one()
         levels = Counter(a.level for a in db.exec(select(Alert).where(col(Alert.created_at) >= start, col(Alert.created_at) < end)))
+        live = db.exec(
+            select(AsRun.kind, func.sum(AsRun.seconds)).where(col(AsRun.aired_at) >= start, col(AsRun.aired_at) < end).group_by(AsRun.kind)
+        ).all()
+        rep.aired_items = db.exec(
+            select(func.count(func.distinct(AsRun.item))).where(col(AsRun.aired_at) >= start, col(AsRun.aired_at) < end, AsRun.item != "")
+        ).one()
     ordered = [names[c.id] for c in rt.settings.columns]
     rep.by_column = {n: columns[n] for n in ordered if columns[n]} | {n: v for n, v in columns.most_common() if n not in ordered}
     rep.by_publisher = dict(publishers.most_common())
@@ -140,7 +151,19 @@ def year_report(rt: Runtime, year: int) -> YearReport:
     rep.by_kind = {k: kinds[k] for k in KINDS}
     rep.alerts = sum(levels.values())
     rep.alerts_by_level = {k: levels[k] for k in ("urgent", "warning", "info") if levels[k]}
+    rep.aired_by_kind = {k: int(n or 0) for k, n in sorted(live)}
+    rep.aired_seconds = sum(rep.aired_by_kind.values())
     return rep
+
+
+def as_run(rt: Runtime, day: date) -> list[AsRun]:
+    """The as-run log of one local day, in airing order: what went out live, when, by version,
+    page and item (the proof of play a broadcaster keeps)."""
+    tz = ZoneInfo(rt.settings.channel.timezone)
+    start = datetime.combine(day, time(), tz).astimezone(UTC)
+    with rt.store.read() as db:
+        q = select(AsRun).where(col(AsRun.aired_at) >= start, col(AsRun.aired_at) < start + timedelta(days=1))
+        return list(db.exec(q.order_by(col(AsRun.aired_at), col(AsRun.id))))
 
 
 # -- output --------------------------------------------------------------------------------------

@@ -212,3 +212,28 @@ def test_live_playout_takes_a_new_version_at_a_segment_boundary_and_logs_what_ai
         got.set()
         rx.close()
         rt.close()
+
+
+def test_the_as_run_log_is_readable_by_pusher_report(portal: StaticServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime
+
+    from pusher.cli import main
+    from pusher.demo import write_demo_config
+    from pusher.store.models import AsRun
+
+    rt = _rt(portal, tmp_path)
+    at = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 2026-12-01 00:30 in Asia/Shanghai
+    try:
+        with rt.store.write() as db:
+            db.add_all([AsRun(aired_at=at, seconds=10, channel_version=3, page="i7-1", item="i7", kind="item", output="udp://x:1"),
+                        AsRun(aired_at=at, seconds=6, channel_version=3, page="home-1", kind="home", output="udp://x:1")])  # fmt: skip
+    finally:
+        rt.close()
+    cfg = write_demo_config(portal.url, tmp_path / "work")
+    assert main(["report", "--as-run", "2026-12-01", "--format", "json", "--config", str(cfg)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["page"], r["item"], r["version"], r["aired_at"]) for r in rows] == [
+        ("i7-1", "i7", 3, "2026-12-01T00:30:00+08:00"), ("home-1", "", 3, "2026-12-01T00:30:00+08:00")]  # fmt: skip
+    assert main(["report", "--year", "2026", "--format", "json", "--config", str(cfg)]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert (rep["aired_seconds"], rep["aired_items"], rep["aired_by_kind"]) == (16, 1, {"home": 6, "item": 10})
