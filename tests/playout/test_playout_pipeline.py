@@ -9,6 +9,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from feeds.exports import manifest_exports
 from pusher.config.settings import parse_settings
 from pusher.demo import demo_config
