@@ -104,11 +104,14 @@ def _segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mu
     except OSError as exc:
         raise PlayoutError(f"page {page.id}: not in the asset cache ({exc.strerror})") from None
     data = encode_segment(png, profile, seconds, mux=mux)
-    sha = rt.assets.put(data, "ts")
-    index.mkdir(parents=True, exist_ok=True)
-    tmp = ref.with_name(f".{key}.{os.getpid()}.tmp")
-    tmp.write_text(f"{sha} {len(data)}", encoding="ascii")
-    os.replace(tmp, ref)
+    try:
+        sha = rt.assets.put(data, "ts")
+        index.mkdir(parents=True, exist_ok=True)
+        tmp = ref.with_name(f".{key}.{os.getpid()}.tmp")
+        tmp.write_text(f"{sha} {len(data)}", encoding="ascii")
+        os.replace(tmp, ref)
+    except OSError as exc:  # a full disk: this version keeps the loop on air, nothing half-written is referenced
+        raise PlayoutError(f"page {page.id}: cannot keep its segment ({exc.strerror or exc})") from None
     return sha, len(data), True
 
 

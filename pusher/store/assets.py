@@ -27,8 +27,12 @@ class AssetStore:
         path = self.path(sha, ext)
         if not path.exists():
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            except OSError:
+                tmp.unlink(missing_ok=True)  # a full disk leaves no partial file behind
+                raise
         return sha
 
     def put_file(self, path: Path, ext: str) -> tuple[str, int]:

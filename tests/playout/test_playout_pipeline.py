@@ -239,3 +239,58 @@ def test_the_as_run_log_is_readable_by_pusher_report(portal: StaticServer, tmp_p
     assert main(["report", "--year", "2026", "--format", "json", "--config", str(cfg)]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert (rep["aired_seconds"], rep["aired_items"], rep["aired_by_kind"]) == (16, 1, {"home": 6, "item": 10})
+
+
+def test_a_disk_that_fills_during_an_encode_keeps_the_previous_loop_on_air(
+    portal: StaticServer, portal_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import errno
+
+    from pusher.store.assets import AssetStore
+
+    rt = _rt(portal, tmp_path)
+    try:
+        run_cycle(rt)
+        headend = rt.settings.channel.workdir / "headend"
+        before = manifest_exports((headend / "channel.xml").read_bytes())["hls"]
+        real_put = AssetStore.put
+
+        def full(self: AssetStore, data: bytes, ext: str = "png") -> str:
+            if ext == "ts":
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_put(self, data, ext)
+
+        monkeypatch.setattr(AssetStore, "put", full)
+        art = portal_dir / "art/2026/11/20/art_1001_5101.html"
+        art.write_text(art.read_text(encoding="utf-8").replace("保护森林资源", "保护森林资源和生态环境"), encoding="utf-8")
+        listing = portal_dir / "col/col1001/index.html"
+        listing.write_text(listing.read_text(encoding="utf-8").replace("2026-11-20", "2026-11-21"), encoding="utf-8")
+        rep = run_cycle(rt)
+        assert rep.version == 2 and not rep.delivery_errors  # the pages still go out
+        manifest = (headend / "channel.xml").read_bytes()
+        assert manifest_exports(manifest)["hls"] == before  # the loop on air is the last whole one
+        assert "No space left on device" in caplog.text and "previous loop stays on air" in caplog.text
+        assert not list(rt.assets.root.glob(".*.tmp"))  # nothing half-written left in the cache
+        for _, href in _playlist(headend / "playout.m3u8"):
+            assert (headend / href).is_file()
+    finally:
+        rt.close()
+
+
+def test_alerts_come_first_and_again_at_their_interval() -> None:
+    from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef
+    from feeds.exports import schedule
+
+    def page(pid: str) -> PageRef:
+        return PageRef(pid, "0" * 64, 1, 720, 576)
+
+    items = tuple(
+        ItemSpec(id=f"i{n}", column="c", version=1, title=f"t{n}", url="", pages=(page(f"i{n}-1"), page(f"i{n}-2"))) for n in range(6)
+    )
+    spec = ChannelSpec("频道", "sd", 720, 576, (page("home-1"),), (ColumnSpec("c", "栏目", None, 6, (page("c-c-1"),)),), items,
+                       (AlertSpec("a1", "urgent", "暴雨预警", None, None, (page("alert-1-1"),)),))  # fmt: skip
+    kinds = [s.kind for s in schedule(spec, 10, alert_every=40)]
+    assert kinds[0] == "alert"
+    # 10 s pages: home 10, column 10, then 20 s per item; the alert comes back once 40 s have passed.
+    assert kinds == ["alert", "home", "column", "item", "alert", "item", "item", "alert", "item", "item", "alert", "item"]
+    assert [s.kind for s in schedule(spec, 10)].count("alert") == 1
