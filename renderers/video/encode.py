@@ -65,7 +65,7 @@ def fit_page(img: Image.Image, profile: VideoProfile) -> np.ndarray:
 
     Pages have square pixels. The frame's samples are ``profile.sar`` wide, so the page is
     fitted into the display canvas (height × DAR, e.g. 768×576 for 4:3), padded with its
-    corner colour, and that canvas squeezed to the frame width: a 720×576 page becomes
+    background (:func:`edge_colour`), and that canvas squeezed to the frame width: a 720×576 page becomes
     675×576 samples centred on a 720-wide frame, a 768×576 page fills the frame exactly.
     """
     w, h = profile.width, profile.height
@@ -76,11 +76,19 @@ def fit_page(img: Image.Image, profile: VideoProfile) -> np.ndarray:
     if (content_w, content_h) == (w, h) and img.size == (w, h):
         return np.asarray(img, dtype=np.uint8)
     scaled = img if img.size == (content_w, content_h) else img.resize((content_w, content_h), Image.Resampling.LANCZOS)
-    corner = img.getpixel((0, 0))
-    assert isinstance(corner, tuple)
-    frame = Image.new("RGB", (w, h), corner)
+    frame = Image.new("RGB", (w, h), edge_colour(img))
     frame.paste(scaled, ((w - content_w) // 2, (h - content_h) // 2))
     return np.asarray(frame, dtype=np.uint8)
+
+
+def edge_colour(img: Image.Image) -> tuple[int, int, int]:
+    """The page's background as the bars beside it should show it: the commonest colour of its
+    left and right edges (not the corner, which on a page with a title band is the band)."""
+    rgb = np.asarray(img, dtype=np.uint8)
+    edges = np.concatenate([rgb[:, 0], rgb[:, -1], rgb[0], rgb[-1]])
+    colours, counts = np.unique(edges, axis=0, return_counts=True)
+    r, g, b = (int(v) for v in colours[counts.argmax()])
+    return r, g, b
 
 
 def rgb_to_yuv420(rgb: np.ndarray, matrix: str) -> np.ndarray:

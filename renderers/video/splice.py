@@ -10,9 +10,11 @@ frame the same, see :func:`~.encode.silence_packet`), that is seamless.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import os
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,28 +42,57 @@ class Segment:
     audio_ticks: int
     codecs: tuple[str, str]
     shape: tuple[int, int]
-    template: bytes  # the segment's own bytes, to copy stream parameters from
+    template: bytes  # the segment's first bytes, to copy stream parameters from
 
     @property
     def ticks(self) -> int:
         return len(self.video) * self.frame_ticks
 
 
-def _raw(src: SegmentSource) -> bytes:
+#: Audio frame lengths the splice knows (48 kHz AAC, MP2), in 90 kHz ticks. Without full
+#: stream probing FFmpeg hands back whole PES packets of many frames, so probing stays on.
+AUDIO_FRAME_TICKS = {"aac": 1920, "mp2": 2160}
+_CACHE: OrderedDict[tuple[object, ...], Segment] = OrderedDict()
+_CACHE_SIZE = 512
+TEMPLATE_BYTES = 1 << 20
+
+
+def _key_and_data(src: SegmentSource) -> tuple[tuple[object, ...], bytes | None]:
     if isinstance(src, bytes | bytearray | memoryview):
-        return bytes(src)
+        data = bytes(src)
+        return ("bytes", hashlib.sha256(data).digest()), data
     try:
-        with open(src, "rb") as f:
-            return f.read()
+        st = os.stat(src)
     except OSError as e:
         raise PlayoutError(f"cannot read segment {os.fspath(src)}: {e.strerror or e}") from e
+    return ("path", os.path.realpath(src), st.st_mtime_ns, st.st_size, st.st_ino), None
 
 
 def read_segment(src: SegmentSource) -> Segment:
-    """Demux one segment written by :func:`~.encode.encode_segment`; anything else that is a
-    valid TS with one video and one audio stream, frames at a constant rate, also works."""
-    data = _raw(src)
-    name = os.fspath(src) if not isinstance(src, bytes | bytearray | memoryview) else f"({len(data)} bytes)"
+    """Demux one segment written by :func:`~.encode.encode_segment` (one video stream at a
+    constant frame rate, one 48 kHz AAC or MP2 stream). Rebuilding a loop after one page
+    changed reads only that page's segment again: parsed segments are kept, keyed by content
+    (bytes) or by path, size and mtime, with identical packets stored once (a still's
+    segment is one GOP repeated, so that is a few hundred KB)."""
+    key, data = _key_and_data(src)
+    seg = _CACHE.get(key)
+    if seg is None:
+        if data is None:
+            try:
+                with open(src, "rb") as f:  # type: ignore[arg-type]
+                    data = f.read()
+            except OSError as e:
+                raise PlayoutError(f"cannot read segment {os.fspath(src)}: {e.strerror or e}") from e  # type: ignore[arg-type]
+        seg = _demux(data, os.fspath(src) if key[0] == "path" else f"({len(data)} bytes)")  # type: ignore[arg-type]
+        _CACHE[key] = seg
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return seg
+
+
+def _demux(data: bytes, name: str) -> Segment:
+    unique: dict[bytes, bytes] = {}
     try:
         with av.open(io.BytesIO(data), "r", format="mpegts") as inp:
             vs = next((s for s in inp.streams if s.type == "video"), None)
@@ -73,24 +104,29 @@ def read_segment(src: SegmentSource) -> Segment:
             for pkt in inp.demux(vs, aus):
                 if pkt.size == 0 or pkt.dts is None:
                     continue
+                payload = bytes(pkt)
+                payload = unique.setdefault(payload, payload)
                 if pkt.stream is vs:
-                    video.append((pkt.dts, bytes(pkt), pkt.is_keyframe))
+                    video.append((pkt.dts, payload, pkt.is_keyframe))
                 else:
-                    audio.append((pkt.dts, bytes(pkt)))
+                    audio.append((pkt.dts, payload))
             codecs = (vs.codec_context.name, aus.codec_context.name)
             shape = (vs.codec_context.width, vs.codec_context.height)  # type: ignore[attr-defined]
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
         raise PlayoutError(f"segment {name} is not a readable MPEG-TS: {e}") from e
     if len(video) < 2 or not audio or not video[0][2]:
         raise PlayoutError(f"segment {name}: too short or does not start with a keyframe")
+    audio_ticks = _step(name, [t for t, _ in audio]) if len(audio) > 1 else AUDIO_FRAME_TICKS.get(codecs[1], 0)
+    if audio_ticks != AUDIO_FRAME_TICKS.get(codecs[1]):
+        raise PlayoutError(f"segment {name}: audio is not 48 kHz AAC or MP2 in single frames ({codecs[1]}, {audio_ticks} ticks)")
     return Segment(
         video=tuple((d, k) for _, d, k in video),
         audio=tuple(d for _, d in audio),
         frame_ticks=_step(name, [t for t, _, _ in video]),
-        audio_ticks=_step(name, [t for t, _ in audio]) if len(audio) > 1 else 1,
+        audio_ticks=audio_ticks,
         codecs=codecs,
         shape=shape,
-        template=data,
+        template=data[:TEMPLATE_BYTES],
     )
 
 

@@ -127,13 +127,13 @@ def expected_luma(png: bytes, width: int, height: int, matrix: str, display_aspe
     """The limited-range luma the frame should carry for a square-pixel page.
 
     With ``display_aspect`` (SD), the page is fitted undistorted into the display canvas,
-    padded with its corner colour, then squeezed to ``width`` samples."""
+    padded with its background, then squeezed to ``width`` samples."""
     img = Image.open(io.BytesIO(png)).convert("RGB")
     if display_aspect:
         canvas_w = height * display_aspect[0] / display_aspect[1]
         scale = min(canvas_w / img.width, height / img.height)
         cw, ch = round(img.width * scale * width / canvas_w), round(img.height * scale)
-        frame = Image.new("RGB", (width, height), img.getpixel((0, 0)))
+        frame = Image.new("RGB", (width, height), _background(img))
         frame.paste(img.resize((cw, ch), Image.Resampling.LANCZOS), ((width - cw) // 2, (height - ch) // 2))
         img = frame
     elif img.size != (width, height):
@@ -141,6 +141,13 @@ def expected_luma(png: bytes, width: int, height: int, matrix: str, display_aspe
     rgb = np.asarray(img, dtype=np.float64) / 255
     kr, kb = MATRICES[matrix]
     return 16 + 219 * (kr * rgb[..., 0] + (1 - kr - kb) * rgb[..., 1] + kb * rgb[..., 2])
+
+
+def _background(img: Image.Image) -> tuple[int, int, int]:
+    """The commonest colour on the page's border: what the bars beside an SD page show."""
+    w, h = img.size
+    border = [img.getpixel((x, y)) for y in range(h) for x in (0, w - 1)] + [img.getpixel((x, y)) for x in range(w) for y in (0, h - 1)]
+    return max(set(border), key=border.count)  # type: ignore[return-value]
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -214,3 +214,13 @@ def test_profiles_are_consistent() -> None:
     with pytest.raises(PlayoutError, match="fps"):
         PROFILES["sd"].with_(fps=30)
     assert PROFILES["hd"].with_(fps=50).gop == 100
+
+
+def test_sd_side_bars_continue_the_page_background_not_its_title_band(tmp_path: Path) -> None:
+    img = Image.new("RGB", (720, 576), (16, 32, 64))
+    img.paste((40, 80, 140), (0, 0, 720, 72))  # a title band across the top, as the renderers draw
+    buf = io.BytesIO()
+    img.convert("P", palette=Image.Palette.ADAPTIVE, colors=16).save(buf, "PNG")
+    got = luma_at(_segment(tmp_path, "sd", 1.0, buf.getvalue()), 0.5, 720, 576)
+    body = 16 + 219 * (0.299 * 16 + 0.587 * 32 + 0.114 * 64) / 255
+    assert abs(float(got[8:64, :16].mean()) - body) < 2 and abs(float(got[300:400, -16:].mean()) - body) < 2
