@@ -57,34 +57,33 @@ _CACHE_SIZE = 512
 TEMPLATE_BYTES = 1 << 20
 
 
-def _key_and_data(src: SegmentSource) -> tuple[tuple[object, ...], bytes | None]:
-    if isinstance(src, bytes | bytearray | memoryview):
-        data = bytes(src)
-        return ("bytes", hashlib.sha256(data).digest()), data
-    try:
-        st = os.stat(src)
-    except OSError as e:
-        raise PlayoutError(f"cannot read segment {os.fspath(src)}: {e.strerror or e}") from e
-    return ("path", os.path.realpath(src), st.st_mtime_ns, st.st_size, st.st_ino), None
-
-
 def read_segment(src: SegmentSource) -> Segment:
     """Demux one segment written by :func:`~.encode.encode_segment` (one video stream at a
     constant frame rate, one 48 kHz AAC or MP2 stream). Rebuilding a loop after one page
     changed reads only that page's segment again: parsed segments are kept, keyed by content
     (bytes) or by path, size and mtime, with identical packets stored once (a still's
     segment is one GOP repeated, so that is a few hundred KB)."""
-    key, data = _key_and_data(src)
+    data: bytes | None = None
+    if isinstance(src, bytes | bytearray | memoryview):
+        data = bytes(src)
+        key: tuple[object, ...] = ("bytes", hashlib.sha256(data).digest())
+        name = f"({len(data)} bytes)"
+    else:
+        name = os.fspath(src)
+        try:
+            st = os.stat(name)
+        except OSError as e:
+            raise PlayoutError(f"cannot read segment {name}: {e.strerror or e}") from e
+        key = ("path", os.path.realpath(name), st.st_mtime_ns, st.st_size, st.st_ino)
     seg = _CACHE.get(key)
     if seg is None:
         if data is None:
             try:
-                with open(src, "rb") as f:  # type: ignore[arg-type]
+                with open(name, "rb") as f:
                     data = f.read()
             except OSError as e:
-                raise PlayoutError(f"cannot read segment {os.fspath(src)}: {e.strerror or e}") from e  # type: ignore[arg-type]
-        seg = _demux(data, os.fspath(src) if key[0] == "path" else f"({len(data)} bytes)")  # type: ignore[arg-type]
-        _CACHE[key] = seg
+                raise PlayoutError(f"cannot read segment {name}: {e.strerror or e}") from e
+        seg = _CACHE[key] = _demux(data, name)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
