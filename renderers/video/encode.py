@@ -34,7 +34,7 @@ TICKS = Fraction(1, 90_000)
 MAX_PAGE_PIXELS = 16_000_000
 MAX_SECONDS = 3600.0
 #: Frames x264 encodes before we check the still has settled (see :func:`encode_gop`).
-SETTLE_PROBE = 3
+SETTLE_PROBE = 2
 MPEG2_MAX_QSCALE = 12
 
 
@@ -233,7 +233,7 @@ def encode_gop(profile: VideoProfile, yuv: np.ndarray, frames: int) -> list[byte
     probe = min(frames, SETTLE_PROBE)
     if profile.codec == "mpeg2video":
         return _encode_mpeg2(profile, yuv, frames)
-    if probe < 3:
+    if probe < 2:
         return _encode(profile, yuv, frames)
     packets = _encode(profile, yuv, probe, probe=True)
     sps = h264.sps_of(packets[0])

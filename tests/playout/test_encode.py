@@ -224,3 +224,20 @@ def test_sd_side_bars_continue_the_page_background_not_its_title_band(tmp_path: 
     got = luma_at(_segment(tmp_path, "sd", 1.0, buf.getvalue()), 0.5, 720, 576)
     body = 16 + 219 * (0.299 * 16 + 0.587 * 32 + 0.114 * 64) / 255
     assert abs(float(got[8:64, :16].mean()) - body) < 2 and abs(float(got[300:400, -16:].mean()) - body) < 2
+
+
+def test_hd_stills_take_the_settled_frame_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """x264 encodes two frames per page, not a whole GOP (the speed of the cold build)."""
+    from renderers.video import encode as encode_module
+
+    calls: list[int] = []
+    real = encode_module._encode
+
+    def counting(profile, yuv, frames, probe=False):  # type: ignore[no-untyped-def]
+        calls.append(frames)
+        return real(profile, yuv, frames, probe)
+
+    monkeypatch.setattr(encode_module, "_encode", counting)
+    for seed in range(3):
+        encode_segment(make_page(1280, 720, seed), PROFILES["hd"], 4.0)
+    assert calls == [2, 2, 2]
