@@ -194,8 +194,8 @@ def _as_run(day_text: str, fmt: ReportFormat, config: Path | None) -> None:
         typer.echo(buf.getvalue(), nl=False)
         return
     t = Table("播出时间", "秒", "版本", "页面", "条目", "输出", title=f"播出记录 {day}")
-    for d in data:
-        t.add_row(*(str(d[k]) for k in ("aired_at", "seconds", "version", "page", "item", "output")))
+    for d in data:  # the day is in the title: the time of day is enough
+        t.add_row(str(d["aired_at"])[11:19], *(str(d[k]) for k in ("seconds", "version", "page", "item", "output")))
     out.print(t)
 
 
