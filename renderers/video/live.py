@@ -17,14 +17,13 @@ import struct
 import threading
 import time
 import urllib.parse
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pusher.errors import PlayoutError
 
 from .mux import MAX_DELAY_US, TS_PACKET, MuxSettings, open_ts
-from .splice import Segment, SegmentSource, Splicer, read_segment
+from .splice import SegmentSource, Splicer, read_segment
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +105,16 @@ class _Sender:
 
 
 class LiveStreamer:
-    """Stream segments to ``url`` until stopped; :meth:`switch` changes what is played."""
+    """Stream segments to ``url`` until stopped; :meth:`switch` changes what is played.
 
-    def __init__(self, url: str, mux: MuxSettings | None = None, *, lead: float = 0.1, cache: int = 256) -> None:
+    All segments of a session must share one profile (the stream's codec parameters are
+    fixed when it starts); a segment of another profile ends :meth:`run` with a
+    :class:`PlayoutError`, and the caller starts a new session."""
+
+    def __init__(self, url: str, mux: MuxSettings | None = None, *, lead: float = 0.1) -> None:
         self.url, self.mux, self.lead = url, mux or MuxSettings(), lead
         self._pending: list[SegmentSource] | None = None
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, Segment] = OrderedDict()
-        self._cache_size = cache
         self.sent_bytes = 0
 
     def switch(self, segments: Sequence[SegmentSource]) -> None:
@@ -156,7 +157,7 @@ class LiveStreamer:
                         playlist, index, version = pending, 0, version + 1
                     elif index >= len(playlist):
                         playlist, index = (list(source()) or playlist) if callable(source) else playlist, 0
-                    seg = self._segment(playlist[index])
+                    seg = read_segment(playlist[index])  # parsed once, then cached
                     splicer = splicer or Splicer(out, seg, self.mux)
                     start = splicer.video_next / 90_000
                     if on_segment:
@@ -172,13 +173,3 @@ class LiveStreamer:
         finally:
             self.sent_bytes = sender.sent
             sender.close()
-
-    def _segment(self, src: SegmentSource) -> Segment:
-        key = hashlib.sha256(src).hexdigest() if isinstance(src, bytes) else f"path:{src}"
-        seg = self._cache.get(key)
-        if seg is None:
-            seg = self._cache[key] = read_segment(src)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        self._cache.move_to_end(key)
-        return seg
