@@ -8,7 +8,9 @@ from email.utils import parsedate_to_datetime
 
 from pusher.timeutil import DEFAULT_TZ, to_utc
 
-_CN = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}))?)?")
+# The time may follow the day after a space, a "T" or a dash: gov.cn's firstpublishedtime meta
+# is written "2007-08-20-23:59:59".
+_CN = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?(?:[\sT\-]*(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}))?)?")
 
 
 # A portal date outside these is a typo or garbage, and one near the calendar's end cannot even

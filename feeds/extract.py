@@ -7,12 +7,14 @@ to PDF/DOC/WPS/XLS files or ``downfile.jsp`` become attachments.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from urllib.parse import quote, urljoin
 
 from lxml import etree, html
 
+from feeds import generic
 from feeds.dates import parse_date
 from pusher.errors import ParseError
 from pusher.interfaces import Attachment, Block, Document
@@ -43,10 +45,15 @@ FIELDS = {
     "发文时间": "published",
     "发布日期": "published",
     "发布时间": "published",
+    "来源": "publisher",
     "有效性": "validity",
     "名称": "title",
     "标题": "title",
 }
+_LOOSE_DATE = re.compile(
+    r"(?:发布|更新|发表)?(?:日期|时间)\s*[:：]\s*"
+    r"(\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?(?:\s*\d{1,2}[:：]\d{1,2}(?::\d{1,2})?)?)"
+)
 NONE_VALUES = {"无", "暂无", "-", "—", "/", "空"}  # "文号：无" means there is none
 ATTACHMENT = re.compile(r"(\.(pdf|docx?|wps|xlsx?|et|zip|rar|ofd)(\?|$))|downfile\.jsp", re.I)
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
@@ -101,18 +108,26 @@ def extract_document(
     body_xpath: str | None = None,
     title_hint: str = "",
     fallback_selectors: Sequence[str] = BODY_SELECTORS,
+    find_main: bool = False,
 ) -> Document:
+    """``find_main``: the layout is unknown (html and rss adapters), so when neither the
+    configured selector nor a CMS container is there, the main text is found by
+    :mod:`feeds.generic`; the Hanweb and TRS adapters know their layouts and leave it off."""
     fields: dict[str, str] = {}
     pairs: list[tuple[str, str]] = []
     _from_meta(page, fields)
     _from_markers(page, fields)
     _from_metadata_block(page, fields, pairs)
-    body = _find_body(page, body_xpath, fallback_selectors)
+    body = _find_body(page, body_xpath, fallback_selectors, find_main)
     if body is not None:
         blocks = blocks_from(body, url)
+        if find_main and body_xpath is None and not _is_cms_body(page, body):
+            blocks = _without_furniture(blocks)
     elif fields.get("index_no") and pairs:
         # A 信息公开 page whose text lives only in its attachment: the metadata is the content.
         blocks = [Block("table", rows=tuple((k, v) for k, v in pairs), header_rows=0)]
+    elif find_main and not body_xpath:
+        raise ParseError("no article body found: the page has no discernible main text", url=url)
     else:
         raise ParseError("no article body found" + (f" at {body_xpath}" if body_xpath else ""), url=url)
     title = clean(fields.get("title") or title_hint)
@@ -126,6 +141,11 @@ def extract_document(
     for empty in ("doc_no", "validity", "topic", "publisher"):
         if clean(fields.get(empty)) in NONE_VALUES:
             fields[empty] = ""
+    if not parse_date(fields.get("published")):
+        # A bare "日期：" / "时间：" label, read only when nothing more specific said when.
+        m = _LOOSE_DATE.search(clean(page.text_content())[:20000])
+        if m:
+            fields["published"] = m.group(1)
     written = parse_date(fields.get("written"))
     return Document(
         url=url,
@@ -143,12 +163,35 @@ def extract_document(
     )
 
 
+# Publication-date metas, most specific first. MakeTime / lastmodifiedtime / article:modified_time
+# are when the CMS rebuilt or edited the page, not when it was published: never used.
+DATE_METAS = (
+    "pubdate",
+    "articlepubdate",
+    "firstpublishedtime",
+    "publishdate",
+    "publish_date",
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "dc.date.issued",
+    "dcterms.issued",
+)
+
+
 def _from_meta(page: html.HtmlElement, fields: dict[str, str]) -> None:
-    metas = {(m.get("name") or "").lower(): m.get("content") or "" for m in page.iter("meta")}
-    # MakeTime is when the CMS rebuilt the page, not when it was published: never use it.
-    for name, field in (("articletitle", "title"), ("pubdate", "published"), ("contentsource", "publisher"), ("columnname", "column")):
+    metas: dict[str, str] = {}
+    for m in page.iter("meta"):
+        key = (m.get("name") or m.get("property") or m.get("itemprop") or "").lower()
+        if key and key not in metas:
+            metas[key] = m.get("content") or ""
+    for name, field in (("articletitle", "title"), ("contentsource", "publisher"), ("columnname", "column")):
         if clean(metas.get(name)):
             fields.setdefault(field, metas[name])
+    for name in DATE_METAS:
+        if parse_date(metas.get(name)):
+            fields.setdefault("published", metas[name])
+            break
 
 
 _MARKER = re.compile(r"^<\$\[(.+?)\]>(begin|end)$")
@@ -197,6 +240,21 @@ def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str], pairs: 
             found[field] = clean(value)
             if pairs is not None:
                 pairs.append((label, clean(value)))
+    # Several labels on one line ("发布机构：县住建局　发布日期：2026-11-20　浏览次数："): each
+    # value runs to the next label, so neither swallows the other.
+    for el in page.iter("div", "p", "span", "td", "li", "font"):
+        raw = el.text_content()
+        if len(raw) > 400:
+            continue
+        t = clean(raw)
+        if len(t) > 200 or len(_INLINE_LABEL.findall(t)) < 2:
+            continue
+        for label, value in _inline_pairs(t):
+            field = FIELDS.get(label)
+            if field and field not in found and clean(value):
+                found[field] = clean(value)
+                if pairs is not None:
+                    pairs.append((label, clean(value)))
     # Metadata written inline in one cell: "索引号: 330784ZF060000/2013-13135 发布机构: …"
     if not found.get("index_no"):
         text = clean(page.text_content())
@@ -207,8 +265,29 @@ def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str], pairs: 
         # The metadata block is the most specific source; it beats <meta> except for the title.
         if k == "title":
             fields.setdefault(k, v)
+        elif k == "published" and _same_day(fields.get(k), v):
+            continue  # the <meta> says the same day with the time of day: keep it
         else:
             fields[k] = v
+
+
+_INLINE_LABEL = re.compile(
+    "(" + "|".join(sorted((re.escape(k) for k in FIELDS), key=len, reverse=True)) + r"|浏览次数|访问次数|点击数|字号)\s*[:：]"
+)
+
+
+def _inline_pairs(text: str) -> list[tuple[str, str]]:
+    marks = list(_INLINE_LABEL.finditer(text))
+    out = []
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        out.append((m.group(1), text[m.end() : end].strip(" |　")))
+    return out
+
+
+def _same_day(a: str | None, b: str) -> bool:
+    da, db = parse_date(a), parse_date(b)
+    return da is not None and db is not None and local(da).date() == local(db).date()
 
 
 def _next_element(el: html.HtmlElement) -> html.HtmlElement | None:
@@ -227,10 +306,13 @@ def _after_comments(el: html.HtmlElement) -> str:
     return ""
 
 
-def _find_body(page: html.HtmlElement, body_xpath: str | None, fallbacks: Sequence[str]) -> html.HtmlElement | None:
+def _find_body(page: html.HtmlElement, body_xpath: str | None, fallbacks: Sequence[str], find_main: bool) -> html.HtmlElement | None:
+    """A configured selector wins, then a CMS's own container, then (unknown layouts) the
+    generic main-text finder on a copy stripped of page furniture, then the guessed selectors."""
     if body_xpath:
         found = page.xpath(body_xpath)
         return found[0] if found else None
+    guessed = []
     for xp in fallbacks:
         for el in page.xpath(xp):
             if xp in CMS_BODIES:
@@ -238,8 +320,26 @@ def _find_body(page: html.HtmlElement, body_xpath: str | None, fallbacks: Sequen
             # A guessed container (article, #content, .content) that is largely links is page
             # chrome, not an article: a 信息公开 page whose body the portal left out looks so.
             if _text_len(el) and link_density(el) < 0.3:
-                return el
-    return None
+                guessed.append(el)
+                if not find_main:
+                    return el
+    if not find_main:
+        return None
+    stripped = copy.deepcopy(page)
+    generic.strip_furniture(stripped)
+    found_main = generic.main_content(stripped)
+    if found_main is not None:
+        return found_main
+    return guessed[0] if guessed else None
+
+
+def _is_cms_body(page: html.HtmlElement, el: html.HtmlElement) -> bool:
+    return any(el in page.xpath(xp) for xp in CMS_BODIES)
+
+
+def _without_furniture(blocks: list[Block]) -> list[Block]:
+    """Furniture lines that survived inside the chosen container (a 上一篇 line under the text)."""
+    return [b for b in blocks if b.kind not in ("p", "h") or not generic.is_boilerplate(b.text)]
 
 
 def _text_len(el: html.HtmlElement) -> int:

@@ -179,7 +179,13 @@ def conditional_listing(
 
 
 def read_detail(
-    http: HttpClient, entry: ListEntry, source: str, *, body_xpath: str | None = None, fallbacks: tuple[str, ...] | None = None
+    http: HttpClient,
+    entry: ListEntry,
+    source: str,
+    *,
+    body_xpath: str | None = None,
+    fallbacks: tuple[str, ...] | None = None,
+    find_main: bool = False,
 ) -> Document | Gone:
     """Fetch and extract one detail page: 404/410 mean withdrawn, anything odd is an error."""
     resp = http.get(entry.url)
@@ -191,7 +197,7 @@ def read_detail(
     page = page_of(resp, source)
     kwargs = {"fallback_selectors": fallbacks} if fallbacks else {}
     try:
-        doc = extract_document(page, resp.url, body_xpath=body_xpath or None, title_hint=entry.title, **kwargs)
+        doc = extract_document(page, resp.url, body_xpath=body_xpath or None, title_hint=entry.title, find_main=find_main, **kwargs)
     except ParseError as exc:
         raise ParseError(str(exc).split(": ", 1)[-1], source=source, url=entry.url) from None
     # The item keeps the URL it was listed under, even if the portal redirected.

@@ -61,4 +61,5 @@ class HtmlSource:
         return out
 
     def detail(self, http: HttpClient, entry: ListEntry) -> Document | Gone:
-        return read_detail(http, entry, self.name, body_xpath=self.options.body_xpath or None)
+        # Any layout: the generic main-text finder runs when body_xpath is not given or not found.
+        return read_detail(http, entry, self.name, body_xpath=self.options.body_xpath or None, find_main=True)

@@ -1,0 +1,132 @@
+"""Main text of a page whose layout no adapter knows: Chinese government chrome removed first,
+then the container that holds the most prose picked by paragraph scoring.
+
+The scoring is readability's (each paragraph scores its parent and, at half weight, its
+grandparent; link-heavy containers are penalised), counted in Chinese punctuation rather than
+commas, on our own lxml tree: the winner is an element, so :func:`feeds.extract.blocks_from`
+keeps its tables, headings and images in order. trafilatura and readability-lxml were measured
+on the saved pages (``bench/extract_bench.py``): see that file for why neither is the base.
+
+Government pages wrap the article in the same furniture everywhere (breadcrumbs, 字号 大 中 小,
+打印本页 / 关闭窗口, 分享到, the 扫一扫 QR block, 相关稿件, 上一篇 / 下一篇, 浏览次数 counters);
+it is dropped before scoring so that it can neither win nor ride along inside the winner.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from lxml import etree, html
+
+# Short elements whose text is one of these are furniture, wherever they sit.
+BOILERPLATE = re.compile(
+    r"^(?:(?:您?当前(?:所在)?位置|您的位置|所在位置)\s*[:：>]?.*"
+    r"|.*字号\s*[:：]?\s*[\[【（(]?\s*(?:默认|大|中|小|超大)(?:\s*[|/]?\s*(?:默认|大|中|小|超大))*\s*[\]】)）]?.*"
+    r"|.*[\[【]?\s*(?:打印本页|打印此页|关闭窗口|关闭本页|返回顶部|收藏本页)\s*[\]】]?.*"
+    r"|分享到\s*[:：]?.*|扫一扫在手机(?:上)?打开当前页(?:面)?.*|手机扫一扫.*|用手机扫描二维码.*"
+    r"|相关稿件.*|相关链接.*|相关文章.*|相关阅读.*|上一篇\s*[:：].*|下一篇\s*[:：].*|上一条\s*[:：].*|下一条\s*[:：].*"
+    r"|.*(?:浏览|访问|阅读|点击)(?:次数|量)\s*[:：]\s*\d*\s*(?:次)?\s*$"
+    r"|首页\s*[>›»]\s*.*)$",
+    re.S,
+)
+# Furniture a page names in its id or class (the QR block, share bars, breadcrumbs).
+_FURNITURE_ATTR = re.compile(
+    r"(^|[-_\s])(share|bdshare|bdsharebuttonbox|jiathis|qr_?container|qrcode|ewm|erweima|breadcrumb|crumbs?|position|location|"
+    r"weizhi|dqwz|footer|foot|header|topbar|nav|menu|fontsize|zihao|print|sidebar|related|xgwz|xgxx|pager?|prev|next)([-_\s\d]|$)",
+    re.I,
+)
+_PUNCT = re.compile(r"[，。；：、！？“”（）,.;]")
+_PARA_TAGS = ("p", "td", "pre", "li", "dd", "div", "section", "font", "span")
+_SKIP = {"script", "style", "noscript", "iframe", "object", "button", "input", "select", "textarea", "form", "nav", "footer", "header"}
+MIN_SCORE = 4.0  # below this no container holds prose: the page has no discernible main text
+
+
+def _text(el: html.HtmlElement) -> str:
+    return re.sub(r"\s+", "", el.text_content() or "")
+
+
+def is_boilerplate(text: str) -> bool:
+    t = re.sub(r"[\s\u00a0\u3000]+", " ", text).strip()
+    return bool(t) and len(t) <= 80 and bool(BOILERPLATE.match(t))
+
+
+def strip_furniture(root: html.HtmlElement) -> None:
+    """Remove the page furniture in place (scripts, QR and share blocks, breadcrumbs, toolbars)."""
+    doomed = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            if isinstance(el, etree._Comment):
+                doomed.append(el)
+            continue
+        if el.tag in _SKIP:
+            doomed.append(el)
+            continue
+        attrs = f"{el.get('id') or ''} {el.get('class') or ''}"
+        if attrs.strip() and _FURNITURE_ATTR.search(attrs) and len(_text(el)) < 200:
+            doomed.append(el)
+            continue
+        if el.tag in ("div", "p", "span", "td", "li", "a", "table", "ul", "dl", "section", "font", "strong", "b"):
+            t = el.text_content() or ""
+            if len(t) < 240 and is_boilerplate(t):
+                doomed.append(el)
+    for el in doomed:
+        _drop(el)
+
+
+def _drop(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    # Keep the text that follows the element: it belongs to the parent.
+    tail = el.tail
+    prev = el.getprevious()
+    if tail:
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def main_content(root: html.HtmlElement) -> html.HtmlElement | None:
+    """The element holding the page's main text, or None when nothing scores as prose."""
+    scores: dict[html.HtmlElement, float] = {}
+    for el in root.iter(*_PARA_TAGS):
+        if el.tag in ("div", "section", "td", "font", "span") and any(
+            isinstance(c.tag, str) and c.tag in ("p", "div", "table", "section", "ul", "ol") for c in el
+        ):
+            continue  # a container, not a paragraph: it is scored through its children
+        own = _text(el)
+        linked = sum(len(_text(a)) for a in el.iter("a"))
+        if len(own) - linked < 10:
+            continue
+        score = 1 + len(_PUNCT.findall(own)) + min(len(own) / 100, 3)
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0.0) + score
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0.0) + score / 2
+    best, best_score = None, 0.0
+    for el, s in scores.items():
+        total = len(_text(el))
+        if not total:
+            continue
+        linked = sum(len(_text(a)) for a in el.iter("a"))
+        adjusted = s * (1 - linked / total)
+        if adjusted > best_score:
+            best, best_score = el, adjusted
+    if best is None or best_score < MIN_SCORE:
+        return None
+    # A paragraph-level winner (a <font> or <span> wrapping the text) widens to its parent,
+    # so that sibling paragraphs are not cut away.
+    while best.tag in ("font", "span", "strong", "b") and best.getparent() is not None:
+        best = best.getparent()
+    return best
+
+
+def density_score(el: html.HtmlElement) -> float:
+    """The log-scaled prose weight of one element (for the benchmark and diagnostics)."""
+    return math.log1p(len(_PUNCT.findall(_text(el))))
