@@ -222,6 +222,13 @@ class PageImage:
     height: int
     lines: tuple[str, ...] = ()
     entries: tuple[tuple[int, str, int, int, int, int], ...] = ()
+    # Beside ``lines``: what each line is (header, title, meta, head, body, cell, menu, footer…)
+    # and the punctuation set narrower than full width as (line, column, advance in em).
+    roles: tuple[str, ...] = ()
+    marks: tuple[tuple[int, int, float], ...] = ()
+    # Sample (pixel) aspect ratio of the stored pixels: (1, 1) square; SD pages drawn for a
+    # 4:3 set are (12, 11), for a 16:9 set (16, 11) (BT.601 / H.264 Table E-1, 704 active).
+    pixel_aspect: tuple[int, int] = (1, 1)
 
 
 @dataclass(frozen=True)

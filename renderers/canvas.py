@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from pusher.interfaces import PageImage
 from renderers.fonts import Face
-from renderers.linebreak import advances
+from renderers.linebreak import MARKS_ALL, OPENING_ALL, line_spacing
 from renderers.png import encode_palette_png
 from renderers.theme import PALETTE, RGB
 
@@ -24,6 +24,8 @@ class Canvas:
         self.draw = ImageDraw.Draw(self.img)
         self.colors: list[RGB] = list(PALETTE.colors)
         self.lines: list[str] = []
+        self.roles: list[str] = []  # what each line is: header, title, meta, head, body, cell, menu, footer…
+        self.marks: list[tuple[int, int, float]] = []
         self.png_level = png_level
 
     def rect(self, x0: int, y0: int, x1: int, y1: int, color: str) -> None:
@@ -41,33 +43,58 @@ class Canvas:
         ground: str = "bg",
         *,
         justify_to: int = 0,
+        fit_to: int = 0,
         record: bool = True,
+        role: str = "text",
     ) -> int:
-        """Draw one line; returns its right edge. ``justify_to`` spreads it to that width."""
+        """Draw one line; returns its right edge.
+
+        Punctuation is set by :func:`line_spacing` (compressed pairs, half-width marks at the
+        line edges). ``justify_to`` spreads a modest shortfall to that width; a line wider than
+        ``fit_to`` (or ``justify_to``) squeezes its marks, never its ideographs. What was
+        compressed is recorded in ``marks`` (line number, column, advance in em) for
+        ``layout.json``.
+        """
         ramp = PALETTE.ramps[(ink, ground)]
-        adv = advances(text, face.advance)
+        adv, shift = line_spacing(text, face.advance)
+        natural = sum(adv)
+        limit = justify_to or fit_to
+        if limit and natural > limit + 0.5:
+            _squeeze(text, adv, shift, face, natural - limit)
+            natural = sum(adv)
         extra = 0.0
         if justify_to and len(text) > 1:
-            natural = sum(adv)
             gap = (justify_to - natural) / (len(text) - 1)
             # Spread only a modest shortfall: a line cut before a long URL stays ragged.
             if 0 < gap <= face.size * 0.35:
                 extra = gap
         paste = self.img.im.paste  # the core: ~4× faster than Image.paste for small glyphs
         pos = float(x)
-        for ch, a in zip(text, adv, strict=True):
+        for ch, a, sh in zip(text, adv, shift, strict=True):
             g = face.glyph(ch, ramp)
             if g is not None:
                 # Even x (rounded down, so never past the measured right edge): with two
                 # pixels a byte, a repeated glyph repeats its bytes for deflate to find.
-                gx = (int(pos) & ~1) + g.dx
+                gx = (int(pos + sh) & ~1) + g.dx
+                if sh and gx + g.ink < x:
+                    gx = x - g.ink  # a half-width mark at the line start never inks left of the margin
                 gy = baseline + g.dy
                 if gx >= 0 and gy >= 0 and gx + g.w <= self.width and gy + g.h <= self.height:
                     paste(g.pixels, (gx, gy, gx + g.w, gy + g.h), g.mask)
             pos += a + extra
         if record:
+            n = len(self.lines)
+            for col, (ch, a) in enumerate(zip(text, adv, strict=True)):
+                if ch in MARKS_ALL and a < face.advance(ch) - 0.01:
+                    self.marks.append((n, col, round(a / face.size, 2)))
             self.lines.append(text)
+            self.roles.append(role)
         return round(pos - extra)
+
+    def record(self, text: str, role: str) -> None:
+        """Record a line drawn in pieces (a menu entry: number, title lines, date)."""
+        self.lines.append(text)
+        self.roles.append(role)
 
     def paste_indices(self, img: Image.Image, x: int, y: int) -> None:
         """Paste a mode-``P`` image already holding theme indices (a QR code)."""
@@ -90,4 +117,26 @@ class Canvas:
     def finish(self, entries: tuple[tuple[int, str, int, int, int, int], ...] = ()) -> PageImage:
         palette = bytes(c for rgb in self.colors for c in rgb)
         png = encode_palette_png(self.img, palette, level=self.png_level)
-        return PageImage(png=png, width=self.width, height=self.height, lines=tuple(self.lines), entries=entries)
+        return PageImage(
+            png=png,
+            width=self.width,
+            height=self.height,
+            lines=tuple(self.lines),
+            entries=entries,
+            roles=tuple(self.roles),
+            marks=tuple(self.marks),
+        )
+
+
+def _squeeze(text: str, adv: list[float], shift: list[float], face: Face, over: float) -> None:
+    """Take ``over`` px out of the line's marks, evenly, at most half of each (clreq 标点挤压)."""
+    marks = enumerate(zip(text, adv, strict=True))
+    room = [(i, face.advance(c) * 0.5) for i, (c, a) in marks if c in MARKS_ALL and a > face.advance(c) * 0.75]
+    total = sum(r for _, r in room)
+    if total <= 0:
+        return
+    t = min(1.0, over / total)
+    for i, r in room:
+        adv[i] -= r * t
+        if text[i] in OPENING_ALL:
+            shift[i] -= r * t  # an opening mark loses its left half: the ink moves left

@@ -40,16 +40,16 @@ def header(c: Canvas, m: Metrics, small: Face, ctx: PageContext) -> None:
     left = ctx.channel + (f" · {ctx.column}" if ctx.column else "")
     date = today_label(ctx)
     date_w = round(small.width(date))
-    c.text(m.left, base, _fit(left, m.content_width - date_w - m.body, small), small, "fg", "band")
-    c.text(m.right - date_w, base, date, small, "fg", "band")
+    c.text(m.left, base, _fit(left, m.content_width - date_w - m.body, small), small, "fg", "band", role="header")
+    c.text(m.right - date_w, base, date, small, "fg", "band", role="header")
 
 
 def footer(c: Canvas, m: Metrics, small: Face, page: str, hints: str) -> None:
     c.rect(m.left, m.footer_rule, m.right, m.footer_rule + m.rule, "rule")
     lh = m.bottom - m.footer_rule - m.rule
     base = m.footer_rule + m.rule + small.baseline(lh)
-    c.text(m.left, base, page, small, "dim")
-    c.text(m.right - round(small.width(hints)), base, hints, small, "dim")
+    c.text(m.left, base, page, small, "dim", role="footer")
+    c.text(m.right - round(small.width(hints)), base, hints, small, "dim", role="footer")
 
 
 def _fit(text: str, width: float, f: Face) -> str:
@@ -132,15 +132,16 @@ def _chunks(entries: tuple[MenuEntry, ...], per_page: int) -> list[tuple[MenuEnt
 def _menu_title(r: TvRenderer, c: Canvas, title: str) -> int:
     m = r.m
     lh = round(m.title * 1.4)
-    c.text(m.left, m.content_top + r.title.baseline(lh), _fit(title, m.content_width, r.title), r.title, "accent")
+    c.text(m.left, m.content_top + r.title.baseline(lh), _fit(title, m.content_width, r.title), r.title, "accent", role="title")
     y = m.content_top + lh + m.body // 4
     c.rect(m.left, y, m.right, y + m.rule, "rule")
     return y + m.rule + m.body // 3
 
 
 def _entry_lines(label: str, width: int, f: Face) -> list[str]:
-    """A title on at most two lines, the second cut with an ellipsis."""
-    lines = wrap(label, width, f.advance) or [""]
+    """A title on at most two lines, broken between words; only a title longer than two
+    lines is cut, on the second, with an ellipsis."""
+    lines = wrap(label, width, f.advance, words=True) or [""]
     if len(lines) > 2:
         lines = [lines[0], _fit(label[len(lines[0]) :].lstrip(), width, f)]
     return lines
@@ -184,7 +185,7 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
                 c.text(m.left + num_w, base + k * line_h, ln, r.body, "fg", record=False)
             if date:
                 c.text(m.right - round(r.small.width(date)), base, date, r.small, "dim", record=False)
-            c.lines.append(f"{i} {''.join(lines)}" + (f" {date}" if date else ""))
+            c.record(f"{i} {''.join(lines)}" + (f" {date}" if date else ""), "entry")
             h = len(lines) * line_h
             rects.append((i, e.key, m.left, y, m.content_width, h))
             y += h + gap
@@ -220,7 +221,7 @@ def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
             num_w = round(r.title.width("9")) + pad
             label = _fit(e.label, tile_w - 2 * pad - num_w, r.bold)
             c.text(x + pad + num_w, y + r.bold.baseline(tile_h), label, r.bold, "fg", "band", record=False)
-            c.lines.append(f"{i} {label}")
+            c.record(f"{i} {label}", "entry")
             rects.append((i, e.key, x, y, tile_w, tile_h))
         if not chunk:
             c.text(m.left, y0 + r.body.baseline(m.line), EMPTY, r.body, "dim")

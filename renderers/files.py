@@ -1,8 +1,9 @@
 """Rendering to files: plain text in, page PNGs and ``layout.json`` out (``pusher render``).
 
 ``layout.json`` lists, for each page, its PNG file and the text lines drawn on it in drawing
-order (header band, title, metadata, body, footer), so anyone can check the line breaking
-without reading pixels.
+order (header band, title, metadata, body, footer), with what each line is (``roles``) and the
+punctuation compressed on it (``marks``), so anyone can check the line breaking and the
+punctuation without reading pixels.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ def write_pages(pages: Sequence[PageImage], out: Path, profile: Profile, prefix:
         name = f"{prefix}-{n:03d}.png"
         (out / name).write_bytes(page.png)
         entry: dict[str, object] = {"file": name, "bytes": len(page.png), "lines": list(page.lines)}
+        if page.roles:
+            entry["roles"] = list(page.roles)
+        if page.marks:
+            # Punctuation set narrower than full width: [line, column, advance in em].
+            entry["marks"] = [list(mk) for mk in page.marks]
+        if page.pixel_aspect != (1, 1):
+            entry["pixel_aspect"] = list(page.pixel_aspect)
         if page.entries:
             entry["entries"] = [dict(zip(("number", "key", "x", "y", "w", "h"), e, strict=True)) for e in page.entries]
         layout["pages"].append(entry)  # type: ignore[attr-defined]

@@ -124,6 +124,7 @@ class Glyph:
     dy: int
     w: int
     h: int
+    ink: int = 0  # first inked column: a mark moved into its own blank half must not pass the margin
 
 
 class Face:
@@ -190,7 +191,8 @@ class Face:
             idx = steps.point(list(ramp) + [0] * (256 - len(ramp)))
             pimg = Image.frombytes("P", steps.size, idx.tobytes())
             mask = steps.point([0] + [255] * 255)
-            out = Glyph(pimg.im, mask.im, dx, dy, steps.width, steps.height)
+            bbox = steps.getbbox()
+            out = Glyph(pimg.im, mask.im, dx, dy, steps.width, steps.height, bbox[0] if bbox else 0)
         self._glyphs[key] = out
         return out
 

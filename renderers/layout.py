@@ -13,6 +13,7 @@ repeats its header rows.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -73,6 +74,31 @@ class Metrics:
         return self.right - self.left
 
 
+# The numbering of government documents (GB/T 9704 党政机关公文格式): 一、 then （一） then 1. then （1）.
+_LEVELS = (
+    (1, re.compile(r"^[一二三四五六七八九十]+、")),
+    (2, re.compile(r"^[（(][一二三四五六七八九十]+[）)]")),
+    (3, re.compile(r"^\d{1,2}[.．](?!\d)")),
+    (3, re.compile(r"^[（(]\d{1,2}[）)]")),
+)
+_SENTENCE_INSIDE = re.compile(r"[。！？；][^”’）)]")
+
+
+def heading_level(block: Block) -> int:
+    """1–3 for a section heading, else 0: ``h`` blocks, and paragraphs that are a numbered
+    heading on their own (short, one sentence at most; ``（一）强化组织领导。成立由…`` is a
+    paragraph with a run-in lead, not a heading)."""
+    if block.kind not in ("h", "p"):
+        return 0
+    text = block.text.strip()
+    for level, pat in _LEVELS:
+        if pat.match(text):
+            if block.kind == "h" or (len(text) <= 40 and not _SENTENCE_INSIDE.search(text) and "，" not in text[:-1] and "," not in text):
+                return level
+            return 0
+    return 2 if block.kind == "h" else 0
+
+
 @dataclass(frozen=True)
 class Style:
     face: Face
@@ -114,19 +140,24 @@ def flow(
     normalize: bool = True,
 ) -> list[Box]:
     """The body as boxes, in reading order. ``pictures`` maps block index → decoded image."""
-    body, head = styles["body"], styles["head"]
+    body = styles["body"]
     width = m.content_width
     norm = normalize_punctuation if normalize else (lambda s: s)
     out: list[Box] = []
     para_gap = Box("gap", round(m.body * 0.3))
     for bi, block in enumerate(blocks):
-        if block.kind == "h":
-            out.append(Box("gap", round(m.body * 0.4)))
-            lines = wrap(norm(block.text), width, head.face.advance)
-            out += [Box("line", head.line, ln, "head", keep_with_next=True) for ln in lines]
+        level = heading_level(block)
+        if level:
+            # Space before (more for a section than a sub-section), no first-line indent, and
+            # the heading stays with what follows (never the last line of a page).
+            st = f"head{level}"
+            out.append(Box("gap", round(m.body * (0.8 if level == 1 else 0.5))))
+            lines = wrap(norm(block.text), width, styles[st].face.advance, squeeze=True)
+            out += [Box("line", styles[st].line, ln, st, keep_with_next=True) for ln in lines]
+            out.append(Box("gap", round(m.body * 0.15), keep_with_next=True))
         elif block.kind == "p":
             indent = m.body * 2
-            lines = wrap(norm(block.text), width, body.face.advance, first_indent=indent)
+            lines = wrap(norm(block.text), width, body.face.advance, first_indent=indent, squeeze=True)
             for i, ln in enumerate(lines):
                 last = i == len(lines) - 1
                 out.append(Box("line", body.line, ln, "body", indent if i == 0 else 0, not last, bi, i, len(lines)))
@@ -184,13 +215,62 @@ def paginate(boxes: list[Box], first: int, other: int) -> list[list[Box]]:
             j += 1
         if j < n and j > i:
             j = _repair(boxes, i, j)
-        j = max(j, i + 1)
+            j = _table_break(boxes, i, j, other, first_page=not pages)
+        if j > i or pages:
+            j = max(j, i + 1)
         page = prefix + boxes[i:j]
         while page and page[-1].kind == "gap":
             page.pop()
         pages.append(page)
         i, cap = j, other
     return pages or [[]]
+
+
+MIN_TABLE_ROWS = 3  # body rows a split table leaves on either side of the break
+
+
+def _table_break(boxes: list[Box], start: int, brk: int, other: int, *, first_page: bool = False) -> int:
+    """Move a break that falls inside a table: a table that fits on a page goes whole to the next
+    one; a table that must be split leaves at least ``MIN_TABLE_ROWS`` body rows on each page
+    (headers repeat, so they do not count). On the first page, below the title block, a table
+    that fits a whole page may leave the body empty there: the title page says what follows."""
+    b = boxes[brk]
+    if b.kind != "row" or b.row is None:
+        return brk
+    t = b.row.table
+
+    def in_table(k: int) -> bool:
+        r = boxes[k].row
+        return boxes[k].kind == "row" and r is not None and r.table == t
+
+    a = brk
+    while a > start and in_table(a - 1):
+        a -= 1
+    if a == brk:
+        return brk  # the break is before the table already
+    e = brk
+    while e < len(boxes) and in_table(e):
+        e += 1
+    whole = sum(boxes[k].height for k in range(a, e))
+    body = [k for k in range(a, e) if (r := boxes[k].row) is not None and not r.header]
+    before = sum(1 for k in body if k < brk)
+    after = len(body) - before
+    j = brk
+    if (a > start or first_page) and whole <= other:
+        j = a
+    elif before < MIN_TABLE_ROWS:
+        j = a if a > start else brk
+    elif 0 < after < MIN_TABLE_ROWS:
+        j = brk - (MIN_TABLE_ROWS - after)
+        if before - (MIN_TABLE_ROWS - after) < MIN_TABLE_ROWS:
+            j = a if a > start else brk
+    if j == a:
+        # Whatever introduces the table (a heading, a caption) goes with it.
+        while j - 1 > start and (boxes[j - 1].keep_with_next or (boxes[j - 1].kind == "gap" and boxes[j - 2].keep_with_next)):
+            j -= 1
+        if j <= start:
+            return start if first_page and a == start else brk
+    return j
 
 
 def _shrink(boxes: list[Box], j: int, room: int) -> Box | None:

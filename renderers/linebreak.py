@@ -87,23 +87,88 @@ def break_opportunities(text: str) -> list[bool]:
     return ok[:n]
 
 
-# Full-width marks whose glyph sits in the left half of the em box (clreq §3.1.6: a run of
-# punctuation is set tighter, these give up their empty right half before another mark).
-_SQUEEZE_LEFT = frozenset("，。、；：）》」』】〕〗〙〛〉”’")
-_MARKS = _SQUEEZE_LEFT | frozenset("（《「『【〔〖〘〚〈“‘")
+# Full-width marks whose glyph sits in the left half of the em box (clreq §3.1.6 and GB/T 15834
+# with mainland fonts: pause and closing marks), and those sitting in the right half (opening
+# marks). Their empty half is what compression takes away.
+CLOSING = frozenset("，。、；：）》」』】〕〗〙〛〉”’")
+OPENING = frozenset("（《「『【〔〖〘〚〈“‘")
+_SQUEEZE_LEFT = CLOSING
+_MARKS = CLOSING | OPENING
+MARKS_ALL, OPENING_ALL = _MARKS, OPENING  # for the drawing
 
 
 def advances(text: str, advance: Callable[[str], float]) -> list[float]:
-    """Per-character advances with consecutive punctuation squeezed (``》、《`` takes 2 em, not 3)."""
+    """Per-character advances with adjacent punctuation compressed (clreq §3.1.6.1).
+
+    A closing or pause mark before another mark gives up its empty right half (``》、《`` takes
+    2.5 em, not 3; ``”）`` 1.5); an opening mark after an opening mark gives up its empty left
+    half (``“《`` 1.5 em). Line edges are :func:`line_spacing`'s business.
+    """
     adv = [advance(c) for c in text]
     for i in range(len(text) - 1):
-        if text[i] in _SQUEEZE_LEFT and text[i + 1] in _MARKS:
+        a, b = text[i], text[i + 1]
+        if a in CLOSING and b in _MARKS:
             adv[i] *= 0.5
+        elif a in OPENING and b in OPENING:
+            adv[i + 1] *= 0.5
     return adv
 
 
-def wrap(text: str, width: float, advance: Callable[[str], float], first_indent: float = 0.0) -> list[str]:
+def line_spacing(text: str, advance: Callable[[str], float]) -> tuple[list[float], list[float]]:
+    """Advances and glyph shifts of one set line: adjacent marks compressed, an opening bracket
+    at the line start and a closing or pause mark at the line end set half-width (clreq
+    §3.1.6.2: 行首开括号、行尾标点 half-width). ``shift[i]`` moves a glyph left inside its
+    advance: an opening mark keeps its ink where it is and loses its empty left half.
+    """
+    adv = advances(text, advance)
+    shift = [0.0] * len(text)
+    for i in range(1, len(text)):
+        if text[i] in OPENING and text[i - 1] in OPENING:
+            shift[i] = adv[i] - advance(text[i])
+    if text and text[0] in OPENING:
+        full = advance(text[0])
+        adv[0] = full * 0.5
+        shift[0] = -full * 0.5
+    if text and text[-1] in CLOSING:
+        adv[-1] = advance(text[-1]) * 0.5
+    return adv, shift
+
+
+def squeezable(text: str, adv: list[float], advance: Callable[[str], float]) -> float:
+    """How much the marks of a set line can still give up (half of each uncompressed mark)."""
+    return sum(advance(c) * 0.5 for c, a in zip(text, adv, strict=True) if c in _MARKS and a > advance(c) * 0.75)
+
+
+@functools.lru_cache(maxsize=8192)
+def word_starts(text: str) -> frozenset[int]:
+    """Positions where a word starts, by jieba's dictionary (loaded on first use, ~1 s)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    out, pos = set(), 0
+    for w in jieba.lcut(text, HMM=False):
+        out.add(pos)
+        pos += len(w)
+    return frozenset(out)
+
+
+def wrap(
+    text: str,
+    width: float,
+    advance: Callable[[str], float],
+    first_indent: float = 0.0,
+    *,
+    squeeze: bool = False,
+    words: bool = False,
+) -> list[str]:
     """Greedy line filling at the allowed breaks; spaces at a break are dropped.
+
+    Lines are measured as :func:`line_spacing` sets them (half-width marks at the edges). With
+    ``squeeze``, a line that would otherwise be broken early because a mark may not start the
+    next one (leaving a wide justification gap) takes up to two more characters when squeezing
+    its punctuation makes room (clreq 标点挤压; the drawing squeezes to the same width).
 
     A unit wider than a whole line (a very long URL) is cut by characters, still never
     starting a line with closing punctuation.
@@ -111,21 +176,31 @@ def wrap(text: str, width: float, advance: Callable[[str], float], first_indent:
     if not text:
         return []
     ok = break_opportunities(text)
+    if words:
+        # Titles (menus) break between words only: 若干 and 处理 stay whole. Between two
+        # ideographs the dictionary decides; elsewhere (Latin, numbers, marks) the rules above.
+        starts = word_starts(text)
+        ok = [o and (i in starts or not (is_wide(text[i]) and is_wide(text[i - 1]))) for i, o in enumerate(ok)]
     full = [advance(c) for c in text]
     adv = advances(text, advance)
+    endw = [f * 0.5 if c in CLOSING else f for c, f in zip(text, full, strict=True)]
     lines: list[str] = []
     start, avail = 0, width - first_indent
     n = len(text)
     while start < n:
-        x, last_ok, i = 0.0, -1, start
-        # The last character of a line is never squeezed (nothing follows it there).
-        while i < n and x + full[i] <= avail + 0.01:
+        i = start
+        x = -full[start] * 0.5 if text[start] in OPENING else 0.0
+        last_ok = -1
+        # The last character of a line is never squeezed by its neighbour (nothing follows it there).
+        while i < n and x + endw[i] <= avail + 0.01:
             x += adv[i]
             i += 1
             if i < n and ok[i]:
                 last_ok = i
         if i >= n:
             end = n
+        elif squeeze and not ok[i] and (k := _squeeze_end(text, ok, start, i, x, adv, endw, avail, advance)):
+            end = k
         elif last_ok > start:
             end = last_ok
         else:
@@ -139,6 +214,31 @@ def wrap(text: str, width: float, advance: Callable[[str], float], first_indent:
             start += 1
         avail = width
     return [ln for ln in lines if ln] if lines else []
+
+
+def _squeeze_end(
+    text: str,
+    ok: list[bool],
+    start: int,
+    i: int,
+    x: float,
+    adv: list[float],
+    endw: list[float],
+    avail: float,
+    advance: Callable[[str], float],
+) -> int:
+    """The end of the line if squeezing its marks lets it run to the next break (≤ 2 more characters)."""
+    n = len(text)
+    for k in range(i + 1, min(n, i + 2) + 1):
+        if k < n and not ok[k]:
+            continue
+        need = x + sum(adv[i : k - 1]) + endw[k - 1] - avail
+        line = text[start:k]
+        set_adv, _ = line_spacing(line, advance)
+        if need <= squeezable(line, set_adv, advance) + 0.01:
+            return k
+        return 0
+    return 0
 
 
 # Half-width punctuation that a CJK neighbour makes full-width (portals mix them freely).

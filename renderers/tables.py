@@ -132,7 +132,7 @@ def draw_row(canvas: Canvas, row: TableRow, x: int, y: int, face: Face, bold: Fa
                 w = round(f.width(ln))
                 centred = row.header or (len(lines) == 1 and _numeric(ln))
                 tx = x + cx + row.pad + ((cw - w) // 2 if centred else 0)
-                canvas.text(tx, ty + base, ln, f, "fg", ground)
+                canvas.text(tx, ty + base, ln, f, "fg", ground, role="cell")
             ty += row.line_h
 
 

@@ -64,9 +64,16 @@ class TvRenderer:
         self.title = face(bold, m.title, flicker)
         self.small = face(regular, m.small, flicker)
         self.large = face(regular, m.title, flicker)
+        h1 = round(m.body * 1.1)
+        self.head1 = face(bold, h1, flicker)
+        # Headings differ by weight and size and, for the two upper levels, colour; the text
+        # says the level too (一、 （一） 1.), so nothing depends on colour alone.
         self.styles = {
             "body": Style(self.body, "fg", m.line),
             "head": Style(self.bold, "accent", m.line),
+            "head1": Style(self.head1, "accent", round(h1 * 1.45)),
+            "head2": Style(self.bold, "accent", m.line),
+            "head3": Style(self.bold, "fg", m.line),
             "cell": Style(self.body, "fg", m.line),
             "caption": Style(self.small, "dim", round(m.small * 1.5)),
         }
@@ -103,10 +110,10 @@ class TvRenderer:
             y = m.content_top
             if n == 1:
                 for ln in plan.title:
-                    c.text(m.left, y + self.title.baseline(plan.title_lh), ln, self.title, "accent")
+                    c.text(m.left, y + self.title.baseline(plan.title_lh), ln, self.title, "accent", role="title")
                     y += plan.title_lh
                 for ln in plan.meta:
-                    c.text(m.left, y + self.small.baseline(plan.meta_lh), ln, self.small, "dim")
+                    c.text(m.left, y + self.small.baseline(plan.meta_lh), ln, self.small, "dim", role="meta")
                     y += plan.meta_lh
                 if plan.qr is not None:
                     chrome.draw_qr(c, plan.qr, m, self.small, plan.meta_lh)
@@ -150,7 +157,9 @@ class TvRenderer:
                 x = m.left + b.indent
                 if b.style == "caption":  # captions sit centred under their picture
                     x = m.left + (m.content_width - round(st.face.width(b.text))) // 2
-                c.text(x, y + st.face.baseline(b.height), b.text, st.face, st.ink, justify_to=width)
+                role = "head" if b.style.startswith("head") else b.style
+                fit = m.content_width - b.indent
+                c.text(x, y + st.face.baseline(b.height), b.text, st.face, st.ink, justify_to=width, fit_to=fit, role=role)
             elif b.kind == "row" and b.row is not None:
                 nxt = page[k + 1] if k + 1 < len(page) else None
                 last = nxt is None or nxt.kind != "row"

@@ -96,7 +96,9 @@ def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> N
         return
     names = {c.id: c.name for c in rt.settings.columns}
     doc = document_of(item, screened=True)
-    day = local(item.published or utcnow(), rt.settings.channel.timezone).date()
+    # The header band shows the day the page is drawn, as menus do (the item's own date is in
+    # its metadata line under the title).
+    day = local(utcnow(), rt.settings.channel.timezone).date()
     ctx = PageContext(channel=rt.settings.channel.name, column=names.get(item.column, ""), today=day)
     started = time.perf_counter()
     try:

@@ -63,5 +63,15 @@ def table_doc() -> Document:
     )
 
 
+DEMO = Path(__file__).resolve().parents[2] / "pusher" / "demo" / "portal" / "art" / "2013" / "3" / "29" / "art_1002_13135.html"
+
+
+@cache
+def demo_doc() -> Document:
+    """The demo portal's annual report as the extractor reads it: headings are numbered
+    paragraphs, half-width punctuation, a 4-row statistics table."""
+    return extract_document(parse_html(DEMO.read_text(encoding="utf-8")), "http://www.yk.gov.cn/art/2013/3/29/art_1002_13135.html")
+
+
 def all_docs() -> list[Document]:
     return [reference_doc(), table_doc(), *sample_docs()]
