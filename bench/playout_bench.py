@@ -27,8 +27,9 @@ import av
 from PIL import Image, ImageDraw, ImageFont
 
 from renderers.video import PROFILES, MuxSettings, build_loop, encode_segment
-from renderers.video.encode import fit_page, load_page, rgb_to_yuv420, video_encoder
+from renderers.video.encode import video_encoder
 from renderers.video.mux import open_ts
+from renderers.video.picture import fit_page, load_page, rgb_to_yuv420
 
 MUXRATE = {"sd": 4_000_000, "sd-wide": 4_000_000, "hd": 3_000_000, "fhd": 5_000_000}
 TEXT = (

@@ -1,8 +1,9 @@
 """One page PNG → one self-contained MPEG-TS segment of a still.
 
-A still needs its picture coded once: we encode a single closed GOP (one keyframe, then
-P-frames that are nearly all skip blocks) and build the segment by repeating that GOP's
-packets with shifted timestamps. Without B-frames decode order is display order, so a GOP
+A still needs its picture coded once: we make a single closed GOP and build the segment by
+repeating that GOP's packets with shifted timestamps. (For H.264, x264 codes only the
+keyframe and one P-frame that copies it; the rest of the GOP is that copy re-stamped, see
+:func:`encode_gop`. MPEG-2 encodes the whole GOP, 2 ms a frame.) Without B-frames decode order is display order, so a GOP
 cut short at the end of the segment is still a valid GOP. Silent audio is likewise one
 encoded silence frame repeated. Everything is single-threaded and option-pinned so the
 same page gives the same bytes on every run and machine (segments are content-addressed).
@@ -13,103 +14,25 @@ from __future__ import annotations
 import functools
 import io
 import math
-import warnings
 from fractions import Fraction
 
 import av
 import numpy as np
 from av.container import OutputContainer
 from av.stream import Stream
-from PIL import Image
 
 from pusher.errors import PlayoutError
 
 from . import h264
 from .mux import MuxSettings, open_ts
-from .profiles import COLOUR_CODES, LUMA_WEIGHTS, VideoProfile, check_profile
+from .picture import fit_page, load_page, rgb_to_yuv420
+from .profiles import COLOUR_CODES, VideoProfile, check_profile
 
 TICKS = Fraction(1, 90_000)
-#: A page is at most this many pixels before decoding (a 4K page is 8.3 M); beyond that a
-#: small PNG is a decompression bomb, not a page.
-MAX_PAGE_PIXELS = 16_000_000
 MAX_SECONDS = 3600.0
 #: Frames x264 encodes before we check the still has settled (see :func:`encode_gop`).
 SETTLE_PROBE = 2
 MPEG2_MAX_QSCALE = 12
-
-
-def load_page(png: bytes) -> Image.Image:
-    """The page as RGB; anything but a sound PNG of sane size is a :class:`PlayoutError`."""
-    if not isinstance(png, bytes | bytearray | memoryview):
-        raise PlayoutError(f"page must be PNG bytes, got {type(png).__name__}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(png), formats=["PNG"])
-            if img.width * img.height > MAX_PAGE_PIXELS:
-                raise PlayoutError(f"page is {img.width}×{img.height}: too large to be a TV page (decompression bomb?)")
-            img.load()
-    except PlayoutError:
-        raise
-    except Image.DecompressionBombError as e:
-        raise PlayoutError(f"page is too large to be a TV page (decompression bomb?): {e}") from e
-    except Image.UnidentifiedImageError:
-        raise PlayoutError(f"page is not a PNG (starts {bytes(png[:8])!r})") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as e:
-        raise PlayoutError(f"page PNG does not decode: {e}") from e
-    return img.convert("RGB")
-
-
-def fit_page(img: Image.Image, profile: VideoProfile) -> np.ndarray:
-    """The page as the frame's RGB samples, undistorted on the signalled display aspect.
-
-    Pages have square pixels. The frame's samples are ``profile.sar`` wide, so the page is
-    fitted into the display canvas (height × DAR, e.g. 768×576 for 4:3), padded with its
-    background (:func:`edge_colour`), and that canvas squeezed to the frame width: a 720×576 page becomes
-    675×576 samples centred on a 720-wide frame, a 768×576 page fills the frame exactly.
-    """
-    w, h = profile.width, profile.height
-    display_w = profile.dar * h  # the canvas width in square pixels
-    scale = min(display_w / img.width, Fraction(h, img.height))
-    content_w = round(img.width * scale / profile.sar)
-    content_h = round(img.height * scale)
-    if (content_w, content_h) == (w, h) and img.size == (w, h):
-        return np.asarray(img, dtype=np.uint8)
-    scaled = img if img.size == (content_w, content_h) else img.resize((content_w, content_h), Image.Resampling.LANCZOS)
-    frame = Image.new("RGB", (w, h), edge_colour(img))
-    frame.paste(scaled, ((w - content_w) // 2, (h - content_h) // 2))
-    return np.asarray(frame, dtype=np.uint8)
-
-
-def edge_colour(img: Image.Image) -> tuple[int, int, int]:
-    """The page's background as the bars beside it should show it: the commonest colour of its
-    left and right edges (not the corner, which on a page with a title band is the band)."""
-    rgb = np.asarray(img, dtype=np.uint8)
-    edges = np.concatenate([rgb[:, 0], rgb[:, -1], rgb[0], rgb[-1]])
-    colours, counts = np.unique(edges, axis=0, return_counts=True)
-    r, g, b = (int(v) for v in colours[counts.argmax()])
-    return r, g, b
-
-
-def rgb_to_yuv420(rgb: np.ndarray, matrix: str) -> np.ndarray:
-    """Limited-range Y'CbCr 4:2:0 planes stacked as FFmpeg's ``yuv420p`` ndarray layout.
-
-    Done here rather than by swscale so the matrix and range are exactly the ones we tag;
-    chroma is the mean of each 2×2 block. (Plane arithmetic, not a BLAS matmul: on a busy
-    machine OpenBLAS threads make a 3×3 matmul over a frame 20× slower.)"""
-    kr, kb = LUMA_WEIGHTS[matrix]
-    f = rgb.astype(np.float32) * np.float32(1 / 255)
-    r, g, b = f[..., 0], f[..., 1], f[..., 2]
-    y = kr * r + (1 - kr - kb) * g + kb * b
-    h, w = y.shape
-
-    def sub(c: np.ndarray) -> np.ndarray:
-        return (c[0::2, 0::2] + c[1::2, 0::2] + c[0::2, 1::2] + c[1::2, 1::2]) * 0.25
-
-    cb = sub(b - y) * (224 / (2 - 2 * kb)) + 128
-    cr = sub(r - y) * (224 / (2 - 2 * kr)) + 128
-    out = [np.clip(np.rint(p), 0, 255).astype(np.uint8) for p in (y * 219 + 16, cb, cr)]
-    return np.concatenate([out[0], out[1].reshape(h // 4, w), out[2].reshape(h // 4, w)])
 
 
 def video_encoder(profile: VideoProfile, *, probe: bool = False) -> av.VideoCodecContext:
