@@ -41,6 +41,8 @@ def run(
 @app.command()
 def poll(
     sources: Annotated[list[str] | None, typer.Argument(help="Source names (default: every enabled source).", show_default=False)] = None,
+    recheck: Annotated[list[int] | None, typer.Option("--recheck", help="Re-read this item's detail page now (repeatable).")] = None,
+    recheck_all: Annotated[bool, typer.Option("--all", help="With the poll, re-read every known detail page now.")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -51,7 +53,8 @@ def poll(
     names = sources or [s.name for s in rt.settings.sources if s.enabled]
     for n in names:
         rt.settings.source(n)  # unknown names fail before any network traffic
-    reports = [poll_source(rt, n) for n in names]
+    wanted: bool | set[int] = True if recheck_all else set(recheck or ())
+    reports = [poll_source(rt, n, recheck=wanted) for n in names]
     if as_json:
         out.print_json(json.dumps([vars(r) for r in reports], ensure_ascii=False))
     else:

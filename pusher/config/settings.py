@@ -65,6 +65,7 @@ class SourceSettings(_Model):
     url: str
     column: str
     interval: int = Field(default=300, ge=10)
+    recheck: int | None = Field(default=None, ge=60)  # seconds between re-reads of a known detail page; None: 6 h
     enabled: bool = True
     hosts: tuple[str, ...] = ()  # extra hosts that links and redirects may go to
     options: dict[str, Any] = Field(default_factory=dict)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,7 +45,8 @@ log = logging.getLogger("tvpusher.poll")
 
 #: Complete polls in a row an item must be missing from its column's watched window to be withdrawn.
 MISSING_POLLS_TO_WITHDRAW = 3
-#: How often a known item's detail page is re-read (conditionally) to catch silent edits.
+#: How often a known item's detail page is re-read (conditionally) to catch silent edits; the
+#: default of ``[[sources]] recheck``.
 RECHECK_AFTER = timedelta(hours=6)
 #: At most this many re-checks per poll, so that a source's poll stays short.
 RECHECK_PER_POLL = 10
@@ -83,8 +84,12 @@ class _Known:
     missing_polls: int
 
 
-def poll_source(rt: Runtime, name: str) -> PollReport:
+def poll_source(rt: Runtime, name: str, *, recheck: bool | Collection[int] = ()) -> PollReport:
+    """``recheck``: True re-reads every known detail page now, a collection of item ids those
+    items (``pusher poll --recheck``); otherwise pages are re-read every ``[[sources]] recheck``."""
     s = rt.settings.source(name)
+    after = timedelta(0) if recheck is True else timedelta(seconds=s.recheck) if s.recheck is not None else RECHECK_AFTER
+    forced = set() if isinstance(recheck, bool) else set(recheck)
     report = PollReport(source=name)
     source = rt.source(name)
     with rt.store.read() as db:  # a reader: idle polls of many sources must not queue for the write lock
@@ -102,8 +107,9 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         report.listed = len(listing.entries)
         now = utcnow()
         # An unchanged list needs only the items due for a re-check or counted missing.
-        known = _load_known(rt, name, now - RECHECK_AFTER if listing.not_modified else None)
-        due = _Budget(RECHECK_PER_POLL)
+        known = _load_known(rt, name, now - after if listing.not_modified and not forced else None)
+        due = _Budget(len(known) if recheck is True else RECHECK_PER_POLL)
+        due.left += sum(1 for k in known.values() if k.id in forced)  # asked for by id: beyond the budget
         unread = False  # a new entry whose page failed: only a re-read list shows it again
         for entry in listing.entries:
             if rt.stopping.is_set():
@@ -115,7 +121,7 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
                 unread = unread or len(report.item_errors) > errors
             elif prev.duplicate_of is not None:
                 continue  # a duplicate follows its original
-            elif prev.validators.get("list") != _list_sig(entry) or (_is_due(prev, now) and due.take()):
+            elif prev.validators.get("list") != _list_sig(entry) or (_is_due(prev, now, after, forced) and due.take()):
                 _fetch_one(rt, source, http, entry, prev, report)
         listed_urls = {e.url for e in listing.entries}
         # Silent edits of items the list did not show this time (or when it answered 304); a
@@ -125,7 +131,8 @@ def poll_source(rt: Runtime, name: str) -> PollReport:
         for url, prev in sorted(known.items(), key=lambda kv: kv[1].checked_at or datetime.min.replace(tzinfo=now.tzinfo)):
             if rt.stopping.is_set() or not due.left:
                 break
-            if url in listed_urls or prev.duplicate_of is not None or prev.state == ItemState.WITHDRAWN or not _is_due(prev, now):
+            skip = url in listed_urls or prev.duplicate_of is not None or prev.state == ItemState.WITHDRAWN
+            if skip or not _is_due(prev, now, after, forced):
                 continue
             due.take()
             _fetch_one(rt, source, http, ListEntry(url=url, title=prev.title, published=prev.published), prev, report)
@@ -188,8 +195,8 @@ def _list_sig(entry: ListEntry) -> str:
     return f"{entry.title}|{entry.published.isoformat() if entry.published else ''}"
 
 
-def _is_due(prev: _Known, now: datetime) -> bool:
-    return prev.checked_at is None or to_utc(prev.checked_at) + RECHECK_AFTER <= now
+def _is_due(prev: _Known, now: datetime, after: timedelta = RECHECK_AFTER, forced: Collection[int] = ()) -> bool:
+    return prev.id in forced or prev.checked_at is None or to_utc(prev.checked_at) + after <= now
 
 
 class _Budget:

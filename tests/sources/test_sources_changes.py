@@ -221,3 +221,20 @@ def test_feed_without_detail_pages(site: Portal, make_runtime: Callable[..., Run
     r = poll_source(rt, "feed")
     assert (r.changed, r.item_errors, r.requests) == (2, [], 1)
     assert all("更正后的正文" in i.text for i in items(rt).values())
+
+
+def test_recheck_interval_per_source_and_on_demand(site: Portal, make_runtime: Callable[..., Runtime]) -> None:
+    s = Site(site)
+    s.add(1, "关于2026年冬季森林防火工作的通告", date="2026-11-20")
+    s.add(2, "关于调整城区部分公交线路的公告", date="2026-11-18")
+    s.publish()
+    rt = make_runtime([{"name": "col1001", "kind": "hanweb", "url": site.url + COL, "recheck": 86400}])
+    poll_source(rt, "col1001")
+    s.articles[2]["text"] = "更正：K3路首班时间调整为6:30。"
+    s.publish()
+    assert poll_source(rt, "col1001").changed == 0  # not due for a day
+    ids = {i.url: i.id for i in items(rt).values()}
+    r = poll_source(rt, "col1001", recheck={ids[s.url(1)]})
+    assert (r.rechecked, r.changed) == (1, 0)  # only the item asked for, though not due
+    r = poll_source(rt, "col1001", recheck=True)
+    assert (r.rechecked, r.changed) == (2, 1)
