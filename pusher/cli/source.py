@@ -166,3 +166,70 @@ def _as_json(listing: Listing, doc: Document | Gone | None, channel_column: str,
             "text": doc.text,
         }
     return data
+
+
+@source_app.command("discover")
+def discover(
+    url: Annotated[str, typer.Argument(help="A portal's home page or a column page.", show_default=False)],
+    max_columns: Annotated[int, typer.Option("--max-columns", help="Columns to sample.", min=1)] = 12,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recognise the portal's CMS, find the columns it links with their latest items, and print
+    ready-to-paste [[sources]] blocks. Nothing is stored."""
+    from feeds import discover as dis
+    from feeds.http import Http
+    from feeds.sources.common import check_status, page_of
+
+    settings = load_settings(config) if config else None
+    host = urlsplit(url).hostname or ""
+    with Http(settings.http if settings else HttpSettings(), source="discover", hosts={host}) as http:
+        resp = http.get(url)
+        check_status(resp, "discover")
+        page = page_of(resp, "discover")
+        fam, signs = dis.family(resp.text)
+        columns = dis.column_links(page, resp.url, host)[:max_columns]
+        if not columns:  # a column page itself
+            columns = [dis.Column(clean_title(page) or "column", resp.url)]
+        for c in columns:
+            try:
+                r = http.get(c.url)
+                check_status(r, "discover")
+                cpage = page_of(r, "discover")
+            except Exception as exc:  # one broken column must not cost the others
+                c.items = [(f"error: {exc}", "")]
+                continue
+            cfam, _ = dis.family(r.text)
+            c.kind = dis.adapter_kind(cfam if cfam != "html" else fam)
+            c.items = dis.item_links(cpage, r.url)
+    names = [f"{c.kind}-{i}" for i, c in enumerate(columns, 1)]
+    if as_json:
+        data = {
+            "url": url,
+            "cms": fam,
+            "signs": signs,
+            "columns": [
+                {
+                    "name": c.name,
+                    "url": c.url,
+                    "kind": c.kind,
+                    "items": [{"title": t, "url": u} for t, u in c.items],
+                    "source": dis.toml_block(n, c),
+                }
+                for n, c in zip(names, columns, strict=True)
+            ],
+        }
+        out.print_json(json.dumps(data, ensure_ascii=False))
+        return
+    out.print(f"{url}: CMS {fam}" + (f" ({', '.join(signs)})" if signs else ""), markup=False)
+    for n, c in zip(names, columns, strict=True):
+        out.print(f"\n# {c.name} — {c.url} ({c.kind})", markup=False)
+        for t, u in c.items:
+            out.print(f"#   {t}  {u}", markup=False)
+        out.print(dis.toml_block(n, c), markup=False)
+
+
+def clean_title(page: Any) -> str:
+    from feeds.extract import clean
+
+    return clean(page.findtext(".//title"))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import test_sources_contract as contract
+from conftest import SAMPLES
 from sources_portal import Page, Portal
 
 from pusher.cli import main
@@ -70,3 +71,15 @@ def test_source_test_errors_are_one_line(site: Portal, capsys: pytest.CaptureFix
     assert err.startswith("error: [test]") and "HTTP 521" in err and "\n" not in err
     assert main(["source", "test", "--url", site.url + "/x"]) == 2
     assert "--kind" in capsys.readouterr().err
+
+
+def test_discover_on_saved_pages() -> None:
+    from feeds import discover as dis
+
+    hanweb = (SAMPLES / next(p.name for p in SAMPLES.glob("01_*"))).read_text(encoding="utf-8")
+    trs = (SAMPLES / next(p.name for p in SAMPLES.glob("05_*"))).read_text(encoding="utf-8")
+    govcn = next((SAMPLES.parent / "pages").glob("govcn_01_*")).read_text(encoding="utf-8")
+    assert dis.family(hanweb)[0] == "hanweb"
+    assert dis.family(trs)[0] == "trs"
+    assert dis.family(govcn)[0] == "ucap"
+    assert dis.adapter_kind("ucap") == "html"
