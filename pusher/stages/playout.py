@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,12 +126,12 @@ def build(rt: Runtime, spec: ChannelSpec, outputs: Sequence[str] | None = None) 
     loop = entries(spec, b.page_seconds, b.alert_every)
     if not loop:
         return Playout([], {}, 0, 0, ())
-    segs: list[tuple[str, int]] = []
-    encoded = 0
-    for e in loop:
-        sha, size, fresh = _segment(rt, e.page, e.seconds, profile, mux)
-        segs.append((sha, size))
-        encoded += fresh
+    # Both cores: the encoder runs single-threaded (for identical bytes on every run) and
+    # releases the GIL, so one thread per core encodes the pages that are not cached yet.
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        done = list(pool.map(lambda e: _segment(rt, e.page, e.seconds, profile, mux), loop))
+    segs = [(sha, size) for sha, size, _ in done]
+    encoded = sum(fresh for _, _, fresh in done)
     segments = {asset_name(sha, "ts"): size for sha, size in segs}
     made = []
     if "hls" in outputs:
