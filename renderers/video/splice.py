@@ -14,6 +14,7 @@ import hashlib
 import io
 import itertools
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class Segment:
 AUDIO_FRAME_TICKS = {"aac": 1920, "mp2": 2160}
 _CACHE: OrderedDict[tuple[object, ...], Segment] = OrderedDict()
 _CACHE_SIZE = 512
+_CACHE_LOCK = threading.Lock()
 TEMPLATE_BYTES = 1 << 20
 
 
@@ -75,7 +77,8 @@ def read_segment(src: SegmentSource) -> Segment:
         except OSError as e:
             raise PlayoutError(f"cannot read segment {name}: {e.strerror or e}") from e
         key = ("path", os.path.realpath(name), st.st_mtime_ns, st.st_size, st.st_ino)
-    seg = _CACHE.get(key)
+    with _CACHE_LOCK:
+        seg = _CACHE.get(key)
     if seg is None:
         if data is None:
             try:
@@ -83,10 +86,12 @@ def read_segment(src: SegmentSource) -> Segment:
                     data = f.read()
             except OSError as e:
                 raise PlayoutError(f"cannot read segment {name}: {e.strerror or e}") from e
-        seg = _CACHE[key] = _demux(data, name)
+        seg = _demux(data, name)
+    with _CACHE_LOCK:  # the pipeline encodes in threads and may loop while a live stream reads
+        _CACHE[key] = seg
+        _CACHE.move_to_end(key)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
-    _CACHE.move_to_end(key)
     return seg
 
 
