@@ -17,9 +17,16 @@ from renderers.theme import PALETTE, RGB
 
 
 class Canvas:
-    def __init__(self, width: int, height: int, *, png_level: int = 5) -> None:
+    def __init__(
+        self, width: int, height: int, *, png_level: int = 5, stored_width: int = 0, pixel_aspect: tuple[int, int] = (1, 1)
+    ) -> None:
+        """``width`` × ``height`` in display (square) pixels; with ``stored_width`` the image is
+        that many (non-square) pixels wide and every x is scaled on the way in (anamorphic SD)."""
         self.width, self.height = width, height
-        self.img = Image.new("P", (width, height), PALETTE.index["bg"])
+        self.stored = stored_width or width
+        self.sx = self.stored / width
+        self.pixel_aspect = pixel_aspect
+        self.img = Image.new("P", (self.stored, height), PALETTE.index["bg"])
         self.img.load()
         self.draw = ImageDraw.Draw(self.img)
         self.colors: list[RGB] = list(PALETTE.colors)
@@ -30,6 +37,8 @@ class Canvas:
 
     def rect(self, x0: int, y0: int, x1: int, y1: int, color: str) -> None:
         """Fill the half-open box [x0, x1) × [y0, y1)."""
+        if self.sx != 1.0:
+            x0, x1 = round(x0 * self.sx), round(x1 * self.sx)
         if x1 > x0 and y1 > y0:
             self.draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=PALETTE.index[color])
 
@@ -70,16 +79,17 @@ class Canvas:
                 extra = gap
         paste = self.img.im.paste  # the core: ~4× faster than Image.paste for small glyphs
         pos = float(x)
+        sx, xmin, stored = self.sx, round(x * self.sx), self.stored
         for ch, a, sh in zip(text, adv, shift, strict=True):
             g = face.glyph(ch, ramp)
             if g is not None:
                 # Even x (rounded down, so never past the measured right edge): with two
                 # pixels a byte, a repeated glyph repeats its bytes for deflate to find.
-                gx = (int(pos + sh) & ~1) + g.dx
-                if sh and gx + g.ink < x:
-                    gx = x - g.ink  # a half-width mark at the line start never inks left of the margin
+                gx = (int((pos + sh) * sx) & ~1) + g.dx
+                if sh and gx + g.ink < xmin:
+                    gx = xmin - g.ink  # a half-width mark at the line start never inks left of the margin
                 gy = baseline + g.dy
-                if gx >= 0 and gy >= 0 and gx + g.w <= self.width and gy + g.h <= self.height:
+                if gx >= 0 and gy >= 0 and gx + g.w <= stored and gy + g.h <= self.height:
                     paste(g.pixels, (gx, gy, gx + g.w, gy + g.h), g.mask)
             pos += a + extra
         if record:
@@ -98,13 +108,18 @@ class Canvas:
 
     def paste_indices(self, img: Image.Image, x: int, y: int) -> None:
         """Paste a mode-``P`` image already holding theme indices (a QR code)."""
-        self.img.paste(img, (x, y))
+        if self.sx != 1.0:
+            img = img.resize((round(img.width * self.sx), img.height), Image.Resampling.NEAREST)
+        self.img.paste(img, (round(x * self.sx), y))
 
     def paste_photo(self, rgb: Image.Image, x: int, y: int, max_colors: int = 128) -> None:
         """Quantise a broadcast-legal RGB image into free palette slots and paste it."""
         free = 256 - len(self.colors)
         if free < 2:
             return
+        if self.sx != 1.0:
+            rgb = rgb.resize((max(1, round(rgb.width * self.sx)), rgb.height), Image.Resampling.LANCZOS)
+            x = round(x * self.sx)
         q = rgb.quantize(colors=min(max_colors, free), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         pal = q.getpalette() or []
         hi = q.getextrema()[1]
@@ -115,16 +130,21 @@ class Canvas:
         self.img.paste(Image.frombytes("P", q.size, shifted.tobytes()), (x, y))
 
     def finish(self, entries: tuple[tuple[int, str, int, int, int, int], ...] = ()) -> PageImage:
+        """The PNG and its record; entry boxes are given in display pixels and stored in image pixels."""
+        if self.sx != 1.0:
+            sx = self.sx
+            entries = tuple((n, k, round(x * sx), y, round((x + w) * sx) - round(x * sx), h) for n, k, x, y, w, h in entries)
         palette = bytes(c for rgb in self.colors for c in rgb)
         png = encode_palette_png(self.img, palette, level=self.png_level)
         return PageImage(
             png=png,
-            width=self.width,
+            width=self.stored,
             height=self.height,
             lines=tuple(self.lines),
             entries=entries,
             roles=tuple(self.roles),
             marks=tuple(self.marks),
+            pixel_aspect=self.pixel_aspect,
         )
 
 

@@ -138,10 +138,12 @@ class Face:
     a single scan line tall — on an interlaced picture a 1-px horizontal line flickers at 25 Hz.
     """
 
-    def __init__(self, chain: FontChain, size: int, *, flicker_safe: bool = False) -> None:
+    def __init__(self, chain: FontChain, size: int, *, flicker_safe: bool = False, xscale: float = 1.0) -> None:
         self.chain = chain
         self.size = size
         self.flicker_safe = flicker_safe
+        # Anamorphic SD: advances stay in display pixels, bitmaps are squeezed to storage pixels.
+        self.xscale = xscale
         self._adv: dict[str, float] = {}
         self._steps: dict[str, tuple[Image.Image, int, int] | None] = {}
         self._glyphs: dict[tuple[str, tuple[int, ...]], Glyph | None] = {}
@@ -167,6 +169,9 @@ class Face:
         out: tuple[Image.Image, int, int] | None = None
         if core.size[0] and core.size[1]:
             cov = Image.frombytes("L", core.size, bytes(core))
+            if self.xscale != 1.0:
+                cov = cov.resize((max(1, round(cov.width * self.xscale)), cov.height), Image.Resampling.BOX)  # area coverage
+                dx = round(dx * self.xscale)
             if self.flicker_safe:
                 tall = Image.new("L", (cov.width, cov.height + 1), 0)
                 tall.paste(cov, (0, 0))
@@ -198,8 +203,8 @@ class Face:
 
 
 @functools.lru_cache(maxsize=64)
-def face(chain: FontChain, size: int, flicker_safe: bool = False) -> Face:
-    return Face(chain, size, flicker_safe=flicker_safe)
+def face(chain: FontChain, size: int, flicker_safe: bool = False, xscale: float = 1.0) -> Face:
+    return Face(chain, size, flicker_safe=flicker_safe, xscale=xscale)
 
 
 @functools.lru_cache(maxsize=16)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -19,3 +19,7 @@ class RenderSettings(SettingsModel):
     # Thicken glyph strokes to ≥ 2 scan lines against interlace flicker; default: SD only.
     flicker_safe: bool | None = None
     png_level: Annotated[int, Field(ge=1, le=9)] = 5  # deflate level: 5 is the knee (6: -1% bytes, +45% time)
+    # Display aspect of the set an SD (720×576) channel is watched on. "" draws square pixels (as
+    # before); "4:3" or "16:9" lays the page out at that aspect and stores it anamorphic with the
+    # BT.601 pixel aspect (12:11, 16:11), so circles stay round on the set. HD/FHD ignore it.
+    aspect: Literal["", "4:3", "16:9"] = ""

@@ -32,6 +32,9 @@ PROFILES = {
 }
 
 
+SD_PIXEL_ASPECT = {"4:3": (12, 11), "16:9": (16, 11)}
+
+
 @dataclass(frozen=True)
 class ItemPlan:
     title: tuple[str, ...]
@@ -53,19 +56,26 @@ class TvRenderer:
     def __init__(self, profile: Profile, settings: RenderSettings | None = None, *, images: ImageLoader | None = None) -> None:
         self.settings = settings = settings or RenderSettings()
         self.profile = profile
-        self.m = m = Metrics.of(profile)
+        # Anamorphic SD (BT.601, 704 active samples; H.264 Table E-1): lay out on the square
+        # grid the set shows, store 720 samples a line.
+        self.pixel_aspect = SD_PIXEL_ASPECT.get(settings.aspect, (1, 1)) if profile.width == 720 and profile.height == 576 else (1, 1)
+        par = self.pixel_aspect[0] / self.pixel_aspect[1]
+        shown = Profile(profile.name, round(profile.width * par / 2) * 2, profile.height)
+        self.xscale = profile.width / shown.width
+        self.m = m = Metrics.of(shown)
         self.images = images
         flicker = settings.flicker_safe if settings.flicker_safe is not None else profile.height <= 576
         self.flicker_safe = flicker
         regular, bold = font_chain(settings.fonts), font_chain(settings.bold_fonts or settings.fonts)
         self.chains = (regular, bold)
-        self.body = face(regular, m.body, flicker)
-        self.bold = face(bold, m.body, flicker)
-        self.title = face(bold, m.title, flicker)
-        self.small = face(regular, m.small, flicker)
-        self.large = face(regular, m.title, flicker)
+        xs = self.xscale
+        self.body = face(regular, m.body, flicker, xs)
+        self.bold = face(bold, m.body, flicker, xs)
+        self.title = face(bold, m.title, flicker, xs)
+        self.small = face(regular, m.small, flicker, xs)
+        self.large = face(regular, m.title, flicker, xs)
         h1 = round(m.body * 1.1)
-        self.head1 = face(bold, h1, flicker)
+        self.head1 = face(bold, h1, flicker, xs)
         # Headings differ by weight and size and, for the two upper levels, colour; the text
         # says the level too (一、 （一） 1.), so nothing depends on colour alone.
         self.styles = {
@@ -185,7 +195,8 @@ class TvRenderer:
 
     # ---------------------------------------------------------------- helpers --
     def _canvas(self, ctx: PageContext) -> Canvas:
-        c = Canvas(self.m.width, self.m.height, png_level=self.settings.png_level)
+        stored = self.profile.width if self.xscale != 1.0 else 0
+        c = Canvas(self.m.width, self.m.height, png_level=self.settings.png_level, stored_width=stored, pixel_aspect=self.pixel_aspect)
         chrome.header(c, self.m, self.small, ctx)
         return c
 

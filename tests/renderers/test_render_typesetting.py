@@ -8,20 +8,26 @@ The punctuation oracle is written out here from clreq §3.1.6 / GB/T 15834, not 
 
 from __future__ import annotations
 
+import io
 import json
 from functools import cache
 from pathlib import Path
 
 import jieba
+import numpy as np
 import pytest
+from PIL import Image
 from render_corpus import CTX, all_docs, demo_doc, reference_doc, table_doc
 
-from pusher.interfaces import Document, Menu, MenuEntry
+from pusher.interfaces import Document, Menu, MenuEntry, PageImage
 from renderers import TvRenderer, make_renderer
 from renderers.chrome import _entry_lines
 from renderers.files import write_pages
+from renderers.fonts import face
 from renderers.layout import Box
 from renderers.linebreak import normalize_punctuation
+from renderers.settings import RenderSettings
+from renderers.theme import PALETTE
 from renderers.tv import ItemPlan
 
 PROFILES = ("sd", "hd", "fhd")
@@ -235,3 +241,42 @@ def test_reference_report_unchanged_in_words() -> None:
     drawn = "".join(t for p in r.render_item(doc, CTX) for t, role in zip(p.lines, p.roles, strict=True) if role in ("body", "head"))
     body = normalize_punctuation("".join(b.text for b in doc.blocks)).replace(" ", "").replace("\u3000", "")
     assert drawn.replace(" ", "").replace("\u3000", "") == body
+
+
+def _glyph_aspect(profile: str, aspect: str, ch: str) -> tuple[float, PageImage]:
+    """Width/height of ``ch``'s ink as the set shows it (stored width × pixel aspect), drawn large
+    (the renderer's face at 8× body size, its SD squeeze) so a fringe pixel is under 1%."""
+    r = make_renderer(profile, RenderSettings(aspect=aspect))
+    assert isinstance(r, TvRenderer)
+    big = face(r.body.chain, r.m.body * 8, r.flicker_safe, r.xscale)
+    c = r._canvas(CTX)
+    c.text(r.m.left, r.m.body * 9, ch, big, "accent")
+    page = c.finish()
+    a = np.asarray(Image.open(io.BytesIO(page.png)))[r.m.content_top : r.m.content_bottom]
+    ys, xs = np.nonzero(a != PALETTE.index["bg"])
+    w, h = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    return w * page.pixel_aspect[0] / page.pixel_aspect[1] / h, page
+
+
+@pytest.mark.parametrize("aspect", ["4:3", "16:9"])
+def test_sd_glyphs_square_on_the_declared_display_aspect(aspect: str) -> None:
+    for ch in ("口", "回", "田"):
+        ref, _ = _glyph_aspect("sd", "", ch)  # the same size and flicker-safe strokes, square pixels
+        got, page = _glyph_aspect("sd", aspect, ch)
+        assert page.width == 720 and page.height == 576
+        assert page.pixel_aspect == {"4:3": (12, 11), "16:9": (16, 11)}[aspect]
+        assert abs(got / ref - 1) < 0.02, f"{ch} at SD {aspect}: {got:.3f} vs {ref:.3f}"
+
+
+def test_sd_anamorphic_pages_keep_the_contract() -> None:
+    """Anamorphic SD pages: 720×576 4-bit PNGs, menu boxes inside the stored image."""
+    r = make_renderer("sd", RenderSettings(aspect="16:9"))
+    pages = [
+        *r.render_item(demo_doc(), CTX),
+        *r.render_menu(Menu("信息公开目录", tuple(MenuEntry(str(i), t) for i, t in enumerate(menu_labels()))), CTX),
+    ]
+    for p in pages:
+        im = Image.open(io.BytesIO(p.png))
+        assert im.size == (720, 576) and p.pixel_aspect == (16, 11)
+        assert all(x >= 0 and x + w <= 720 for _, _, x, _, w, _ in p.entries)
+    assert make_renderer("sd").render_item(demo_doc(), CTX)[0].pixel_aspect == (1, 1)  # default: square, as before
