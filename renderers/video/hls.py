@@ -86,6 +86,7 @@ def write_hls(
         target = d / name
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=d)
+            os.fchmod(fd, 0o644)  # mkstemp makes 0600: the playlists are for other programs to read
             try:
                 with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
                     f.write(text)

@@ -100,6 +100,7 @@ def build_loop(segments: Sequence[SegmentSource], out: str | os.PathLike[str] | 
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         tmp = Path(name)
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600: a playout server under another user must read the loop
         with os.fdopen(fd, "wb") as f:
             info = _mux_all(segments, f, mux)
             f.flush()

@@ -294,3 +294,21 @@ def test_alerts_come_first_and_again_at_their_interval() -> None:
     # 10 s pages: home 10, column 10, then 20 s per item; the alert comes back once 40 s have passed.
     assert kinds == ["alert", "home", "column", "item", "alert", "item", "item", "alert", "item", "item", "alert", "item"]
     assert [s.kind for s in schedule(spec, 10)].count("alert") == 1
+
+
+def test_exported_loops_and_playlists_are_readable_by_a_playout_server(tmp_path: Path) -> None:
+    """mkstemp makes files 0600; a playout server running as another user must read them."""
+    import stat
+
+    from renderers.video import MuxSettings, build_loop, encode_segment, write_hls
+    from renderers.video.profiles import PROFILES
+
+    from .conftest import make_page
+
+    seg = encode_segment(make_page(1280, 720, 0), PROFILES["hd"], 1.0)
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "a.ts").write_bytes(seg)
+    build_loop([seg, seg], tmp_path / "loop.ts", MuxSettings())
+    written = write_hls([("a.ts", 1.0, "页")], tmp_path / "assets", prefix="")
+    for path in [tmp_path / "loop.ts", *written.values()]:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044, path
