@@ -227,7 +227,7 @@ class PageImage:
     roles: tuple[str, ...] = ()
     marks: tuple[tuple[int, int, float], ...] = ()
     # Sample (pixel) aspect ratio of the stored pixels: (1, 1) square; SD pages drawn for a
-    # 4:3 set are (12, 11), for a 16:9 set (16, 11) (BT.601 / H.264 Table E-1, 704 active).
+    # 4:3 set are (16, 15), for a 16:9 set (64, 45) (all 720 samples across the screen).
     pixel_aspect: tuple[int, int] = (1, 1)
 
 

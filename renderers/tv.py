@@ -32,7 +32,10 @@ PROFILES = {
 }
 
 
-SD_PIXEL_ASPECT = {"4:3": (12, 11), "16:9": (16, 11)}
+# The whole 720 samples span the set's width, as MPEG-2's aspect flag (4:3 or 16:9) says and
+# as the playout encoder signals (renderers.video.profiles): 16:15 and 64:45. BT.601's 12:11 and
+# 16:11 assume 704 active samples, which would leave pages 2% wide on boxes that scale all 720.
+SD_PIXEL_ASPECT = {"4:3": (16, 15), "16:9": (64, 45)}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,13 +75,28 @@ def entries(spec: ChannelSpec, page_seconds: int, alert_every: int = 0) -> list[
     return out
 
 
+def page_aspect(rt: Runtime) -> Fraction:
+    """The pages' pixel aspect: square, unless SD is drawn for the set (``render.aspect``)."""
+    from renderers.tv import SD_PIXEL_ASPECT
+
+    if rt.settings.channel.profile != "sd" or not rt.settings.render.aspect:
+        return Fraction(1)
+    return Fraction(*SD_PIXEL_ASPECT[rt.settings.render.aspect])
+
+
 def settings_of(rt: Runtime) -> tuple[VideoProfile, MuxSettings]:
-    """The video profile and the programme ``[broadcast.playout]`` asks for."""
+    """The video profile and the programme ``[broadcast.playout]`` asks for. SD pages drawn for a
+    16:9 set go out as ``sd-wide`` unless the configuration says otherwise."""
     from renderers.video.mux import MuxSettings
     from renderers.video.profiles import get_profile
 
     p = rt.settings.broadcast.playout
-    profile = get_profile(p.video or VIDEO_OF_PAGES[rt.settings.channel.profile])
+    pages = (
+        "sd-wide"
+        if rt.settings.channel.profile == "sd" and rt.settings.render.aspect == "16:9"
+        else VIDEO_OF_PAGES[rt.settings.channel.profile]
+    )
+    profile = get_profile(p.video or pages)
     mux = MuxSettings(service_id=p.service_id, pmt_pid=p.pmt_pid, video_pid=p.video_pid, audio_pid=p.audio_pid,
                       service_name=p.service_name or rt.settings.channel.name, provider_name=p.provider_name,
                       muxrate=p.muxrate_kbps * 1000)  # fmt: skip
@@ -91,7 +107,8 @@ def _segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mu
     """The segment of one page: (sha256, bytes, whether it was encoded now)."""
     from renderers.video.encode import encode_segment
 
-    key = hashlib.sha256(repr((ENCODER_VERSION, page.sha256, profile, seconds, mux)).encode()).hexdigest()
+    sar = page_aspect(rt)
+    key = hashlib.sha256(repr((ENCODER_VERSION, page.sha256, profile, seconds, mux, sar)).encode()).hexdigest()
     index = rt.assets.root.parent / "segments"
     ref = index / key
     try:
@@ -104,7 +121,7 @@ def _segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mu
         png = rt.assets.read(page.sha256, "png")
     except OSError as exc:
         raise PlayoutError(f"page {page.id}: not in the asset cache ({exc.strerror})") from None
-    data = encode_segment(png, profile, seconds, mux=mux)
+    data = encode_segment(png, profile, seconds, mux=mux, page_sar=sar)
     try:
         sha = rt.assets.put(data, "ts")
         index.mkdir(parents=True, exist_ok=True)

@@ -203,8 +203,11 @@ def gop_lengths(frames: int, gop: int) -> list[int]:
     return lengths
 
 
-def encode_segment(png: bytes, profile: VideoProfile, seconds: float, *, mux: MuxSettings | None = None) -> bytes:
+def encode_segment(
+    png: bytes, profile: VideoProfile, seconds: float, *, mux: MuxSettings | None = None, page_sar: Fraction = Fraction(1)
+) -> bytes:
     """A TS segment showing ``png`` for ``round(seconds * fps)`` frames, with silent stereo.
+    ``page_sar``: the page's pixel aspect, when the renderer drew SD for the set (see :func:`fit_page`).
 
     Timestamps start at :data:`~.mux.FIRST_PTS`; audio covers the video to within half an
     audio frame. ``mux`` sets the PIDs and names (the muxrate does not apply: segments are VBR).
@@ -214,7 +217,7 @@ def encode_segment(png: bytes, profile: VideoProfile, seconds: float, *, mux: Mu
         raise PlayoutError(f"dwell time {seconds!r} s is outside [{2 / profile.fps:g}, {MAX_SECONDS:g}] s")
     check_profile(profile)
     mux = mux or MuxSettings()
-    yuv = rgb_to_yuv420(fit_page(load_page(png), profile), profile.matrix)
+    yuv = rgb_to_yuv420(fit_page(load_page(png), profile, page_sar), profile.matrix)
     lengths = gop_lengths(n, profile.gop)
     gop = encode_gop(profile, yuv, max(lengths))
     silence, a_ticks = silence_packet(profile.audio_codec, profile.audio_bitrate)

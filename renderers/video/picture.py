@@ -44,18 +44,20 @@ def load_page(png: bytes) -> Image.Image:
     return img.convert("RGB")
 
 
-def fit_page(img: Image.Image, profile: VideoProfile) -> np.ndarray:
+def fit_page(img: Image.Image, profile: VideoProfile, page_sar: Fraction = Fraction(1)) -> np.ndarray:
     """The page as the frame's RGB samples, undistorted on the signalled display aspect.
 
-    Pages have square pixels. The frame's samples are ``profile.sar`` wide, so the page is
+    ``page_sar`` is the page's own pixel aspect (square unless the renderer drew SD for the set
+    already). The frame's samples are ``profile.sar`` wide, so the page is
     fitted into the display canvas (height × DAR, e.g. 768×576 for 4:3), padded with its
     background (:func:`edge_colour`), and that canvas squeezed to the frame width: a 720×576 page becomes
     675×576 samples centred on a 720-wide frame, a 768×576 page fills the frame exactly.
     """
     w, h = profile.width, profile.height
     display_w = profile.dar * h  # the canvas width in square pixels
-    scale = min(display_w / img.width, Fraction(h, img.height))
-    content_w = round(img.width * scale / profile.sar)
+    page_w = img.width * page_sar  # the page's width on the set, in square pixels
+    scale = min(display_w / page_w, Fraction(h, img.height))
+    content_w = round(page_w * scale / profile.sar)
     content_h = round(img.height * scale)
     if (content_w, content_h) == (w, h) and img.size == (w, h):
         return np.asarray(img, dtype=np.uint8)

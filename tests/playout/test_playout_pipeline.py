@@ -312,3 +312,44 @@ def test_exported_loops_and_playlists_are_readable_by_a_playout_server(tmp_path:
     written = write_hls([("a.ts", 1.0, "页")], tmp_path / "assets", prefix="")
     for path in [tmp_path / "loop.ts", *written.values()]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044, path
+
+
+@pytest.mark.parametrize(("aspect", "video", "dar"), [("4:3", "sd", "4:3"), ("16:9", "sd-wide", "16:9")])
+def test_sd_pages_drawn_for_the_set_fill_the_frame_unscaled(
+    portal: StaticServer, tmp_path: Path, aspect: str, video: str, dar: str
+) -> None:
+    """render.aspect draws SD for the set; the playout then carries those samples as they are
+    (no pillarbox, no rescale) and signals the same aspect, so glyphs stay square on the set."""
+    import numpy as np
+    from PIL import Image
+
+    from pusher.stages import playout
+
+    raw = demo_config(portal.url, tmp_path / "work")
+    raw["channel"]["profile"] = "sd"
+    raw["render"] = {"aspect": aspect}
+    raw["broadcast"] = {"page_seconds": 2, "playout": {"enabled": True}}
+    rt = Runtime(parse_settings(raw, tmp_path))
+    try:
+        run_cycle(rt)
+        profile, _ = playout.settings_of(rt)
+        assert profile.name == video
+        headend = rt.settings.channel.workdir / "headend"
+        _, seg = _playlist(headend / "playout.m3u8")[0]
+        v = next(s for s in _probe(headend / seg)["streams"] if s["codec_type"] == "video")
+        assert (v["width"], v["height"], v["display_aspect_ratio"]) == (720, 576, dar)
+        png = tmp_path / "frame.png"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(headend / seg), "-ss", "1", "-frames:v", "1", str(png)], timeout=60, check=True)
+        got = np.asarray(Image.open(png).convert("L"), dtype=float)
+        page = next(p for p in manifest_pages(headend))
+        want = np.asarray(Image.open(headend / page).convert("RGB").convert("L"), dtype=float)
+        mse = float(((got - want) ** 2).mean())
+        assert 10 * np.log10(255**2 / max(mse, 1e-9)) >= 30  # the page's samples, not a squeezed copy
+    finally:
+        rt.close()
+
+
+def manifest_pages(headend: Path) -> list[str]:
+    from feeds.channel import manifest_assets
+
+    return [h for h in manifest_assets((headend / "channel.xml").read_bytes()) if h.endswith(".png")]

@@ -264,7 +264,7 @@ def test_sd_glyphs_square_on_the_declared_display_aspect(aspect: str) -> None:
         ref, _ = _glyph_aspect("sd", "", ch)  # the same size and flicker-safe strokes, square pixels
         got, page = _glyph_aspect("sd", aspect, ch)
         assert page.width == 720 and page.height == 576
-        assert page.pixel_aspect == {"4:3": (12, 11), "16:9": (16, 11)}[aspect]
+        assert page.pixel_aspect == {"4:3": (16, 15), "16:9": (64, 45)}[aspect]
         assert abs(got / ref - 1) < 0.02, f"{ch} at SD {aspect}: {got:.3f} vs {ref:.3f}"
 
 
@@ -277,6 +277,6 @@ def test_sd_anamorphic_pages_keep_the_contract() -> None:
     ]
     for p in pages:
         im = Image.open(io.BytesIO(p.png))
-        assert im.size == (720, 576) and p.pixel_aspect == (16, 11)
+        assert im.size == (720, 576) and p.pixel_aspect == (64, 45)
         assert all(x >= 0 and x + w <= 720 for _, _, x, _, w, _ in p.entries)
     assert make_renderer("sd").render_item(demo_doc(), CTX)[0].pixel_aspect == (1, 1)  # default: square, as before
