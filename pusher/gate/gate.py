@@ -6,13 +6,26 @@ Allowlisted contacts and numbers already masked (``330784********1234``) are not
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from pusher.gate.detectors import Detector
 from pusher.gate.settings import Rule
-from pusher.gate.text import fold, rebuild, screened_text
+from pusher.gate.text import fold, normalize, rebuild, screened_text
 from pusher.interfaces import Action, Document, Finding, Screening
+
+
+@dataclass(frozen=True)
+class GateFinding(Finding):
+    """A finding with what the reviewer is told about it, and where it is: ``source`` is ``""``
+    for the item's own text (offsets into :func:`screened_text`), else the attachment's name
+    (offsets into the attachment's extracted text)."""
+
+    note: str = ""
+    source: str = ""
+
 
 ORDER = (Action.PASS, Action.MASK, Action.HOLD, Action.BLOCK)
 _ACTION: dict[Rule, Action] = {
@@ -48,19 +61,27 @@ class DetectorGate:
         self.rules = rules
         self.allow = frozenset(contact_key(a) for a in allow)
 
-    def scan(self, text: str) -> list[Finding]:
-        """Findings in ``text``, offsets into it, sorted by position."""
+    def scan(self, text: str, units: Sequence[tuple[int, int]] = ()) -> list[Finding]:
+        """Findings in ``text``, offsets into it, sorted by position. The detectors read the text
+        as a viewer will (:func:`normalize`: invisible characters gone, styled digits plain);
+        offsets are mapped back. ``units``: spans read as one (a table row), for the detectors
+        that look at context (names beside personal data)."""
         for d in self.detectors:
             d.refresh()  # keyword lists edited on disk take effect now
-        folded = fold(text)
+        norm = normalize(text)
+        if units and norm.origin is not None:
+            origin = norm.origin
+            units = [(bisect.bisect_left(origin, s), bisect.bisect_left(origin, e)) for s, e in units]
         found: list[Finding] = []
         for d in self.detectors:
             action = _ACTION[self.rules[d.name]]
-            for m in d.find(folded):
-                matched = text[m.start : m.end]
+            matches = d.find(norm.text, units=units) if getattr(d, "uses_units", False) else d.find(norm.text)  # type: ignore[call-arg]
+            for m in matches:
+                start, end = norm.span(m.start, m.end)
+                matched = text[start:end]
                 if d.contact and contact_key(matched) in self.allow:
                     continue
-                found.append(Finding(detector=d.name, start=m.start, end=m.end, text=matched, action=action))
+                found.append(GateFinding(detector=d.name, start=start, end=end, text=matched, action=action, note=m.note))
         found.sort(key=lambda f: (f.start, f.end, f.detector))
         return found
 
@@ -79,13 +100,31 @@ class DetectorGate:
 
     def screen(self, doc: Document) -> Screening:
         text = screened_text(doc)
-        findings = self.scan(text)
+        findings = self.scan(text, row_units(doc))
         masked = self.mask(text, findings)
+        # rebuild() also drops what no renderer draws (U+180E, styled digits made plain): the
+        # aired text is the text the detectors read.
         return Screening(
             action=strongest(f.action for f in findings),
             findings=tuple(findings),
-            document=rebuild(doc, masked) if masked != text else doc,
+            document=rebuild(doc, masked),
         )
+
+
+def row_units(doc: Document) -> list[tuple[int, int]]:
+    """Offsets (into :func:`screened_text`) of every table row: its cells are one unit."""
+    units: list[tuple[int, int]] = []
+    pos = len(doc.title) + 1
+    for b in doc.blocks:
+        if b.kind == "table":
+            for row in b.rows:
+                length = sum(len(c) + 1 for c in row)
+                if row:
+                    units.append((pos, pos + length - 1))
+                pos += length
+        else:
+            pos += sum(len(t) + 1 for t in b.texts())
+    return units
 
 
 class PassGate:
@@ -94,5 +133,5 @@ class PassGate:
     def screen(self, doc: Document) -> Screening:
         return Screening(action=Action.PASS, findings=(), document=doc)
 
-    def scan(self, text: str) -> list[Finding]:
+    def scan(self, text: str, units: Sequence[tuple[int, int]] = ()) -> list[Finding]:
         return []

@@ -30,7 +30,12 @@ NEXT_STATE = {
 
 def findings_json(screening: Screening) -> str:
     return json.dumps(
-        [{"detector": f.detector, "start": f.start, "end": f.end, "text": f.text, "action": f.action.value} for f in screening.findings],
+        [
+            {"detector": f.detector, "start": f.start, "end": f.end, "text": f.text, "action": f.action.value}
+            # What the reviewer is told (check digit wrong…) and where (an attachment's name).
+            | {k: v for k in ("note", "source") if (v := getattr(f, k, ""))}
+            for f in screening.findings
+        ],
         ensure_ascii=False,
     )
 

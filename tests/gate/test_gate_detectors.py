@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from gate_samples import CARD16, CARD19, ID, ID15, ID_X
+from gate_samples import CARD16, CARD19, ID, ID15, ID_X, card
 
 from pusher.gate import DEFAULT_POLICY, DETECTORS, GateSettings, fold
 from pusher.gate.detectors import Detector
@@ -62,8 +62,11 @@ class TestIdCard(DetectorContract):
     name = "id_card"
     positives = (ID, ID_X, ID_X.lower(), ID15, f"{ID[:6]} {ID[6:14]} {ID[14:]}", f"{ID[:6]}-{ID[6:10]}-{ID[10:14]}-{ID[14:]}")
     negatives = (
-        ID[:-1] + str((int(ID[-1]) + 1) % 10),  # wrong check digit
         "330784********1234",  # already masked
+        "3307**********1234",
+        "统一社会信用代码：113301195812345671",  # an institution's code: region, then a date-like run
+        "组织机构代码：330119851234567890",
+        "订单号：330119851234567890",
         "3307841990****1234",
         "000784199003071238",  # no such province
         "330784199013071234",  # month 13
@@ -71,6 +74,13 @@ class TestIdCard(DetectorContract):
         "A" + ID,
         f"{ID[:6]} {ID[6:14]} {ID[14:]} 5678",  # a piece of a longer run of groups
     )
+
+    def test_wrong_check_digit_is_still_an_id_and_says_so(self, detector: Detector) -> None:
+        # Issue 14: a typo in a 公示 still exposes a region and a birth date.
+        for wrong in ("330127198802154312", "33012719880215431X", ID[:-1] + str((int(ID[-1]) + 1) % 10)):
+            found = list(detector.find(f"身份证号：{wrong}"))
+            assert [(m.start, m.end, m.note) for m in found] == [(5, 23, "check digit wrong")], wrong
+        assert [m.note for m in detector.find(ID)] == ["check digit right"]
 
     def test_old_business_registration_number_is_not_an_id(self, detector: Detector) -> None:
         assert self.spans(detector, "营业执照注册号：330784600123456") == []
@@ -149,6 +159,23 @@ class TestBankCard(DetectorContract):
         "330784ZF060000/2013-13135",
         "永政发〔2012〕12号",
     )
+
+    def test_every_length_16_to_19_and_18_digit_unionpay(self, detector: Detector) -> None:
+        # Issue 14: an 18-digit UnionPay number that is no ID (digits 7–14 no birth date) is a card.
+        assert self.spans(detector, "卡号623668707848459683") == ["623668707848459683"]
+        for n in (16, 17, 18, 19):
+            number = card("6217" + "0" * (n - 7) + "12")
+            assert len(number) == n and self.spans(detector, f"银行卡：{number}") == [number], number
+            grouped = " ".join(number[i : i + 4] for i in range(0, n, 4))
+            assert self.spans(detector, f"银行卡 {grouped} 。") == [grouped], grouped
+
+    def test_labelled_account_held_even_when_luhn_fails(self, detector: Detector) -> None:
+        bad = CARD16[:-1] + str((int(CARD16[-1]) + 1) % 10)
+        for label in ("卡号", "账号", "开户账号", "收款账号", "银行账户"):
+            found = list(detector.find(f"{label}：{bad}。"))
+            assert [m.note for m in found] == ["labelled account number, fails Luhn"], label
+        assert self.spans(detector, "账号：12345678901 。") == ["12345678901"]
+        assert self.spans(detector, "账号：1234") == []  # too short for an account
 
 
 class TestClassification(DetectorContract):

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from pusher.gate.text import fold
+from pusher.gate.text import char_fold
 
 if TYPE_CHECKING:
     from pusher.gate.settings import GateSettings
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 class Match:
     start: int
     end: int
+    note: str = ""  # what the reviewer is told about it ("check digit wrong", "labelled 卡号, fails Luhn")
 
 
 class Detector(Protocol):
@@ -58,7 +59,9 @@ class DetectorBase:
 def mask_digits(s: str, head: int, tail: int) -> str:
     """Replace the digits (and ``X``) of ``s`` with ``*``, keeping the first ``head`` and the
     last ``tail`` of them; separators stay where they are."""
-    positions = [i for i, c in enumerate(fold(s)) if c in "0123456789Xx"]
+    # Per character, so that a math-bold or Arabic-Indic digit is hidden like an ASCII one and an
+    # invisible character between the digits keeps its place.
+    positions = [i for i, c in enumerate(s) if char_fold(c) in "0123456789Xx"]
     hide = set(positions[head : len(positions) - tail if tail else None])
     return "".join("*" if i in hide else c for i, c in enumerate(s))
 
