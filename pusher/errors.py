@@ -6,6 +6,7 @@ line an operator can read::
 
     TvPusherError
      ├── ConfigError            bad or missing configuration; ``.key`` names the setting
+     ├── UsageError             a command given wrong arguments (no --reason, --until yesterday)
      ├── StoreError             the database cannot be opened or migrated
      ├── SourceError            one source failed this poll; ``.source``, ``.url``
      │    ├── FetchError        network failure, timeout, deadline, bad HTTP status
@@ -32,6 +33,14 @@ class TvPusherError(Exception):
 
 
 class ConfigError(TvPusherError):
+    def __init__(self, message: str, key: str | None = None) -> None:
+        self.key = key
+        super().__init__(f"{key}: {message}" if key else message)
+
+
+class UsageError(TvPusherError):
+    """The operator's arguments, not the configuration, are wrong: exit status 2 like a usage error."""
+
     def __init__(self, message: str, key: str | None = None) -> None:
         self.key = key
         super().__init__(f"{key}: {message}" if key else message)
@@ -114,5 +123,6 @@ __all__ = [
     "StoreError",
     "TargetError",
     "TvPusherError",
+    "UsageError",
     "VerifyError",
 ]

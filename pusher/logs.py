@@ -97,10 +97,32 @@ class RedactingFormatter(logging.Formatter):
         return redact(self.inner.format(record))
 
 
-class JsonFormatter(logging.Formatter):
+#: The channel's time zone: log times are written in it, with the offset, as ``status`` shows
+#: them (a server's clock is often UTC while the operators read +08:00). None: the OS zone.
+_zone: Any = None
+
+
+def set_timezone(tz: str) -> None:
+    global _zone
+    from zoneinfo import ZoneInfo
+
+    _zone = ZoneInfo(tz)
+
+
+class LocalFormatter(logging.Formatter):
+    """Times in the channel's zone with the offset: ``2026-11-28T08:00:00.123+08:00``."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        from datetime import datetime
+
+        at = datetime.fromtimestamp(record.created, _zone) if _zone else datetime.fromtimestamp(record.created).astimezone()
+        return at.isoformat(timespec="milliseconds")
+
+
+class JsonFormatter(LocalFormatter):
     def format(self, record: logging.LogRecord) -> str:
         out = {
-            "ts": f"{self.formatTime(record, '%Y-%m-%dT%H:%M:%S')}.{int(record.msecs):03d}",
+            "ts": self.formatTime(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -126,7 +148,7 @@ class NodeFilter(logging.Filter):
 
 def setup(level: str = "INFO", json_lines: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    inner = JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    inner = JsonFormatter() if json_lines else LocalFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(RedactingFormatter(inner))
     root = logging.getLogger()
     root.handlers[:] = [handler]

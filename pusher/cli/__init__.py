@@ -7,6 +7,7 @@ bottom). Errors reach the operator as one line on stderr and a non-zero exit sta
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pusher.errors import ConfigError, TvPusherError
+from pusher.errors import ConfigError, FontError, TvPusherError, UsageError
 
 app = typer.Typer(
     name="pusher",
@@ -24,13 +25,37 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (cron mails, `| less`) has no terminal width: tables get a wide line instead of 80
+# columns, and their cells wrap (never "…") when even that is too narrow.
+_WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 200)
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", envvar="PUSHER_CONFIG", help="Configuration file (TOML); default $PUSHER_CONFIG.", show_default=False),
 ]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("tvpusher")
+        except PackageNotFoundError:  # run from a tree that was never installed
+            v = "unknown"
+        out.print(f"pusher (tvpusher) {v}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """tvpusher: the government portal on the digital-TV channel (poll, screen, render, publish, push)."""
+
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
@@ -41,11 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="pusher")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except ConfigError as exc:
-        err.print(f"error: configuration: {exc}", markup=False)
+    except (ConfigError, FontError) as exc:
+        # A font that cannot draw the channel is fixed in the configuration (or by installing
+        # the font), not by retrying: the same exit status as any other configuration error.
+        err.print(f"错误：配置：{exc}", markup=False)
+        return 2
+    except UsageError as exc:
+        err.print(f"错误：{exc}", markup=False)
         return 2
     except TvPusherError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"错误：{exc}", markup=False)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.cli.core import runtime
-from pusher.errors import ConfigError
+from pusher.errors import UsageError
 
 
 class Level(StrEnum):
@@ -52,7 +52,7 @@ def alert(
     from pusher.ops import broadcast, clear_alerts, parse_until, raise_alert
 
     if clear == bool(text):
-        raise ConfigError("give an alert TEXT, or --clear (not both)")
+        raise UsageError("give an alert TEXT, or --clear (not both)")
     rt = runtime(config)
     try:
         if clear:
@@ -142,7 +142,7 @@ def report(
         _as_run(as_run, fmt, config)
         return
     if year is None:
-        raise ConfigError("give --year YEAR (or --as-run DAY)")
+        raise UsageError("give --year YEAR (or --as-run DAY)")
     rt = runtime(config)
     try:
         rep = rp.year_report(rt, year)
@@ -175,7 +175,7 @@ def _as_run(day_text: str, fmt: ReportFormat, config: Path | None) -> None:
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
-        raise ConfigError(f"--as-run {day_text!r}: give a day as YYYY-MM-DD") from None
+        raise UsageError(f"--as-run {day_text!r}: give a day as YYYY-MM-DD") from None
     rt = runtime(config)
     try:
         rows, tz = as_run(rt, day), rt.settings.channel.timezone
@@ -220,7 +220,7 @@ def search(
             try:
                 start = to_utc(datetime.fromisoformat(since), tz)
             except ValueError:
-                raise ConfigError(f"--since {since!r}: give a date as YYYY-MM-DD") from None
+                raise UsageError(f"--since {since!r}: give a date as YYYY-MM-DD") from None
         if column:
             rt.settings.column(column)
         hits = run_search(rt.store, " ".join(words), column=column, since=start, limit=limit)

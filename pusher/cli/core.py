@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,9 @@ from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.config.settings import Settings, load_settings
 from pusher.interfaces import Block, Document
 from pusher.runtime import Runtime
+
+if TYPE_CHECKING:
+    from pusher.ops import RoundReport
 
 
 def runtime(config: Path | None) -> Runtime:
@@ -32,6 +35,7 @@ def run(
 
     logs.setup(log_level, log_json)
     rt = runtime(config)
+    logs.set_timezone(rt.settings.channel.timezone)
     try:
         Daemon(rt).run()
     finally:
@@ -80,15 +84,48 @@ def push(
         rt.settings.target(target)
     on_air = None if item is None else (lambda: ops.ensure_on_air(rt, item, target))
     rnd = ops.run_round(rt, target=target, now_only_due=False, before_deliver=on_air)
-    reports = rnd.deliveries
-    out.print(f"screened {rnd.screened}, rendered {rnd.rendered.items} items ({rnd.rendered.pages} pages), "
-              + (f"channel version {rnd.version.version}" if rnd.version else "channel unchanged"))  # fmt: skip
-    said = {"done": "delivered version {v} ({f} files, {b} bytes)", "failed": "failed: {e}", "waiting": "waiting: {e}",
-            "busy": "busy: {e}", "idle": "up to date"}  # fmt: skip
-    for r in reports:
-        line = said.get(r.status, r.status).format(v=r.version, f=r.files, b=r.bytes, e=r.error)
-        out.print(f"{r.target}: {line}", markup=False)
-    if any(r.status == "failed" for r in reports):
+    _print_round(rnd)
+    if any(r.status == "failed" for r in rnd.deliveries):
+        raise typer.Exit(1)
+
+
+def _print_round(rnd: RoundReport) -> None:
+    from pusher.cli.delivery import _delivery_line
+
+    r = rnd.rendered
+    line = f"筛查 {rnd.screened} 条，绘制 {r.items} 条（{r.pages} 页）" + (f"，绘制失败 {r.failed} 条" if r.failed else "")
+    out.print(line + "，" + (f"频道版本 {rnd.version.version}" if rnd.version else "频道未变"), markup=False)
+    for d in rnd.deliveries:
+        out.print(_delivery_line(d), markup=False)
+
+
+@app.command()
+def retry(
+    item: Annotated[int | None, typer.Argument(help="A failed item's id (from `pusher status`).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every failed item.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Draw failed items again now (ITEM, or --all), then publish and push like `pusher push`."""
+    from pusher import ops
+    from pusher.errors import UsageError
+
+    if (item is None) == (not every):
+        raise UsageError("give a failed ITEM id, or --all (not both)")
+    rt = runtime(config)
+    try:
+        again = ops.retry(rt, [item] if item is not None else None)
+        out.print(f"重新绘制 {len(again)} 条：" + ("、".join(f"#{i}" for i in again) or "没有失败的条目"), markup=False)
+        rnd = ops.run_round(rt, now_only_due=False)
+        _print_round(rnd)
+        from pusher.store.models import Item
+
+        with rt.store.read() as db:
+            still = [row for i in again if (row := db.get(Item, i)) is not None and row.state.value == "failed"]
+    finally:
+        rt.close()
+    for row in still:
+        out.print(f"仍然失败：#{row.id} {row.title}：{row.state_reason}", markup=False)
+    if still or any(d.status == "failed" for d in rnd.deliveries):
         raise typer.Exit(1)
 
 
@@ -102,27 +139,53 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         out.print_json(json.dumps(st.to_dict(), ensure_ascii=False))
         return
     ch = st.channel
-    size = f"{ch.items} items, {ch.pages} pages, {ch.bytes} bytes"
-    out.print(f"channel {ch.name} ({ch.profile}): version {ch.version or '—'}, {size}")
-    out.print(f"carousel: {ch.cycle_seconds} s per cycle at {ch.bitrate_kbps:g} kbit/s"
-              + (f", budget {ch.budget_bytes} bytes" if ch.budget_bytes else ""))  # fmt: skip
-    out.print("items: " + ", ".join(f"{k} {v}" for k, v in st.items.items() if v) or "items: none")
-    out.print("backlog: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in st.to_dict()["backlog"].items()))
-    t = Table("source", "kind", "last poll", "status", "polls", "errors", "last error", title="sources")
+    kb = lambda n: f"{n / 1024:,.0f} KB"  # noqa: E731
+    parts = f"页面 {kb(ch.page_bytes)}，节目单等导出 {kb(ch.export_bytes)}，视频 {kb(ch.video_bytes)}"
+    size = f"{ch.items} 条，{ch.pages} 页，{kb(ch.bytes)}（{parts}）"
+    out.print(f"频道 {ch.name}（{ch.profile}）：版本 {ch.version or '—'}，生成于 {ch.generated_at or '—'}；{size}", markup=False)
+    over = f"，超过上限 {ch.max_cycle_seconds:g} 秒！" if ch.max_cycle_seconds and ch.cycle_seconds > ch.max_cycle_seconds else ""
+    out.print(f"轮播：每周期 {ch.cycle_seconds:g} 秒（{ch.bitrate_kbps:g} kbit/s）{over}"
+              + (f"，预算 {kb(ch.budget_bytes)}" if ch.budget_bytes else ""), markup=False)  # fmt: skip
+    said = {"new": "待筛查", "screened": "待绘制", "held": "待审核", "rejected": "已驳回", "rendered": "已绘制", "failed": "绘制失败",
+            "published": "播出中", "withdrawn": "已撤下", "expired": "已过期"}  # fmt: skip
+    out.print("条目：" + ("，".join(f"{said.get(k, k)} {v}" for k, v in st.items.items() if v) or "无"), markup=False)
+    b = st.backlog
+    out.print(f"积压：待筛查 {b.to_screen}，待审核 {b.held_for_review}，待绘制 {b.to_render}，待推送 {b.deliveries}", markup=False)
+    for a in st.alerts:
+        until = f"，至 {a.until}" if a.until else ""
+        out.print(f"播出中的提示 #{a.id}（{a.level}{'，栏目 ' + a.column if a.column else ''}{until}）：{a.text}", markup=False)
+    if not st.alerts:
+        out.print("播出中的提示：无")
+    for f in st.failed[:20]:
+        out.print(f"绘制失败 #{f.id} {f.title}（{f.source}，{f.since}）：{f.reason}", markup=False)
+    if len(st.failed) > 20:
+        out.print(f"……另有 {len(st.failed) - 20} 条绘制失败（pusher review list --state failed）", markup=False)
+    t = table("来源", "类型", "上次采集", "状态", "次数", "错误", "最近错误", title="来源")
     for s in st.sources:
-        t.add_row(s.name, s.kind, s.last_poll_at or "never", s.last_status, str(s.polls), str(s.errors), s.last_error)
+        t.add_row(s.name, s.kind, s.last_poll_at or "从未", s.last_status, str(s.polls), str(s.errors), s.last_error)
     out.print(t)
-    t = Table("target", "kind", "delivered version", "at", "backlog", "to send", "next attempt", "last error", title="targets")
+    t = table("目标", "类型", "已送达版本", "时间", "积压", "待传", "下次尝试", "最近错误", title="目标")
     for g in st.targets:
         to_send = f"{g.to_send} ({g.to_send_bytes // 1024} KB)" if g.to_send else "0"
-        t.add_row(g.name, g.kind, str(g.last_delivered_version or "—"), g.last_delivered_at or "never", str(g.backlog),
-                  to_send, g.next_attempt_at or "", g.last_error)  # fmt: skip
+        t.add_row(g.name, g.kind + ("" if g.enabled else "（停用）"), str(g.last_delivered_version or "—"), g.last_delivered_at or "从未",
+                  str(g.backlog), to_send, g.next_attempt_at or "", g.last_error)  # fmt: skip
     out.print(t)
     for n in st.nodes:
-        role = "leader" if n.leader else "worker"
-        out.print(f"node {n.name}: {role}, {'alive' if n.alive else 'gone'}, last seen {n.seen_at or 'never'}", markup=False)
+        role = "主节点" if n.leader else "工作节点"
+        out.print(f"节点 {n.name}：{role}，{'在线' if n.alive else '已离线'}，最近心跳 {n.seen_at or '从未'}", markup=False)
     health = st.health
-    out.print("health: ok" if health.ok else "health: " + "; ".join(health.problems), markup=False)
+    word = {"ok": "正常", "degraded": "降级", "failing": "故障"}[health.state]
+    out.print(f"健康：{word} ({health.state})", markup=False)
+    for p in (*health.problems, *health.degraded):
+        out.print(f"  - {p}", markup=False)
+
+
+def table(*headers: str, title: str) -> Table:
+    """A table whose cells wrap instead of being cut with "…" (status lines are long: errors, times)."""
+    t = Table(title=title)
+    for h in headers:
+        t.add_column(h, overflow="fold")
+    return t
 
 
 def describe(settings: Settings) -> list[str]:
@@ -138,20 +201,35 @@ def describe(settings: Settings) -> list[str]:
 
 
 @app.command("check-config")
-def check_config(config: ConfigOpt = None) -> None:
-    """Validate the configuration, the fonts it names and the gate's keyword lists."""
+def check_config(
+    config: ConfigOpt = None,
+    probe: Annotated[bool, typer.Option("--probe", help="Also probe WebDAV/FTP headends (list, upload) and poll each source.")] = False,
+) -> None:
+    """Validate the configuration, the fonts it names (against the channel's characters), the gate's keyword lists and the targets."""
     from pusher.gate import build_gate
-    from renderers import make_renderer
+    from pusher.ops.checks import check_fonts, check_sources, check_targets
 
     settings = load_settings(config)
-    make_renderer(settings.channel.profile, settings.render)
     build_gate(settings.gate).screen(Document(url="", title="配置检查", blocks=(Block("p", "配置检查"),)))
     from pusher.logs import redact, register_secrets
 
     register_secrets(settings)
     for line in describe(settings):
         out.print(redact(line), markup=False)
-    out.print("configuration OK")
+    checks = [*check_fonts(settings), *check_targets(settings, probe), *check_sources(settings, probe)]
+    for c in checks:
+        mark = "－" if c.skipped else ("✓" if c.ok else "✗")
+        out.print(redact(f"{mark} {c.what}：{c.detail}"), markup=False)
+    failed = [c for c in checks if not c.ok]
+    if not failed:
+        out.print("配置检查通过")
+        return
+    from pusher.cli import err
+
+    err.print(redact(f"错误：配置检查未通过（{len(failed)} 项）：" + "；".join(f"{c.what}：{c.detail}" for c in failed)), markup=False)
+    # A configuration the daemon cannot work with is exit 2; a headend or portal that does not
+    # answer now is operational (1).
+    raise typer.Exit(2 if any(c.config for c in failed) else 1)
 
 
 @app.command()

@@ -10,7 +10,7 @@ import typer
 
 from pusher.cli import ConfigOpt, app, out
 from pusher.cli.core import runtime
-from pusher.errors import ConfigError
+from pusher.errors import UsageError
 
 
 @app.command("playout")
@@ -26,7 +26,7 @@ def playout_cmd(
     from pusher.ops.playout import air
 
     if (udp is None) == (rtp is None):
-        raise ConfigError("give one output: --udp udp://HOST:PORT or --rtp rtp://HOST:PORT")
+        raise UsageError("give one output: --udp udp://HOST:PORT or --rtp rtp://HOST:PORT")
     url = udp or rtp or ""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -54,7 +54,7 @@ def _findings(item: Item) -> list[dict[str, Any]]:
 @review_app.command("list")
 def review_list(
     config: ConfigOpt = None,
-    state: Annotated[str, typer.Option(help="held, or rejected to see what the gate blocked.")] = "held",
+    state: Annotated[str, typer.Option(help="held, rejected (the gate blocked) or failed (could not be drawn, with why).")] = "held",
     as_json: JsonOpt = False,
 ) -> None:
     """Items waiting for review (or rejected ones), with what the gate found."""
@@ -80,7 +80,8 @@ def review_list(
         return
     for r in rows:
         found = "、".join(f"{k}×{v}" for k, v in sorted(r["findings"].items())) or "-"
-        out.print(f"{r['id']:>6}  {r['title']}  [{r['source']}]  {found}", markup=False)
+        why = f"  原因：{r['reason']}" if want != ItemState.HELD and r["reason"] else ""
+        out.print(f"{r['id']:>6}  {r['title']}  [{r['source']}]  {found}{why}", markup=False)
 
 
 @review_app.command("show")

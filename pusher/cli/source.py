@@ -17,7 +17,7 @@ import typer
 
 from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.config.settings import HttpSettings, SourceSettings, load_settings
-from pusher.errors import ConfigError
+from pusher.errors import UsageError
 from pusher.interfaces import Document, Gone, Listing
 from pusher.timeutil import local
 
@@ -49,7 +49,7 @@ def test(
         doc: Document | Gone | None = None
         if item and listing.entries:
             if item > len(listing.entries):
-                raise ConfigError(f"--item {item}: the list has only {len(listing.entries)} entries", key="--item")
+                raise UsageError(f"--item {item}: the list has only {len(listing.entries)} entries", key="--item")
             doc = src.detail(http, listing.entries[item - 1])
         requests = http.requests
     channel_column = classify(doc, s, columns) if isinstance(doc, Document) else ""
@@ -65,7 +65,7 @@ def _resolve(
     settings = load_settings(config) if (config or name) else None
     if name:
         if url or kind:
-            raise ConfigError("give a source NAME or --url with --kind, not both", key="source")
+            raise UsageError("give a source NAME or --url with --kind, not both", key="source")
         assert settings is not None
         s = settings.source(name)
         if options:
@@ -73,7 +73,7 @@ def _resolve(
             s.validated_options()
         return s, settings.http, settings.columns
     if not (url and kind):
-        raise ConfigError("give a source NAME, or both --url and --kind", key="source")
+        raise UsageError("give a source NAME, or both --url and --kind", key="source")
     raw = {"name": "test", "kind": kind, "url": url, "column": "-", "options": _parse_options(options)}
     s = SourceSettings.model_validate(raw)
     s.validated_options()
@@ -85,7 +85,7 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
     for p in pairs:
         key, sep, value = p.partition("=")
         if not sep or not key:
-            raise ConfigError(f"expected key=value, got {p!r}", key="--option")
+            raise UsageError(f"expected key=value, got {p!r}", key="--option")
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:

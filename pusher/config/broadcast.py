@@ -6,6 +6,7 @@ retention per column, the rolling (轮播) schedule and the exports written with
     [broadcast]
     bitrate_kbps = 1000          # what the data carousel gets; sets the cycle time
     budget_bytes = 10_000_000    # 0: no budget
+    max_cycle_seconds = 600      # /healthz fails when a cycle takes longer (0: no limit)
     max_items = 200              # per column, unless [broadcast.columns.<id>] says otherwise
     max_age_days = 0             # 0: no age limit
     page_seconds = 10            # each page on screen in the rolling version (XMLTV, playlist, playout)
@@ -72,6 +73,8 @@ class PlayoutSettings(SettingsModel):
 class BroadcastSettings(SettingsModel):
     bitrate_kbps: float = Field(default=1000.0, gt=0)  # carousel bandwidth, kbit/s (1000 bit)
     budget_bytes: int = Field(default=0, ge=0)  # 0: unlimited
+    # A box waits up to one carousel cycle for a page: past this, /healthz fails and publish warns.
+    max_cycle_seconds: float = Field(default=600.0, ge=0)  # 0: no limit
     max_items: int = Field(default=0, ge=0)  # per column; 0: unlimited
     max_age_days: int = Field(default=0, ge=0)  # 0: unlimited
     columns: dict[str, ColumnLimits] = Field(default_factory=dict)

@@ -85,13 +85,21 @@ class TargetSettings(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class ChannelRenderSettings(RenderSettings):
+    """``[render]``: the renderer's own settings plus what the render stage does with its pages."""
+
+    # Pages one item may take on air: a 5 MB report would otherwise fill the carousel (7,499
+    # pages, a 27-minute cycle). Past it, the last page sends the viewer to the portal (QR code).
+    max_pages: int = Field(default=30, ge=2, le=10_000)
+
+
 class Settings(_Model):
     channel: ChannelSettings = ChannelSettings()
     columns: tuple[ColumnSettings, ...] = ()
     sources: tuple[SourceSettings, ...] = ()
     targets: tuple[TargetSettings, ...] = ()
     http: HttpSettings = HttpSettings()
-    render: RenderSettings = RenderSettings()
+    render: ChannelRenderSettings = ChannelRenderSettings()
     gate: GateSettings = GateSettings()
     daemon: DaemonSettings = DaemonSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
@@ -142,19 +150,24 @@ def _unique(values: list[str], what: str) -> None:
         seen.add(v)
 
 
-def _expand_env(value: Any, key: str) -> Any:
+def _expand_env(value: Any, key: str, required: bool = True) -> Any:
     if isinstance(value, str):
         m = ENV_REF.match(value)
         if m:
             try:
                 return os.environ[m.group(1)]
             except KeyError:
+                if not required:
+                    return value
                 raise ConfigError(f"environment variable {m.group(1)} is not set", key=key) from None
         return value
     if isinstance(value, dict):
-        return {k: _expand_env(v, f"{key}.{k}" if key else k) for k, v in value.items()}
+        # A disabled target is never connected to: its ${PASSWORD} may be unset (the example
+        # config ships one), so the reference stays as written.
+        off = required and key.startswith("targets[") and value.get("enabled") is False
+        return {k: _expand_env(v, f"{key}.{k}" if key else k, required and not off) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand_env(v, f"{key}[{i}]") for i, v in enumerate(value)]
+        return [_expand_env(v, f"{key}[{i}]", required) for i, v in enumerate(value)]
     return value
 
 

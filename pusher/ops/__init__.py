@@ -7,6 +7,7 @@ sqlite-utils' ``cli.py`` is over ``db.py``)::
     run_cycle(rt)                        poll every source, then a round (the demo)
     approve(rt, id, reason) / reject     decide on an item the gate held (audited)
     retract(rt, id, reason)              take an item off the air (audited)
+    retry(rt, [id…])                     failed items drawn again now (``pusher retry``)
     ensure_on_air(rt, id)                ``push --item`` (audited)
     raise_alert / clear_alerts / broadcast   alerts on air at once (audited)
     export_version(rt, kind, version)    XMLTV, playlist or RSS of a stored version
@@ -16,7 +17,7 @@ sqlite-utils' ``cli.py`` is over ``db.py``)::
 from pusher.ops.alerts import Broadcast, broadcast, clear_alerts, parse_until, raise_alert
 from pusher.ops.cycle import CycleReport, run_cycle
 from pusher.ops.exports import Export, channel_version, export_version
-from pusher.ops.items import approve, ensure_on_air, reject, retract
+from pusher.ops.items import approve, ensure_on_air, reject, retract, retry
 from pusher.ops.round import PUBLISH_AND_DELIVER, STEPS, RoundReport, Step, run_round
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "raise_alert",
     "reject",
     "retract",
+    "retry",
     "run_cycle",
     "run_round",
 ]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from feeds.extract import clean
-from pusher.errors import ConfigError, TvPusherError
+from pusher.errors import TvPusherError, UsageError
 from pusher.ops.round import PUBLISH_AND_DELIVER, run_round
 from pusher.runtime import Runtime
 from pusher.stages.alerts import DEFAULT_HOURS, LEVELS, PRIORITY
@@ -46,7 +46,7 @@ def parse_until(value: str, tz: str, now: datetime | None = None) -> datetime:
             return at.astimezone(UTC)
         dt = datetime.fromisoformat(v)
     except ValueError:
-        raise ConfigError(f"--until {value!r}: give a duration (6h), a time (18:30) or a date and time (2026-11-28 08:00)") from None
+        raise UsageError(f"--until {value!r}: give a duration (6h), a time (18:30) or a date and time (2026-11-28 08:00)") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=zone)
     return dt.astimezone(UTC)
@@ -56,15 +56,15 @@ def raise_alert(rt: Runtime, text: str, *, level: str = "warning", until: dateti
     # As for portal text: control characters would make the manifest unwritable while the alert lasts.
     text = clean(text)
     if not text:
-        raise ConfigError("an alert needs a text")
+        raise UsageError("an alert needs a text")
     if level not in LEVELS:
-        raise ConfigError(f"alert level {level!r} is not one of {', '.join(LEVELS)}")
+        raise UsageError(f"alert level {level!r} is not one of {', '.join(LEVELS)}")
     if column:
         rt.settings.column(column)
     now = utcnow()
     until = until or now + timedelta(hours=DEFAULT_HOURS)
     if until <= now:
-        raise ConfigError(f"--until {local(until, rt.settings.channel.timezone):%Y-%m-%d %H:%M} is already past")
+        raise UsageError(f"--until {local(until, rt.settings.channel.timezone):%Y-%m-%d %H:%M} is already past")
     with rt.store.write() as db:
         alert = Alert(text=text, level=level, column=column or "", created_at=now, until=until, actor=actor())
         db.add(alert)

@@ -24,7 +24,25 @@ def evaluate(st: Status, settings: Any, beat_age: float | None = None) -> list[s
             problems.append(f"target {t.name} failing for {t.failing_seconds:.0f}s: {t.last_error}")
     if beat_age is not None and beat_age > d.scheduler_stuck_after:
         problems.append(f"scheduler stuck: no heartbeat for {beat_age:.0f}s")
+    ch, limit = st.channel, getattr(settings.broadcast, "max_cycle_seconds", 0)
+    if limit and ch.cycle_seconds > limit:
+        problems.append(f"carousel cycle {ch.cycle_seconds:.0f}s exceeds broadcast.max_cycle_seconds {limit:.0f}s ({ch.bytes} bytes)")
     alive = [n for n in st.nodes if n.alive]
     if alive and not any(n.leader for n in alive):
         problems.append("no live node leads the scheduler")
     return problems
+
+
+def degradations(st: Status) -> list[str]:
+    """What is wrong now, before any threshold: a source or target whose last attempt failed
+    (since when, and why), items that failed to render. ``pusher status`` says "degraded"."""
+    out = []
+    for s in st.sources:
+        if s.enabled and s.last_status == "error":
+            out.append(f"source {s.name} failing since {s.failing_since or s.last_poll_at}: {s.last_error}")
+    for t in st.targets:
+        if t.enabled and t.last_error:
+            out.append(f"target {t.name} failing since {t.failing_since or t.next_attempt_at}: {t.last_error}")
+    if st.failed:
+        out.append(f"{len(st.failed)} items failed to render (pusher retry --all once the cause is fixed)")
+    return out

@@ -5,7 +5,7 @@ the time and the reason; each state change goes through :func:`pusher.states.set
 
 from __future__ import annotations
 
-from pusher.errors import TvPusherError
+from pusher.errors import TvPusherError, UsageError
 from pusher.runtime import Runtime
 from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store.models import AuditAction, Item
@@ -13,7 +13,7 @@ from pusher.store.models import AuditAction, Item
 
 def _reason(reason: str, missing: str = "a reason is required (--reason)") -> str:
     if not reason.strip():
-        raise TvPusherError(missing)
+        raise UsageError(missing)
     return reason.strip()
 
 
@@ -71,3 +71,19 @@ def ensure_on_air(rt: Runtime, item_id: int, target: str | None = None) -> Item:
             raise TvPusherError(f"item {item_id} is {row.state.value}{why}, not on air: nothing to push")
         rt.store.audit(db, AuditAction.PUSH, item_id=item_id, detail=f"version {row.version}, target {target or 'all'}")
     return row
+
+
+def retry(rt: Runtime, item_ids: list[int] | None = None) -> list[int]:
+    """``pusher retry``: failed items (those given, or all of them for ``None``) go back to be
+    drawn now; the caller's round renders and publishes them. Unknown or not-failed ids fail."""
+    from pusher.stages.render import requeue_failed
+
+    if item_ids:
+        with rt.store.read() as db:
+            for i in item_ids:
+                row = db.get(Item, i)
+                if row is None:
+                    raise TvPusherError(f"no item {i}")
+                if row.state != ItemState.FAILED:
+                    raise TvPusherError(f"item {i} is {row.state.value}, not failed: nothing to retry")
+    return requeue_failed(rt, item_ids or [], reason="retry: by operator")

@@ -20,7 +20,7 @@ from pusher.logs import redact, register_secrets
 from pusher.runtime import Runtime
 from pusher.stages.retention import cycle_seconds
 from pusher.states import ItemState
-from pusher.store.models import ChannelVersion, Delivery, DeliveryState, Item, Node, SourceRow
+from pusher.store.models import Alert, ChannelVersion, Delivery, DeliveryState, Item, Node, SourceRow
 from pusher.timeutil import utcnow
 
 
@@ -50,6 +50,29 @@ class ChannelStatus:
     cycle_seconds: float
     bitrate_kbps: float
     budget_bytes: int
+    # What travels, by kind: page PNGs, exports (EPG, RSS, playlist) and video; their sum is ``bytes``.
+    page_bytes: int = 0
+    export_bytes: int = 0
+    video_bytes: int = 0
+    max_cycle_seconds: float = 0
+
+
+@dataclass(frozen=True)
+class AlertStatus:
+    id: int
+    level: str
+    text: str
+    column: str
+    until: str | None
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    id: int
+    title: str
+    source: str
+    reason: str
+    since: str | None
 
 
 @dataclass(frozen=True)
@@ -114,8 +137,12 @@ class NodeStatus:
 
 @dataclass(frozen=True)
 class Health:
-    ok: bool
+    ok: bool  # what /healthz answers: False past a threshold (503)
     problems: tuple[str, ...] = ()
+    # Everything that is wrong now, before any threshold: a target or source failing since
+    # when, items that failed to render. ``state`` is ok, degraded (only these) or failing.
+    degraded: tuple[str, ...] = ()
+    state: str = "ok"
 
 
 @dataclass(frozen=True)
@@ -127,6 +154,8 @@ class Status:
     targets: tuple[TargetStatus, ...]
     nodes: tuple[NodeStatus, ...]
     health: Health
+    alerts: tuple[AlertStatus, ...] = ()
+    failed: tuple[FailedItem, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``pusher status --json``: nested dicts and lists, keys in field order."""
@@ -136,7 +165,7 @@ class Status:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Status | ChannelStatus | Backlog | SourceStatus | TargetStatus | NodeStatus | Health):
+    if isinstance(value, Status | ChannelStatus | Backlog | SourceStatus | TargetStatus | NodeStatus | Health | AlertStatus | FailedItem):
         return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
@@ -215,6 +244,15 @@ def collect_status(rt: Runtime) -> Status:
             )
             for n in db.exec(select(Node).order_by(col(Node.name)))
         )
+        alerts = tuple(
+            AlertStatus(id=a.id or 0, level=a.level, text=a.text, column=a.column, until=_iso(a.until, tz))
+            for a in db.exec(select(Alert).where(col(Alert.ended_at).is_(None)).order_by(col(Alert.id)))
+            if a.until is None or (a.until if a.until.tzinfo else a.until.replace(tzinfo=UTC)) > now
+        )
+        failed = tuple(
+            FailedItem(id=i.id or 0, title=i.title, source=i.source, reason=redact(i.state_reason), since=_iso(i.updated_at, tz))
+            for i in db.exec(select(Item).where(Item.state == ItemState.FAILED).order_by(col(Item.id)))
+        )
     sources = []
     for s in rt.settings.sources:
         r = rows.get(s.name)
@@ -262,7 +300,11 @@ def collect_status(rt: Runtime) -> Status:
             cycle_seconds=round(cycle_seconds(cv.bytes if cv else 0, rt.settings.broadcast), 1),
             bitrate_kbps=rt.settings.broadcast.bitrate_kbps,
             budget_bytes=rt.settings.broadcast.budget_bytes,
+            **_travelling(cv),
+            max_cycle_seconds=rt.settings.broadcast.max_cycle_seconds,
         ),
+        alerts=alerts,
+        failed=failed,
         items=counts,
         backlog=Backlog(
             to_screen=counts["new"],
@@ -275,7 +317,29 @@ def collect_status(rt: Runtime) -> Status:
         nodes=nodes,
         health=Health(ok=True),
     )
-    from pusher.ops.health import evaluate
+    from pusher.ops.health import degradations, evaluate
 
     problems = evaluate(st, rt.settings)
-    return replace(st, health=Health(ok=not problems, problems=tuple(problems)))
+    degraded = degradations(st)
+    state = "failing" if problems else ("degraded" if degraded else "ok")
+    return replace(st, health=Health(ok=not problems, problems=tuple(problems), degraded=tuple(degraded), state=state))
+
+
+def _travelling(cv: ChannelVersion | None) -> dict[str, int]:
+    """The version's files by kind, from its asset list and the exports its manifest lists."""
+    if cv is None:
+        return {"page_bytes": 0, "export_bytes": 0, "video_bytes": 0}
+    import json
+
+    from feeds.exports import manifest_exports
+
+    exported = set(manifest_exports(cv.manifest.encode("utf-8")).values())
+    pages = exports = video = 0
+    for href, n in json.loads(cv.assets or "[]"):
+        if href.endswith(".png"):
+            pages += n
+        elif href.endswith((".ts", ".m3u8")):
+            video += n
+        elif href in exported:
+            exports += n
+    return {"page_bytes": pages, "export_bytes": exports, "video_bytes": video}

@@ -24,7 +24,7 @@ from pusher.names import alert_ref, item_owner, item_ref, menu_owner, parse_aler
 from pusher.runtime import Runtime
 from pusher.stages import playout as playout_stage
 from pusher.stages.render import store_pages
-from pusher.stages.retention import apply_limits, trim_to
+from pusher.stages.retention import apply_limits, cycle_seconds, trim_to
 from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store.codec import attachments_from_json, document_of
 from pusher.store.models import Alert, ChannelVersion, Delivery, DeliveryState, Item, Page
@@ -364,7 +364,9 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
         cv = ChannelVersion(
             version=number, created_at=now, digest=d, manifest=manifest.decode("utf-8"),
             assets=json.dumps(sorted(travelling.items())), items=len(spec.items), pages=len(spec.pages()),
-            bytes=sum(assets.values()) + sum(playout.segments.values()) + sum(o.bytes for o in playout.outputs),
+            # Every file that travels with the version: pages, exports (EPG, RSS, playlist), video.
+            bytes=sum(assets.values()) + sum(n for _, _, _, n in exports) + sum(playout.segments.values())
+            + sum(o.bytes for o in playout.outputs),
         )  # fmt: skip
         db.add(cv)
         on_air = [parse_item_ref(i.id) for i in spec.items]
@@ -382,4 +384,7 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             )
             db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now, priority=priority))
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
+    limit = rt.settings.broadcast.max_cycle_seconds
+    if limit and (cycle := cycle_seconds(cv.bytes, rt.settings.broadcast)) > limit:
+        log.warning("channel version %d: carousel cycle %.0f s exceeds broadcast.max_cycle_seconds %.0f s", number, cycle, limit)
     return True, cv

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import String, cast, exists, literal
 from sqlmodel import col, delete, select
 
 from pusher import metrics
 from pusher.errors import RenderError
-from pusher.interfaces import PageContext, PageImage
+from pusher.interfaces import Block, Document, PageContext, PageImage
 from pusher.names import ITEM_OWNER_PREFIX, item_owner
 from pusher.runtime import Runtime
 from pusher.states import ON_AIR, ItemState, set_state
@@ -53,6 +56,7 @@ def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
     nodes (and a CLI ``push`` beside the daemon) never draw the same item twice."""
     report = RenderReport()
     _requeue_undrawn(rt)
+    requeue_failed(rt)
     node, lease = claims.node_name(rt), claims.lease(rt)
     while report.items + report.failed < limit and not rt.stopping.is_set():
         ids = claims.claim_items(rt.store, node, ItemState.SCREENED, min(CLAIM_BATCH, limit - report.items - report.failed), lease)
@@ -68,6 +72,57 @@ def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
             claims.release_items(rt.store, node, ids)
             raise
     return report
+
+
+#: A render failure is tried again after this long even when nothing it depends on seems to
+#: have changed (a font installed under a name fontconfig already matched, a renderer upgrade).
+RETRY_AFTER = 3600.0
+RENDER_FAILURE = "render: "
+
+
+def _inputs_changed_at(rt: Runtime) -> datetime | None:
+    """When the configuration file or a font file of the renderer last changed: a failure
+    older than that may be gone (the operator fixed ``render.fonts`` or installed a font)."""
+    paths = [rt.settings.path] if rt.settings.path else []
+    for chain in getattr(rt.renderer, "chains", ()):
+        paths += [Path(f.path) for f in getattr(chain, "fonts", ())]
+    stamps = []
+    for p in paths:
+        with contextlib.suppress(OSError):
+            stamps.append(Path(p).stat().st_mtime)
+    return datetime.fromtimestamp(max(stamps), UTC) if stamps else None
+
+
+def requeue_failed(rt: Runtime, item_ids: Sequence[int] | None = None, *, reason: str = "") -> list[int]:
+    """Items that failed to render go back to SCREENED to be drawn again: those in ``item_ids``
+    (``pusher retry``; every failed item for ``[]``) at once, otherwise those whose cause may
+    have gone — the configuration or a font changed after the failure, or ``RETRY_AFTER`` passed."""
+    now = utcnow()
+    changed = _inputs_changed_at(rt) if item_ids is None else None
+    with rt.store.read() as db:
+        q = select(Item.id, Item.updated_at, Item.state_reason).where(Item.state == ItemState.FAILED)
+        rows = list(db.exec(q))
+    due = []
+    for item_id, at, why in rows:
+        if item_id is None:
+            continue
+        if item_ids is not None:
+            if not item_ids or item_id in item_ids:
+                due.append(item_id)
+            continue
+        if not why.startswith(RENDER_FAILURE):
+            continue
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        if (changed is not None and changed > at) or (now - at).total_seconds() >= RETRY_AFTER:
+            due.append(item_id)
+    if not due:
+        return []
+    with rt.store.write() as db:
+        for it in db.exec(select(Item).where(col(Item.id).in_(due), col(Item.state) == ItemState.FAILED)):
+            set_state(it, ItemState.SCREENED, reason or f"render again after: {it.state_reason}", now=now)
+            db.add(it)
+    log.info("%d items that failed to render go back to be drawn", len(due))
+    return due
 
 
 def _requeue_undrawn(rt: Runtime) -> int:
@@ -89,6 +144,34 @@ def _requeue_undrawn(rt: Runtime) -> int:
     return len(ids)
 
 
+#: Characters a page holds at most (SD body text packs fewer): the text is cut at this many
+#: per allowed page before drawing, so a huge article costs a bounded render, not thousands of pages.
+CHARS_PER_PAGE_BOUND = 2000
+REST_ON_PORTAL = "其余内容请扫码查看原文"
+
+
+def _shortened(doc: Document, max_pages: int) -> Document:
+    """``doc`` with its blocks cut once they hold more text than ``max_pages`` pages could show."""
+    budget = max_pages * CHARS_PER_PAGE_BOUND
+    kept: list[Block] = []
+    for b in doc.blocks:
+        n = sum(len(t) for t in b.texts())
+        if n > budget:
+            if b.kind in ("p", "h"):
+                kept.append(replace(b, text=b.text[:budget]))
+            break
+        kept.append(b)
+        budget -= n
+    return doc if len(kept) == len(doc.blocks) and kept == list(doc.blocks) else replace(doc, blocks=tuple(kept))
+
+
+def _rest_on_portal(doc: Document, drawn: int) -> Document:
+    """The last page of an item past ``render.max_pages``: its title, where the rest is, and
+    (the renderer's first-page QR code) the link to the original on the portal."""
+    note = f"{REST_ON_PORTAL}。本文篇幅较长，电视上只播出前面部分。"
+    return replace(doc, title=f"{doc.title}（续）", blocks=(Block("p", note), Block("p", f"原文地址：{doc.url}")))
+
+
 def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> None:
     with rt.store.read() as db:
         item = db.get(Item, item_id)
@@ -101,8 +184,11 @@ def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> N
     day = local(utcnow(), rt.settings.channel.timezone).date()
     ctx = PageContext(channel=rt.settings.channel.name, column=names.get(item.column, ""), today=day)
     started = time.perf_counter()
+    max_pages = rt.settings.render.max_pages
     try:
-        pages = list(rt.renderer.render_item(doc, ctx))
+        pages = list(rt.renderer.render_item(_shortened(doc, max_pages), ctx))
+        if len(pages) > max_pages:
+            pages = pages[: max_pages - 1] + list(rt.renderer.render_item(_rest_on_portal(doc, len(pages)), ctx))[:1]
     except Exception as exc:  # a RenderError, or a renderer bug this item trips: it must not stall the items after it
         if not isinstance(exc, RenderError):
             log.exception("renderer crashed on item %s", item.id, extra={"item": item.id, "source": item.source})
@@ -111,7 +197,7 @@ def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> N
             if row is not None:
                 claims.release_item(row, node)
                 if row.version == item.version and row.state == ItemState.SCREENED:
-                    set_state(row, ItemState.FAILED, f"render: {exc}")
+                    set_state(row, ItemState.FAILED, f"{RENDER_FAILURE}{exc}")
         log.error("render failed for item %s: %s", item.id, exc, extra={"item": item.id, "source": item.source})
         report.failed += 1
         return

@@ -55,7 +55,7 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         r = subprocess.run([sys.executable, "-m", "pusher", *args], capture_output=True, text=True, timeout=60)
         assert r.returncode == code, r.stderr
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-        assert r.stderr.startswith("error: configuration:")
+        assert r.stderr.startswith("错误：配置：")
 
 
 def test_status_json_reports_the_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

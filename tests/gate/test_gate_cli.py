@@ -57,4 +57,4 @@ def test_scan_plain_output_and_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert ID in out
     capsys.readouterr()
     assert main(["scan", "--text-file", str(tmp_path / "missing.txt")]) == 1
-    assert capsys.readouterr().err.startswith("error: cannot read")
+    assert capsys.readouterr().err.startswith("错误：cannot read")

@@ -57,6 +57,6 @@ def test_the_demo_leaves_a_config_the_other_commands_use(tmp_path: Path) -> None
     approved = pusher("review", "approve", item_id, "--mask", "--reason", "公示须公开，身份证号已遮盖")
     assert approved.returncode == 0, approved.stdout + approved.stderr
     pushed = pusher("push")
-    assert pushed.returncode == 0 and "delivered version 2" in pushed.stdout, pushed.stdout + pushed.stderr
+    assert pushed.returncode == 0 and "已送达版本 2" in pushed.stdout, pushed.stdout + pushed.stderr
     root = parse_xml((tmp_path / "headend" / "channel.xml").read_bytes())
     assert len(root.findall(f"{NS}items/{NS}item")) == 34

@@ -68,7 +68,7 @@ def test_source_test_errors_are_one_line(site: Portal, capsys: pytest.CaptureFix
     site.routes["/x"] = Page(b"<html><script>document.cookie='a=1';location.reload()</script></html>", status=521)
     assert main(["source", "test", "--url", site.url + "/x", "--kind", "html"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: [test]") and "HTTP 521" in err and "\n" not in err
+    assert err.startswith("错误：[test]") and "HTTP 521" in err and "\n" not in err
     assert main(["source", "test", "--url", site.url + "/x"]) == 2
     assert "--kind" in capsys.readouterr().err
 
