@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -238,19 +239,35 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Exit after pushing instead of serving the headend.")] = False,
     port: Annotated[int, typer.Option("--port", help="Port of the sample portal on 127.0.0.1.")] = 8741,
     preview_port: Annotated[int, typer.Option("--preview-port", help="Port of the headend preview on 127.0.0.1.")] = 8742,
+    portal_only: Annotated[bool, typer.Option("--portal-only", help="Only serve the sample portal (for the demo's saved config).")] = False,
 ) -> None:
     """Run the whole flow against a bundled sample portal on 127.0.0.1: no configuration, no network."""
     from pusher.demo import PORTAL, demo_settings, portal_server, write_demo_config
     from pusher.ops import run_cycle
 
     workdir = workdir.resolve()
+    # The portal stays up while the viewer is served: the config the demo leaves points at it,
+    # so `pusher poll --config var/demo/tvpusher.toml` works beside it.
     with portal_server(PORTAL, port) as portal:
-        out.print(f"sample portal: {portal.url}/index.html", markup=False)
+        out.print(f"示例门户网站：{portal.url}/index.html", markup=False)
+        if portal_only:
+            workdir.mkdir(parents=True, exist_ok=True)
+            write_demo_config(portal.url, workdir)
+            out.print("仅提供示例门户网站（Ctrl-C 停止）", markup=False)
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+            return
         rt = Runtime(demo_settings(portal.url, workdir))
         try:
             rep = run_cycle(rt)
         finally:
             rt.close()
+        _demo_summary(rep, portal.url, workdir, no_serve, preview_port)
+
+
+def _demo_summary(rep: Any, portal_url: str, workdir: Path, no_serve: bool, preview_port: int) -> None:
+    from pusher.demo import write_demo_config
+
     headend = workdir / "headend"
     manifest = headend / "channel.xml"
     out.print(f"polled {rep.polled} sources: {rep.new} new, {rep.changed} changed, {rep.withdrawn} withdrawn items")
@@ -258,7 +275,7 @@ def demo(
         out.print(f"  source error: {e}", markup=False)
     out.print(f"screened {rep.screened}; rendered {rep.rendered_items} items into {rep.rendered_pages} pages")
     out.print("items by state: " + ", ".join(f"{k} {v}" for k, v in rep.states.items()))
-    cfg = write_demo_config(portal.url, workdir)
+    cfg = write_demo_config(portal_url, workdir)
     if rep.states.get("held"):
         out.print(f"  {rep.states['held']} held by the sensitive-information gate: see `pusher review list --config {cfg}`", markup=False)
     if rep.version:

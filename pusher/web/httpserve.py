@@ -42,10 +42,21 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A browser that closes a tab mid-response is no error: no traceback for a dropped client."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipeError, ConnectionResetError, …
+            return
+        super().handle_error(request, client_address)
+
+
 class StaticServer:
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, handler: type[SimpleHTTPRequestHandler] = _Quiet) -> None:
         self.root = root
-        self.httpd = ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(root)))
+        self.httpd = QuietServer((host, port), functools.partial(handler, directory=str(root)))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

@@ -14,11 +14,12 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from pusher.errors import ConfigError
+from pusher.web.httpserve import QuietServer
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class _Handler(SimpleHTTPRequestHandler):
         log.debug("preview %s " + format, self.client_address[0], *args)
 
 
-class PreviewServer(ThreadingHTTPServer):
+class PreviewServer(QuietServer):
     """A threaded HTTP server for one folder; ``url`` is where the viewer is."""
 
     daemon_threads = True
