@@ -25,7 +25,7 @@ from pusher.errors import PlayoutError
 
 from . import h264
 from .mux import MuxSettings, open_ts
-from .picture import fit_page, load_page, rgb_to_yuv420
+from .picture import page_yuv420
 from .profiles import COLOUR_CODES, VideoProfile, check_profile
 
 TICKS = Fraction(1, 90_000)
@@ -217,7 +217,7 @@ def encode_segment(
         raise PlayoutError(f"dwell time {seconds!r} s is outside [{2 / profile.fps:g}, {MAX_SECONDS:g}] s")
     check_profile(profile)
     mux = mux or MuxSettings()
-    yuv = rgb_to_yuv420(fit_page(load_page(png), profile, page_sar), profile.matrix)
+    yuv = page_yuv420(png, profile, page_sar)
     lengths = gop_lengths(n, profile.gop)
     gop = encode_gop(profile, yuv, max(lengths))
     silence, a_ticks = silence_packet(profile.audio_codec, profile.audio_bitrate)

@@ -24,6 +24,11 @@ MAX_PAGE_PIXELS = 16_000_000
 
 def load_page(png: bytes) -> Image.Image:
     """The page as RGB; anything but a sound PNG of sane size is a :class:`PlayoutError`."""
+    return open_page(png).convert("RGB")
+
+
+def open_page(png: bytes) -> Image.Image:
+    """The page as decoded (palette pages stay palette); errors as :func:`load_page`."""
     if not isinstance(png, bytes | bytearray | memoryview):
         raise PlayoutError(f"page must be PNG bytes, got {type(png).__name__}")
     try:
@@ -41,7 +46,56 @@ def load_page(png: bytes) -> Image.Image:
         raise PlayoutError(f"page is not a PNG (starts {bytes(png[:8])!r})") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as e:
         raise PlayoutError(f"page PNG does not decode: {e}") from e
-    return img.convert("RGB")
+    return img
+
+
+def page_yuv420(png: bytes, profile: VideoProfile, page_sar: Fraction = Fraction(1)) -> np.ndarray:
+    """The page's ``yuv420p`` planes for the frame. A palette page that fills the frame as it
+    is (HD, FHD, SD drawn for the set) is converted through its ≤ 16 palette entries: the same
+    float32 arithmetic as :func:`rgb_to_yuv420`, so the same bytes, in a fifth of the time."""
+    img = open_page(png)
+    if img.mode == "P" and _fills_frame(img, profile, page_sar):
+        return _palette_yuv420(img, profile.matrix)
+    return rgb_to_yuv420(fit_page(img.convert("RGB"), profile, page_sar), profile.matrix)
+
+
+def _fills_frame(img: Image.Image, profile: VideoProfile, page_sar: Fraction) -> bool:
+    if img.size != (profile.width, profile.height):
+        return False
+    page_w = img.width * page_sar
+    scale = min(profile.dar * profile.height / page_w, Fraction(profile.height, img.height))
+    return (round(page_w * scale / profile.sar), round(img.height * scale)) == img.size
+
+
+def _palette_yuv420(img: Image.Image, matrix: str) -> np.ndarray:
+    kr, kb = LUMA_WEIGHTS[matrix]
+    pal = np.zeros((256, 3), dtype=np.uint8)
+    entries = np.frombuffer(bytes(img.getpalette("RGB") or []), dtype=np.uint8).reshape(-1, 3)[:256]
+    pal[: len(entries)] = entries
+    idx = np.asarray(img, dtype=np.uint8)
+    f = pal.astype(np.float32) * np.float32(1 / 255)
+    r, g, b = f[:, 0], f[:, 1], f[:, 2]
+    y = kr * r + (1 - kr - kb) * g + kb * b
+    h, w = idx.shape
+    luma = np.clip(np.rint(y * 219 + 16), 0, 255).astype(np.uint8)[idx]
+    scales = ((b - y, 224 / (2 - 2 * kb)), (r - y, 224 / (2 - 2 * kr)))
+    if int(idx.max(initial=0)) < 16:
+        # A 4-bit page: each 2×2 block is one of 16⁴ index quads, so its chroma comes from a
+        # table made with the very sums and order of _sub (float addition is not associative).
+        quads = [idx[0::2, 0::2], idx[1::2, 0::2], idx[0::2, 1::2], idx[1::2, 1::2]]
+        key = ((quads[0].astype(np.uint16) * 16 + quads[1]) * 16 + quads[2]) * 16 + quads[3]
+        chroma = []
+        for v, k in scales:
+            t = v[:16]
+            mean = (t[:, None, None, None] + t[None, :, None, None] + t[None, None, :, None] + t[None, None, None, :]) * 0.25
+            chroma.append(np.clip(np.rint(mean.reshape(-1) * k + 128), 0, 255).astype(np.uint8)[key])
+    else:
+        chroma = [np.clip(np.rint(_sub(v[idx]) * k + 128), 0, 255).astype(np.uint8) for v, k in scales]
+    return np.concatenate([luma, chroma[0].reshape(h // 4, w), chroma[1].reshape(h // 4, w)])
+
+
+def _sub(c: np.ndarray) -> np.ndarray:
+    return (c[0::2, 0::2] + c[1::2, 0::2] + c[0::2, 1::2] + c[1::2, 1::2]) * 0.25
 
 
 def fit_page(img: Image.Image, profile: VideoProfile, page_sar: Fraction = Fraction(1)) -> np.ndarray:

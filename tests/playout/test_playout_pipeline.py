@@ -353,3 +353,25 @@ def manifest_pages(headend: Path) -> list[str]:
     from feeds.channel import manifest_assets
 
     return [h for h in manifest_assets((headend / "channel.xml").read_bytes()) if h.endswith(".png")]
+
+
+@pytest.mark.parametrize(
+    ("profile", "size", "sar"), [("hd", (1280, 720), (1, 1)), ("sd", (720, 576), (16, 15)), ("sd-wide", (720, 576), (64, 45))]
+)
+def test_the_palette_fast_path_gives_the_same_planes(profile: str, size: tuple[int, int], sar: tuple[int, int]) -> None:
+    """Pages that fill the frame as drawn are converted through their palette; the planes (and
+    so the content-addressed segments) must be the ones the general path makes."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from renderers.video.picture import fit_page, load_page, page_yuv420, rgb_to_yuv420
+    from renderers.video.profiles import PROFILES
+
+    from .conftest import make_page
+
+    p = PROFILES[profile]
+    for seed in range(3):
+        png = make_page(*size, seed)
+        fast = page_yuv420(png, p, Fraction(*sar))
+        assert np.array_equal(fast, rgb_to_yuv420(fit_page(load_page(png), p, Fraction(*sar)), p.matrix))
