@@ -70,7 +70,7 @@ def test_a_channel_of_500_items_is_trimmed_to_its_budget_oldest_first_pinned_kep
     )
     capsys.readouterr()
     assert main(["status", "--config", str(cfg)]) == 0
-    assert f"carousel: {st['cycle_seconds']} s per cycle at 2000 kbit/s, budget {10 * MB} bytes" in capsys.readouterr().out
+    assert f"轮播：每周期 {st['cycle_seconds']:g} 秒（2000 kbit/s），预算 {10 * MB / 1024:,.0f} KB" in capsys.readouterr().out
     assert publish(rt) is None  # stable: trimming twice changes nothing
     rt.close()
 
