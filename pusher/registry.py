@@ -176,5 +176,6 @@ DETECTORS: Registry[Detector] = Registry(
         "keyword": (_D + "keywords:KeywordDetector", "", "Words and phrases from the keyword list files (Aho–Corasick)."),
         "landline": (_D + "phone:LandlineDetector", "", "Fixed-line numbers with an area code: 0579-87101077, (010)12345678."),
         "mobile": (_D + "phone:MobileDetector", "", "Mobile numbers 1[3-9]xxxxxxxxx, with +86, spaces or dashes."),
+        "person_name": (_D + "names:PersonNameDetector", "", "Private persons' names in the same sentence or table row as personal data."),
     },
 )

@@ -10,7 +10,7 @@ and allowlist in :mod:`pusher.gate.settings`.
 from __future__ import annotations
 
 from pusher.gate.detectors import DETECTORS, Detector
-from pusher.gate.gate import DetectorGate, PassGate, contact_key, strongest
+from pusher.gate.gate import DetectorGate, GateFinding, PassGate, contact_key, screen_with_attachments, strongest
 from pusher.gate.settings import DEFAULT_POLICY, GateSettings
 from pusher.gate.text import fold, screened_text
 from pusher.interfaces import Gate
@@ -31,11 +31,13 @@ __all__ = [
     "Detector",
     "DetectorGate",
     "Gate",
+    "GateFinding",
     "GateSettings",
     "PassGate",
     "build_gate",
     "contact_key",
     "fold",
+    "screen_with_attachments",
     "screened_text",
     "strongest",
 ]

@@ -111,6 +111,31 @@ class DetectorGate:
         )
 
 
+def _attachment_findings(gate: DetectorGate, files: Sequence[tuple[str, bytes | str]]) -> list[Finding]:
+    from pusher.gate.attachments import Unreadable, extract
+
+    out: list[Finding] = []
+    unreadable = gate.rules.get("attachment", "hold")
+    for name, data in files:
+        try:
+            if isinstance(data, str):
+                raise Unreadable(data)  # the fetch failed: its error is the note
+            got = extract(name, data)
+        except Unreadable as exc:
+            if unreadable != "off":
+                out.append(GateFinding("attachment", 0, 0, "", _ACTION[unreadable], note=f"unreadable attachment: {exc}", source=name))
+            continue
+        if got.truncated and unreadable != "off":
+            out.append(
+                GateFinding("attachment", 0, 0, "", _ACTION[unreadable], note="attachment screened only in part (limits)", source=name)
+            )
+        for f in gate.scan(got.text, got.rows):
+            # An attachment is listed on air, not masked: anything in it the policy would act on holds the item.
+            action = f.action if f.action in (Action.PASS, Action.BLOCK) else Action.HOLD
+            out.append(GateFinding(f.detector, f.start, f.end, f.text, action, note=getattr(f, "note", ""), source=name))
+    return out
+
+
 def row_units(doc: Document) -> list[tuple[int, int]]:
     """Offsets (into :func:`screened_text`) of every table row: its cells are one unit."""
     units: list[tuple[int, int]] = []
@@ -125,6 +150,19 @@ def row_units(doc: Document) -> list[tuple[int, int]]:
         else:
             pos += sum(len(t) + 1 for t in b.texts())
     return units
+
+
+def screen_with_attachments(gate: object, doc: Document, files: Sequence[tuple[str, bytes | str]]) -> Screening:
+    """``gate.screen(doc)`` plus the findings of the item's attachments (``files``: name and
+    bytes, or name and the error that kept them from being fetched)."""
+    verdict: Screening = gate.screen(doc)  # type: ignore[attr-defined]
+    if not isinstance(gate, DetectorGate) or not files:
+        return verdict
+    extra = _attachment_findings(gate, files)
+    if not extra:
+        return verdict
+    findings = (*verdict.findings, *extra)
+    return Screening(action=strongest(f.action for f in findings), findings=findings, document=verdict.document)
 
 
 class PassGate:

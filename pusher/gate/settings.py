@@ -35,6 +35,10 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "email": "hold",
     "landline": "pass",
     "keyword": "hold",
+    # Issue 14: a private person's name beside personal data is masked 张* and the item held;
+    # an attachment that cannot be read (or only in part) holds the item.
+    "person_name": "mask+hold",
+    "attachment": "hold",
 }
 
 

@@ -12,7 +12,8 @@ import logging
 from sqlmodel import col, select
 
 from pusher.errors import GateError
-from pusher.interfaces import Action, Screening
+from pusher.gate import screen_with_attachments
+from pusher.interfaces import Action, Document, Screening
 from pusher.runtime import Runtime
 from pusher.states import ItemState, set_state
 from pusher.store.codec import blocks_to_json, document_of
@@ -40,18 +41,37 @@ def findings_json(screening: Screening) -> str:
     )
 
 
+def fetch_attachments(rt: Runtime, source: str, doc: Document) -> list[tuple[str, bytes | str]]:
+    """Each attachment's bytes (within ``http.max_bytes``), or the error that kept them away:
+    an attachment that cannot be fetched is a finding, never a pass."""
+    if not doc.attachments:
+        return []
+    try:
+        http = rt.http(rt.settings.source(source))
+    except Exception as exc:  # the source left the configuration: its attachments cannot be had
+        return [(a.name or a.url, f"cannot fetch: {exc}") for a in doc.attachments]
+    files: list[tuple[str, bytes | str]] = []
+    for a in doc.attachments:
+        try:
+            got = http.get(a.url)
+            files.append((a.name or a.url, got.body if got.status == 200 else f"HTTP {got.status}"))
+        except Exception as exc:
+            files.append((a.name or a.url, f"cannot fetch: {exc}"))
+    return files
+
+
 def screen_items(rt: Runtime, limit: int = 500) -> int:
     with rt.store.read() as db:
         work = [
-            (i.id, i.version, document_of(i))
+            (i.id, i.version, document_of(i), i.source)
             for i in db.exec(select(Item).where(col(Item.state) == ItemState.NEW).order_by(col(Item.id)).limit(limit))
         ]
     done = 0
-    for item_id, version, doc in work:
+    for item_id, version, doc, source in work:
         if rt.stopping.is_set():
             break
         try:
-            verdict = rt.gate.screen(doc)
+            verdict = screen_with_attachments(rt.gate, doc, fetch_attachments(rt, source, doc))
         except GateError as exc:
             log.error("gate failed for item %s: %s", item_id, exc)
             continue

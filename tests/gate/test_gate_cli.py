@@ -32,13 +32,14 @@ def test_scan_json_lists_findings_with_offsets_into_the_file(tmp_path: Path, cap
     assert code == 0
     found = json.loads(out)
     assert [(f["detector"], f["text"], f["action"]) for f in found] == [
+        ("person_name", "张三", "hold"),  # beside an ID and a mobile (issue 14)
         ("id_card", ID, "hold"),
         ("mobile", "138-1234-5678", "hold"),
         ("landline", "0579-87101077", "pass"),
         ("email", "gkb1416@126.com", "hold"),
         ("classification", "秘密★1年", "block"),
     ]
-    assert all(set(f) == {"detector", "start", "end", "text", "action"} for f in found)
+    assert all(set(f) == {"detector", "start", "end", "text", "action"} for f in found)  # scan --json keeps its fields
     assert all(TEXT[f["start"] : f["end"]] == f["text"] for f in found)
 
 
@@ -47,13 +48,18 @@ def test_scan_uses_the_allowlist_and_policy_of_the_config(tmp_path: Path, capsys
     cfg.write_text('[gate]\nallow = ["gkb1416@126.com", "0579-87101077"]\n[gate.policy]\nclassification = "hold"\n', encoding="utf-8")
     code, out, _ = scan(tmp_path, capsys, "--json", "--config", str(cfg))
     assert code == 0
-    assert [(f["detector"], f["action"]) for f in json.loads(out)] == [("id_card", "hold"), ("mobile", "hold"), ("classification", "hold")]
+    assert [(f["detector"], f["action"]) for f in json.loads(out)] == [
+        ("person_name", "hold"),
+        ("id_card", "hold"),
+        ("mobile", "hold"),
+        ("classification", "hold"),
+    ]
 
 
 def test_scan_plain_output_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = scan(tmp_path, capsys)
     assert code == 0
-    assert out.splitlines()[-1] == "5 findings: block 1, hold 3, pass 1"
+    assert out.splitlines()[-1] == "6 findings: block 1, hold 4, pass 1"
     assert ID in out
     capsys.readouterr()
     assert main(["scan", "--text-file", str(tmp_path / "missing.txt")]) == 1

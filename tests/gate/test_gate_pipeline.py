@@ -143,12 +143,12 @@ def test_id_number_is_held_then_aired_masked_after_approval(site: Portal, capsys
     assert held.state == ItemState.HELD
     assert site.page_lines(held) == []  # never rendered
     assert path not in site.manifest()
-    assert [f["detector"] for f in json.loads(held.findings)] == ["id_card"]
+    assert [f["detector"] for f in json.loads(held.findings)] == ["person_name", "id_card"]  # the name beside it too (issue 14)
 
     capsys.readouterr()
     assert site.cli("review", "list", "--json") == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [(r["id"], r["findings"]) for r in listed] == [(held.id, {"id_card": 1})]
+    assert [(r["id"], r["findings"]) for r in listed] == [(held.id, {"id_card": 1, "person_name": 1})]
     assert site.cli("review", "show", str(held.id)) == 0
     shown = capsys.readouterr().out
     assert ID in shown and MASKED_ID in shown
@@ -159,6 +159,7 @@ def test_id_number_is_held_then_aired_masked_after_approval(site: Portal, capsys
     assert aired.state in (ItemState.RENDERED, ItemState.PUBLISHED)
     text = "".join(site.page_lines(aired))
     assert MASKED_ID in text and ID not in text
+    assert "张*" in text and "张三" not in text
     assert "0579-87101077" in text  # the allowlisted office phone is untouched
     assert path in site.manifest()
 

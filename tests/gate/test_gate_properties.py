@@ -21,7 +21,7 @@ from pusher.interfaces import Action, Block, Document
 
 FAST = settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 GATE = build_gate(GateSettings(policy={"landline": "mask", "email": "mask", "keyword": "off", "classification": "off"}))
-MASKED = {"id_card", "bank_card", "mobile", "landline", "email"}
+MASKED = {"person_name", "id_card", "bank_card", "mobile", "landline", "email"}
 _WIDE = str.maketrans("0123456789", "０１２３４５６７８９")
 
 

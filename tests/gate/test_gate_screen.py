@@ -32,15 +32,17 @@ def test_id_is_masked_and_held_everywhere_it_appears() -> None:
     d = doc(f"张三，身份证号{ID}。", title=f"公示 {ID}", table=(("姓名", "身份证号"), ("李四", ID)))
     s = build_gate(GateSettings()).screen(d)
     assert s.action == Action.HOLD
-    assert [f.detector for f in s.findings] == ["id_card"] * 3
+    assert [f.detector for f in s.findings if f.detector == "id_card"] == ["id_card"] * 3
+    # Issue 14: the names beside the ID, in the sentence and in the table row, are masked too.
+    assert [f.text for f in s.findings if f.detector == "person_name"] == ["张三", "李四"]
     masked = ID[:6] + "********" + ID[-4:]
     assert s.document.title == f"公示 {masked}"
-    assert s.document.blocks[0].text == f"张三，身份证号{masked}。"
-    assert s.document.blocks[1].rows == (("姓名", "身份证号"), ("李四", masked))
+    assert s.document.blocks[0].text == f"张*，身份证号{masked}。"
+    assert s.document.blocks[1].rows == (("姓名", "身份证号"), ("李*", masked))
     assert ID not in screened_text(s.document)
     # Offsets are into title + "\n" + Document.text.
     text = screened_text(d)
-    assert all(text[f.start : f.end] == f.text == ID for f in s.findings)
+    assert all(text[f.start : f.end] == f.text for f in s.findings)
 
 
 def test_strongest_action_wins() -> None:
@@ -51,9 +53,9 @@ def test_strongest_action_wins() -> None:
 
 
 def test_mask_only_policy_masks_without_holding() -> None:
-    s = build_gate(GateSettings(policy={"mobile": "mask"})).screen(doc("联系人：王五 13812345678"))
+    s = build_gate(GateSettings(policy={"mobile": "mask", "person_name": "mask"})).screen(doc("联系人：王五 13812345678"))
     assert s.action == Action.MASK
-    assert s.document.blocks[0].text == "联系人：王五 138****5678"
+    assert s.document.blocks[0].text == "联系人：王* 138****5678"
 
 
 def test_hold_does_not_mask_and_off_does_not_run() -> None:
@@ -138,7 +140,7 @@ def test_public_surface() -> None:
     import pusher.gate
 
     assert set(pusher.gate.__all__) == {
-        "DEFAULT_POLICY", "DETECTORS", "Detector", "DetectorGate", "Gate", "GateSettings", "PassGate",
-        "build_gate", "contact_key", "fold", "screened_text", "strongest",
+        "DEFAULT_POLICY", "DETECTORS", "Detector", "DetectorGate", "Gate", "GateFinding", "GateSettings", "PassGate",
+        "build_gate", "contact_key", "fold", "screen_with_attachments", "screened_text", "strongest",
     }  # fmt: skip
     assert all(hasattr(pusher.gate, name) for name in pusher.gate.__all__)
