@@ -39,7 +39,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 OFFICE_PHONE, OFFICE_MAIL = "0579-87101077", "gkb1416@126.com"
 ALLOW = (OFFICE_PHONE, "0579-87101078", OFFICE_MAIL)
 FULL = str.maketrans("0123456789Xx+-@.", "０１２３４５６７８９Ｘｘ＋－＠．")
-TARGETS = {"id_card": (0.995, 0.99), "mobile": (0.995, 0.99), "bank_card": (0.995, 0.99)}
+TARGETS = {"id_card": (0.995, 0.99), "mobile": (0.995, 0.99), "bank_card": (0.995, 0.99), "person_name": (0.98, 0.99)}
 
 
 # ------------------------------------------------------------------ real text ----
@@ -78,9 +78,17 @@ def real_paragraphs() -> list[str]:
 class Gen:
     fake: Faker
     rnd: random.Random
+    people: list[str] = field(default_factory=list)  # private names put beside data in the current piece
+
+    def person(self) -> str:
+        name = str(self.fake.name())
+        self.people.append(name)
+        return name
 
     def id18(self) -> str:
         ssn = str(self.fake.ssn(min_age=1, max_age=95))  # type: ignore[call-arg]
+        if self.rnd.random() < 0.15:  # a mistyped check digit (issue 14: still an ID)
+            ssn = ssn[:-1] + self.rnd.choice([c for c in "0123456789X" if c != ssn[-1].upper()])
         return ssn if self.rnd.random() > 0.2 else ssn[:-1] + ssn[-1].lower()
 
     def id15(self) -> str:
@@ -105,8 +113,8 @@ class Gen:
             number = str(self.fake.credit_card_number(card_type=self.rnd.choice(["unionpay", "visa", "mastercard"])))
             if 16 <= len(number) <= 19:
                 return number
-        prefix = self.rnd.choice(["622202", "622848", "621700", "622700", "623058", "625807", "9558801"])
-        length = self.rnd.choice((16, 19))
+        prefix = self.rnd.choice(["622202", "622848", "621700", "622700", "623058", "625807", "623668", "9558801"])
+        length = self.rnd.choice((16, 17, 18, 19))
         body = prefix + "".join(self.rnd.choice("0123456789") for _ in range(length - len(prefix) - 1))
         return next(body + d for d in "0123456789" if luhn_ok(body + d))
 
@@ -167,16 +175,16 @@ def positives(g: Gen) -> list[tuple[str, Callable[[], Piece]]]:
     f = g.fake
 
     def id18() -> Piece:
-        return (f"{f.name()}，身份证号：", id_spelling(g, g.id18()), f"，住址：{f.address()}。")
+        return (f"{g.person()}，身份证号：", id_spelling(g, g.id18()), f"，住址：{f.address()}。")
 
     def id18_table() -> Piece:
-        return (f"{g.rnd.randint(1, 300)} {f.name()} ", id_spelling(g, g.id18()), f" {f.city_name()}{f.street_name()}")
+        return (f"{g.rnd.randint(1, 300)}\n{g.person()}\n", id_spelling(g, g.id18()), f"\n{f.city_name()}{f.street_name()}\n")
 
     def id15() -> Piece:
-        return (f"申请人{f.name()}（身份证号码", g.id15(), "）已提交材料。")
+        return (f"申请人{g.person()}（身份证号码", g.id15(), "）已提交材料。")
 
     def mobile() -> Piece:
-        return (f"联系人：{f.name()}，联系电话：", mobile_spelling(g, g.mobile()), "。")
+        return (f"联系人：{g.person()}，联系电话：", mobile_spelling(g, g.mobile()), "。")
 
     def mobile2() -> Piece:
         return (f"请{f.name()}同志于{g.rnd.randint(1, 28)}日前回电", mobile_spelling(g, g.mobile()), "确认")
@@ -190,7 +198,10 @@ def positives(g: Gen) -> list[tuple[str, Callable[[], Piece]]]:
         return (f"{f.name()}的电子邮箱：", g.email(), "，欢迎来信。")
 
     def card() -> Piece:
-        return (f"收款人：{f.name()}，开户行：{f.company()}，账号：", card_spelling(g, g.card()), "。")
+        return (f"收款人：{g.person()}，开户行：{f.company()}，账号：", card_spelling(g, g.card()), "。")
+
+    def card_plain() -> Piece:
+        return (f"{g.person()}的银行卡", card_spelling(g, g.card()), "已登记。")
 
     return [
         ("id_card", id18),
@@ -201,6 +212,7 @@ def positives(g: Gen) -> list[tuple[str, Callable[[], Piece]]]:
         ("landline", landline),
         ("email", email),
         ("bank_card", card),
+        ("bank_card", card_plain),
     ]
 
 
@@ -320,7 +332,20 @@ def lookalikes(g: Gen) -> list[Callable[[], str]]:
             "严格执行保守国家秘密法。",
         ])  # fmt: skip
 
-    return [index_no, doc_no, dates, amounts, office, masked, codes, prose]
+    def official() -> str:
+        # An official named in their role beside words that make a unit personal (低保, 住院):
+        # the name must pass.
+        title = r.choice(["县民政局局长", "副县长", "县委书记", "镇长", "主任", "县残联理事长", "卫健局副局长"])
+        return r.choice([
+            f"{title}{g.fake.name()}出席低保工作会议并讲话",
+            f"{g.fake.name()}{r.choice(['同志', '局长', '书记'])}带队走访慰问困难户和残疾人家庭",
+            f"会议由{title}{g.fake.name()}主持，部署大病救助工作",
+        ])  # fmt: skip
+
+    def uscc_labelled() -> str:
+        return f"统一社会信用代码：{r.choice(['91', '92', '93', '12', '11', '51', '52'])}{r.randint(10**15, 10**16 - 1)}"
+
+    return [index_no, doc_no, dates, amounts, office, masked, codes, prose, official, uscc_labelled]
 
 
 @dataclass
@@ -357,8 +382,15 @@ def build_corpus(n_docs: int, seed: int = 1, carriers: list[str] | None = None) 
             add(para[:at])
             for _ in range(rnd.choice((0, 0, 1, 1, 2))):
                 label, build = rnd.choice(pos)
+                g.people.clear()
                 before, value, after = build()
-                add(before + value + after, label, (len(before), len(before) + len(value)))
+                piece = before + value + after
+                offset = sum(len(p) for p in parts)
+                for name in g.people:
+                    at = piece.find(name)
+                    if at >= 0:
+                        doc.labels.append(("person_name", offset + at, offset + at + len(name)))
+                add(piece, label, (len(before), len(before) + len(value)))
             for _ in range(rnd.choice((0, 1, 1, 2))):
                 make = rnd.choice(looks)
                 look_counts[make.__name__] += 1
@@ -406,7 +438,7 @@ def table(stats: dict[str, Counter[str]]) -> list[str]:
     rows = [
         f"{'detector':<15}{'labels':>8}{'found':>8}{'TP':>8}{'FP':>6}{'FN':>6}{'recall':>10}{'precision':>11}{'exact span':>12}  target"
     ]
-    for name in ("id_card", "mobile", "bank_card", "landline", "email", "classification", "keyword"):
+    for name in ("id_card", "mobile", "bank_card", "person_name", "landline", "email", "classification", "keyword"):
         c = stats.get(name, Counter())
         if not c:
             continue
