@@ -22,6 +22,7 @@ class ExportInput:
     rss_items: int = 50
     descriptions: dict[str, str] = field(default_factory=dict)  # item id → excerpt of its text
     alert_every: int = 0  # seconds between repeats of the alerts in the loop (0: first only)
+    epg_blocks: str = "column"  # XMLTV programmes: "column" (a column's menu and items as one) or "item"
 
 
 @dataclass(frozen=True)

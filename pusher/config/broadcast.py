@@ -87,6 +87,8 @@ class BroadcastSettings(SettingsModel):
     max_page_seconds: int = Field(default=30, ge=1, le=3600)
     alert_every: int = Field(default=0, ge=0, le=86_400)  # seconds between repeats of the alerts; 0: first only
     epg_hours: int = Field(default=6, ge=1, le=168)  # how far ahead the XMLTV schedule reaches
+    # One XMLTV programme per column block (its menu and items; titles in the description) or per item.
+    epg_blocks: Literal["column", "item"] = "column"
     exports: tuple[ExportKind, ...] = ()
     site_url: str = ""  # link of the RSS channel (default: the first source's site)
     xmltv_id: str = Field(default="zw.tvpusher", pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")  # RFC 2838 style

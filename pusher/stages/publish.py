@@ -253,7 +253,8 @@ def describe(items: Sequence[Item]) -> dict[str, str]:
 def export_input(rt: Runtime, spec: ChannelSpec, number: int, generated: datetime, descriptions: dict[str, str]) -> ExportInput:
     b = rt.settings.broadcast
     return ExportInput(spec, number, generated, page_seconds=b.page_seconds, epg_hours=b.epg_hours, channel_id=b.xmltv_id,
-                       site_url=_site(rt), rss_items=b.rss_items, descriptions=descriptions, alert_every=b.alert_every)  # fmt: skip
+                       site_url=_site(rt), rss_items=b.rss_items, descriptions=descriptions, alert_every=b.alert_every,
+                       epg_blocks=b.epg_blocks)  # fmt: skip
 
 
 def _exports(rt: Runtime, p: Plan, number: int, generated: datetime) -> list[tuple[str, str, str, int]]:

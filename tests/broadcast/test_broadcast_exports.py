@@ -8,6 +8,7 @@ import itertools
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import feedparser
@@ -72,8 +73,22 @@ def test_xmltv_of_the_demo_channel_passes_tv_validate_file(demo: tuple[Path, Pat
     bad.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", doctype='<!DOCTYPE tv SYSTEM "xmltv.dtd">'))
     assert _validate(bad).returncode != 0
 
-    # The schedule is the rolling loop: back to back, each slot its pages × page_seconds, every item in it.
+    # By default one programme per column block: back to back, each as long as its menu and items.
     spec, _, _ = spec_of_manifest(manifest)
+    progs = etree.fromstring(data).findall("programme")
+    assert all(a.get("stop") == b.get("start") for a, b in itertools.pairwise(progs))
+    blocks = [p.findtext("title") for p in progs[: 1 + len(spec.columns)]]
+    assert blocks == [f"{spec.name} 首页", *(c.name for c in spec.columns)]
+    for c, prog in zip(spec.columns, progs[1 : 1 + len(spec.columns)], strict=True):
+        items = [i for i in spec.items if i.column == c.id]
+        assert prog.findtext("length") == str(8 * (len(c.pages) + sum(len(i.pages) for i in items)))
+        assert all(i.title in (prog.findtext("desc") or "") for i in items[:8])
+
+    # epg_blocks = "item": the rolling loop slot by slot, each its pages × page_seconds, every item in it.
+    from feeds.exports import EXPORTERS, ExportInput
+
+    data = EXPORTERS["xmltv"].make(ExportInput(spec, 1, datetime.fromisoformat("2026-12-01T08:00:00+08:00"), page_seconds=8, epg_hours=2,
+                                               channel_id="zw.yk.tv", epg_blocks="item"))  # fmt: skip
     progs = etree.fromstring(data).findall("programme")
     assert all(a.get("stop") == b.get("start") for a, b in itertools.pairwise(progs))
     slots = [s for s in rolling(spec) if s.pages]
