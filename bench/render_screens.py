@@ -1,4 +1,5 @@
-"""Screens to look at: home, column menu, article, table and picture pages at SD and HD.
+"""Screens to look at: home, column menu, article, heading-heavy, contents, table and picture
+pages at SD and HD, and the 长辈版 (``render.style = "elderly"``) of the home, menu and article.
 
     python bench/render_screens.py [OUT_DIR]      (default: /work/notes/screens)
 
@@ -22,8 +23,16 @@ from render_corpus import CTX, reference_doc, table_doc  # noqa: E402
 
 from pusher.interfaces import Block, Document, Menu, MenuEntry, PageContext  # noqa: E402
 from renderers import make_renderer  # noqa: E402
+from renderers.settings import RenderSettings  # noqa: E402
 
 COLUMNS = ["政务动态", "通知公告", "政策文件", "政府信息公开年报", "人事信息", "便民服务", "招标采购", "应急管理"]
+KEYS = (("red", "通知公告"), ("green", "政策文件"), ("yellow", "政务动态"), ("blue", "便民服务"))
+
+
+def heading_page(pages: list, min_heads: int = 3) -> int:
+    """The first page with the most headings (a heading-heavy page)."""
+    counts = [sum(1 for role in p.roles if role == "head") for p in pages]
+    return max(range(len(pages)), key=lambda k: (counts[k] >= min_heads, counts[k], -k))
 
 
 def picture() -> bytes:
@@ -43,7 +52,15 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = table_doc().blocks[1].rows[1:]
     column = Menu("信息公开目录", tuple(MenuEntry(f"item-{i}", t, date.fromisoformat(d)) for i, (t, d) in enumerate(rows)))
-    home = Menu("永康政务", tuple(MenuEntry(f"col-{i}", n) for i, n in enumerate(COLUMNS)), "home")
+    titles = [t for t, _ in rows]
+    home = Menu(
+        "永康政务",
+        tuple(MenuEntry(f"col-{i}", f"{n}（{3 + i}）", note=titles[i]) for i, n in enumerate(COLUMNS)),
+        "home",
+        keys=KEYS,
+    )
+    home_few = Menu("永康政务", tuple(MenuEntry(f"col-{i}", f"{n}（{3 + i}）", note=titles[i]) for i, n in enumerate(COLUMNS[:3])), "home")
+    column = Menu(column.title, column.entries, keys=KEYS)
     pic_doc = Document(
         url="http://www.yk.gov.cn/art/2013/1/5/art_1229_2.html",
         title="市行政服务中心新址正式启用",
@@ -52,16 +69,30 @@ def main(out: Path) -> None:
             Block("img", text="市行政服务中心新址办事大厅", src="http://www.yk.gov.cn/picture/0/a.jpg"),
         ),
     )
+    short = Document(
+        url=pic_doc.url, title="关于调整部分公交线路的公告", blocks=(Block("p", "自12月1日起，K3路公交线路延伸至市行政服务中心。"),)
+    )
     for profile in ("sd", "hd"):
         r = make_renderer(profile, images=lambda _src: picture())
+        old = make_renderer(profile, RenderSettings(style="elderly"), images=lambda _src: picture())
         home_ctx = PageContext(CTX.channel, "", CTX.today)
+        menu_ctx = PageContext(CTX.channel, "信息公开目录", CTX.today)
+        report = r.render_item(reference_doc(), CTX)
+        old_report = old.render_item(reference_doc(), CTX)
         shots = {
             "home": r.render_menu(home, home_ctx)[0],
-            "menu": r.render_menu(column, PageContext(CTX.channel, "信息公开目录", CTX.today))[0],
-            "article": r.render_item(reference_doc(), CTX)[0],
-            "article-2": r.render_item(reference_doc(), CTX)[1],
-            "table": r.render_item(table_doc(), PageContext(CTX.channel, "信息公开目录", CTX.today))[1],
+            "home-few": r.render_menu(home_few, home_ctx)[0],
+            "menu": r.render_menu(column, menu_ctx)[0],
+            "contents": report[0],
+            "article": report[1],
+            "headings": report[heading_page(list(report))],
+            "table": r.render_item(table_doc(), menu_ctx)[1],
             "picture": r.render_item(pic_doc, CTX)[-1],
+            "single": r.render_item(short, CTX)[0],
+            "elderly-home": old.render_menu(home, home_ctx)[0],
+            "elderly-menu": old.render_menu(column, menu_ctx)[0],
+            "elderly-contents": old_report[0],
+            "elderly-article": old_report[heading_page(list(old_report), 2)],
         }
         for name, page in shots.items():
             path = out / f"{profile}-{name}.png"

@@ -243,6 +243,7 @@ class MenuEntry:
     key: str  # item key or column id the entry leads to
     label: str
     date: date | None = None
+    note: str = ""  # a home tile's second line: its column's newest title
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,9 @@ class Menu:
     title: str
     entries: tuple[MenuEntry, ...]
     kind: Literal["home", "column"] = "column"
+    # The colour keys that do something on this page, (red|green|yellow|blue, what it opens),
+    # drawn as a legend: swatch, the colour's word and the column's name.
+    keys: tuple[tuple[str, str], ...] = ()
 
 
 class Renderer(Protocol):

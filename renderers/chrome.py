@@ -12,19 +12,33 @@ from renderers.canvas import Canvas
 from renderers.fonts import Face
 from renderers.layout import Metrics, Picture
 from renderers.linebreak import wrap
-from renderers.theme import PALETTE
+from renderers.theme import KEY_WORDS, PALETTE
 
 if TYPE_CHECKING:
     from renderers.tv import TvRenderer
 
-ITEM_HINTS = "◀ ▶ 翻页 · 返回 目录"
-COLUMN_HINTS = "数字键 选择 · ◀ ▶ 翻页 · OK 进入 · 返回"
-HOME_HINTS = "数字键 选择栏目 · ◀ ▶ 翻页 · OK 进入"
+# Footer hints as segments: a page shows only the keys that do something on it, and a footer too
+# narrow for all of them (SD in the 长辈版) drops the least needed first (see ``DROP_FIRST``).
+TURN = "◀ ▶ 翻页"
+ITEM_HINTS = (TURN, "返回 目录")
+ITEM_HINTS_ONE = ("返回 目录",)  # a single page: nothing to turn to
+ITEM_HINTS_LONG = (TURN, "数字键 输入页码", "返回")  # a long item: digits jump to a page
+CONTENTS_HINTS = ("数字键 选择章节", TURN, "OK 进入", "返回")
+COLUMN_HINTS = ("数字键 选择", TURN, "OK 进入", "返回")
+HOME_HINTS = ("数字键 选择栏目", TURN, "OK 进入")
+DROP_FIRST = ("OK 进入", "返回", "返回 目录", TURN)
+CONTENTS = "目录"
 QR_LABEL = "扫码看原文"
 EMPTY = "暂无信息"
 WEEKDAYS = "一二三四五六日"
-ITEM_STRINGS = (ITEM_HINTS, QR_LABEL, "第0123456789/页年月日星期" + WEEKDAYS, "［图片］")
-MENU_STRINGS = (COLUMN_HINTS, HOME_HINTS, EMPTY, "第0123456789/页年月日星期-…" + WEEKDAYS)
+_ALL_HINTS = " · ".join(ITEM_HINTS + ITEM_HINTS_LONG + CONTENTS_HINTS)
+ITEM_STRINGS = (_ALL_HINTS, QR_LABEL, CONTENTS, "第0123456789/页年月日星期…" + WEEKDAYS, "［图片］")
+MENU_STRINGS = (" · ".join(COLUMN_HINTS + HOME_HINTS), EMPTY, "第0123456789/页年月日星期-…（）" + WEEKDAYS + "".join(KEY_WORDS.values()))
+
+
+def turn_hints(hints: tuple[str, ...], pages: int) -> tuple[str, ...]:
+    """``hints`` without the page turn on a page that has no other page."""
+    return hints if pages > 1 else tuple(h for h in hints if h != TURN)
 
 
 def today_label(ctx: PageContext) -> str:
@@ -40,19 +54,69 @@ def header(c: Canvas, m: Metrics, small: Face, ctx: PageContext) -> None:
     left = ctx.channel + (f" · {ctx.column}" if ctx.column else "")
     date = today_label(ctx)
     date_w = round(small.width(date))
-    c.text(m.left, base, _fit(left, m.content_width - date_w - m.body, small), small, "fg", "band", role="header")
+    c.text(m.left, base, fit(left, m.content_width - date_w - m.body, small), small, "fg", "band", role="header")
     c.text(m.right - date_w, base, date, small, "fg", "band", role="header")
 
 
-def footer(c: Canvas, m: Metrics, small: Face, page: str, hints: str) -> None:
+def footer(c: Canvas, m: Metrics, small: Face, page: str, hints: tuple[str, ...], ink: str = "dim") -> None:
     c.rect(m.left, m.footer_rule, m.right, m.footer_rule + m.rule, "rule")
     lh = m.bottom - m.footer_rule - m.rule
     base = m.footer_rule + m.rule + small.baseline(lh)
-    c.text(m.left, base, page, small, "dim", role="footer")
-    c.text(m.right - round(small.width(hints)), base, hints, small, "dim", role="footer")
+    c.text(m.left, base, page, small, ink, role="footer")
+    room = m.content_width - small.width(page) - small.size
+    shown = list(hints)
+    for drop in DROP_FIRST:
+        if small.width(" · ".join(shown)) <= room:
+            break
+        if drop in shown and len(shown) > 1:
+            shown.remove(drop)
+    text = fit(" · ".join(shown), room, small)
+    if text:
+        c.text(m.right - round(small.width(text)), base, text, small, ink, role="footer")
 
 
-def _fit(text: str, width: float, f: Face) -> str:
+def legend_height(m: Metrics, small: Face, keys: tuple[tuple[str, str], ...]) -> int:
+    """Height the colour-key legend takes above the footer (0 without colour keys)."""
+    if not keys:
+        return 0
+    return len(_legend_rows(m, small, keys)) * round(small.size * 1.5) + m.body // 4
+
+
+def _legend_rows(m: Metrics, small: Face, keys: tuple[tuple[str, str], ...]) -> list[list[tuple[str, str]]]:
+    rows: list[list[tuple[str, str]]] = [[]]
+    used = 0.0
+    for colour, name in keys:
+        label = f"{KEY_WORDS.get(colour, colour)} {name}"
+        w = small.size * 1.4 + small.width(label) + small.size
+        if rows[-1] and used + w > m.content_width:
+            rows.append([])
+            used = 0
+        rows[-1].append((colour, label))
+        used += w
+    return rows
+
+
+def legend(c: Canvas, m: Metrics, small: Face, keys: tuple[tuple[str, str], ...], ink: str = "fg") -> None:
+    """The colour keys above the footer: a swatch of each key's colour, then its word (红 绿 黄 蓝)
+    and the column it opens, so that the key is told by its word as well as its colour."""
+    if not keys:
+        return
+    lh = round(small.size * 1.5)
+    y = m.footer_rule - legend_height(m, small, keys) + m.body // 4
+    sw = small.size
+    for row in _legend_rows(m, small, keys):
+        x = m.left
+        for colour, label in row:
+            top = y + (lh - sw) // 2
+            c.rect(x, top, x + sw, top + sw, f"key-{colour}" if f"key-{colour}" in PALETTE.index else "rule")
+            x += round(sw * 1.4)
+            text = fit(label, m.right - x, small)
+            x = c.text(x, y + small.baseline(lh), text, small, ink, record=False) + sw
+        c.record("  ".join(label for _, label in row), "legend")
+        y += lh
+
+
+def fit(text: str, width: float, f: Face) -> str:
     """Cut with an ellipsis to fit one line."""
     if f.width(text) <= width:
         return text
@@ -91,12 +155,12 @@ def qr_column(qr: Image.Image, small: Face) -> int:
     return max(qr.width, round(small.width(QR_LABEL)))
 
 
-def draw_qr(c: Canvas, qr: Image.Image, m: Metrics, small: Face, label_h: int) -> None:
+def draw_qr(c: Canvas, qr: Image.Image, m: Metrics, small: Face, label_h: int, ink: str = "dim") -> None:
     col = qr_column(qr, small)
     x = m.right - col
     c.paste_indices(qr, x + (col - qr.width) // 2, m.content_top)
     w = round(small.width(QR_LABEL))
-    c.text(x + (col - w) // 2, m.content_top + qr.height + small.baseline(label_h), QR_LABEL, small, "dim")
+    c.text(x + (col - w) // 2, m.content_top + qr.height + small.baseline(label_h), QR_LABEL, small, ink)
 
 
 # ---------------------------------------------------------------- pictures --
@@ -132,7 +196,7 @@ def _chunks(entries: tuple[MenuEntry, ...], per_page: int) -> list[tuple[MenuEnt
 def _menu_title(r: TvRenderer, c: Canvas, title: str) -> int:
     m = r.m
     lh = round(m.title * 1.4)
-    c.text(m.left, m.content_top + r.title.baseline(lh), _fit(title, m.content_width, r.title), r.title, "accent", role="title")
+    c.text(m.left, m.content_top + r.title.baseline(lh), fit(title, m.content_width, r.title), r.title, "accent", role="title")
     y = m.content_top + lh + m.body // 4
     c.rect(m.left, y, m.right, y + m.rule, "rule")
     return y + m.rule + m.body // 3
@@ -143,16 +207,22 @@ def _entry_lines(label: str, width: int, f: Face) -> list[str]:
     lines is cut, on the second, with an ellipsis."""
     lines = wrap(label, width, f.advance, words=True) or [""]
     if len(lines) > 2:
-        lines = [lines[0], _fit(label[len(lines[0]) :].lstrip(), width, f)]
+        lines = [lines[0], fit(label[len(lines[0]) :].lstrip(), width, f)]
     return lines
 
 
 def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
-    """Numbered entries (digit keys 1–9), in the order given: title on up to two lines, date at right."""
+    """Numbered entries (digit keys 1–9), in the order given: title on up to two lines, date at right.
+
+    Each entry's rectangle (the viewer's focus frame) spans the content width and half the gap
+    above and below; the text sits a little inside it, so the frame never touches a glyph.
+    """
     m = r.m
     line_h = round(m.body * 1.3)
     gap = m.body // 2
+    pad = m.body // 4
     top = m.content_top + round(m.title * 1.4) + m.body // 4 + m.rule + m.body // 3
+    bottom = m.content_bottom - legend_height(m, r.small, menu.keys)
     num_w = round(r.bold.width("9") + m.body * 0.6)
 
     def date_of(e: MenuEntry) -> str:
@@ -162,13 +232,13 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
         return f"{e.date.month:02d}-{e.date.day:02d}" if e.date.year == ctx.today.year else e.date.isoformat()
 
     date_col = max((round(r.small.width(date_of(e))) for e in menu.entries), default=0)
-    text_w = m.content_width - num_w - (date_col + m.body // 2 if date_col else 0)
+    text_w = m.content_width - 2 * pad - num_w - (date_col + m.body // 2 if date_col else 0)
     rows = [(e, _entry_lines(e.label, text_w, r.body), date_of(e)) for e in menu.entries]
     chunks: list[list[tuple[MenuEntry, list[str], str]]] = [[]]
     used = 0
     for row in rows:
         h = len(row[1]) * line_h + gap
-        if chunks[-1] and (used + h > m.content_bottom - top or len(chunks[-1]) == 9):
+        if chunks[-1] and (used + h > bottom - top or len(chunks[-1]) == r.menu_entries):
             chunks.append([])
             used = 0
         chunks[-1].append(row)
@@ -180,52 +250,77 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
         rects = []
         for i, (e, lines, date) in enumerate(chunk, 1):
             base = y + r.body.baseline(line_h)
-            c.text(m.left, base, str(i), r.bold, "accent", record=False)
+            c.text(m.left + pad, base, str(i), r.bold, "accent", record=False)
             for k, ln in enumerate(lines):
-                c.text(m.left + num_w, base + k * line_h, ln, r.body, "fg", record=False)
+                c.text(m.left + pad + num_w, base + k * line_h, ln, r.body, "fg", record=False)
             if date:
-                c.text(m.right - round(r.small.width(date)), base, date, r.small, "dim", record=False)
+                c.text(m.right - pad - round(r.small.width(date)), base, date, r.small, r.secondary, record=False)
             c.record(f"{i} {''.join(lines)}" + (f" {date}" if date else ""), "entry")
             h = len(lines) * line_h
-            rects.append((i, e.key, m.left, y, m.content_width, h))
+            rects.append((i, e.key, m.left, y - gap // 2, m.content_width, h + gap))
             y += h + gap
         if not chunk:
-            c.text(m.left, y + r.body.baseline(line_h), EMPTY, r.body, "dim")
-        footer(c, m, r.small, f"第{n}/{len(chunks)}页", COLUMN_HINTS)
+            c.text(m.left, y + r.body.baseline(line_h), EMPTY, r.body, r.secondary)
+        legend(c, m, r.small, menu.keys)
+        footer(c, m, r.small, f"第{n}/{len(chunks)}页", turn_hints(COLUMN_HINTS, len(chunks)), r.secondary)
         out.append(c.finish(tuple(rects)))
     return out
 
 
 def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
-    """Columns as numbered tiles, two per row."""
+    """Columns as numbered tiles, two a row, that share the page's height: each says its
+    column's name and, under it, the column's newest title. Fewer columns, larger tiles."""
     m = r.m
     gap = m.body // 2
-    tile_h = round(m.body * 2.3)
-    tile_w = (m.content_width - gap) // 2
+    pad = m.body // 2  # across; up and down a tile keeps a quarter em
+    cols = 2
+    tile_w = (m.content_width - gap * (cols - 1)) // cols
     top = m.content_top + round(m.title * 1.4) + m.body // 4 + m.rule + m.body // 3
-    rows = max(1, (m.content_bottom - top + gap) // (tile_h + gap))
-    per_page = max(1, min(9, rows * 2))
+    room = m.content_bottom - legend_height(m, r.small, menu.keys) - top
+    name_lh, note_lh = round(m.body * 1.35), round(m.small * 1.4)
+    notes = any(e.note for e in menu.entries)
+    min_h = m.body // 2 + name_lh + (note_lh if notes else 0)
+    rows_fit = max(1, (room + gap) // (min_h + gap))
+    per_page = max(1, min(r.home_tiles, rows_fit * cols))
     chunks = _chunks(menu.entries, per_page)
+    rows = max(1, -(-len(chunks[0]) // cols))
+    # As tall as the page allows, but not so tall that a tile is mostly empty band.
+    tile_h = max(min_h, min((room + gap) // rows - gap, round(min_h * 1.8)))
+    num_w = round(r.title.width("9")) + pad
+    text_w = tile_w - 2 * pad - num_w
+    # The same number of note lines in every tile, so that the names line up across a row.
+    note_n = max(1, min(2, (tile_h - m.body // 2 - name_lh) // note_lh)) if notes else 0
+    block = name_lh + note_n * note_lh
     out = []
     for n, chunk in enumerate(chunks, 1):
         c = r._canvas(ctx)
         y0 = _menu_title(r, c, menu.title)
         rects = []
         for i, e in enumerate(chunk, 1):
-            col, row = (i - 1) % 2, (i - 1) // 2
+            col, row = (i - 1) % cols, (i - 1) // cols
             x, y = m.left + col * (tile_w + gap), y0 + row * (tile_h + gap)
             c.rect(x, y, x + tile_w, y + tile_h, "band")
-            base = y + r.title.baseline(tile_h)
-            pad = m.body // 2
-            c.text(x + pad, base, str(i), r.title, "accent", "band", record=False)
-            num_w = round(r.title.width("9")) + pad
-            label = _fit(e.label, tile_w - 2 * pad - num_w, r.bold)
-            c.text(x + pad + num_w, y + r.bold.baseline(tile_h), label, r.bold, "fg", "band", record=False)
-            c.record(f"{i} {label}", "entry")
+            c.text(x + pad, y + r.title.baseline(tile_h), str(i), r.title, "accent", "band", record=False)
+            label = fit(e.label, text_w, r.bold)
+            note_lines = (
+                _entry_lines(e.note, text_w, r.small)[:note_n]
+                if e.note and note_n > 1
+                else [fit(e.note, text_w, r.small)]
+                if e.note
+                else []
+            )
+            ty = y + (tile_h - block) // 2
+            c.text(x + pad + num_w, ty + r.bold.baseline(name_lh), label, r.bold, "accent" if notes else "fg", "band", record=False)
+            ty += name_lh
+            for ln in note_lines:
+                c.text(x + pad + num_w, ty + r.small.baseline(note_lh), ln, r.small, "fg", "band", record=False)
+                ty += note_lh
+            c.record(f"{i} {label}" + (f" {''.join(note_lines)}" if note_lines else ""), "entry")
             rects.append((i, e.key, x, y, tile_w, tile_h))
         if not chunk:
-            c.text(m.left, y0 + r.body.baseline(m.line), EMPTY, r.body, "dim")
-        footer(c, m, r.small, f"第{n}/{len(chunks)}页", HOME_HINTS)
+            c.text(m.left, y0 + r.body.baseline(m.line), EMPTY, r.body, r.secondary)
+        legend(c, m, r.small, menu.keys)
+        footer(c, m, r.small, f"第{n}/{len(chunks)}页", turn_hints(HOME_HINTS, len(chunks)), r.secondary)
         out.append(c.finish(tuple(rects)))
     return out
 
@@ -233,7 +328,8 @@ def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
 # ------------------------------------------------------------------ alerts --
 
 ALERT_HEADINGS = {"urgent": "紧急通知", "warning": "预警信息", "info": "公告"}  # as pusher.stages.alerts names them
-ALERT_HINTS = "◀ ▶ 翻页 · 返回"
+ALERT_KEYS = (TURN, "返回")
+ALERT_HINTS = " · ".join(ALERT_KEYS)  # every character the alert footer may draw (font checks)
 
 
 def alert_pages(r: TvRenderer, text: str, level: str, ctx: PageContext) -> list[PageImage]:
@@ -264,6 +360,6 @@ def alert_pages(r: TvRenderer, text: str, level: str, ctx: PageContext) -> list[
         for ln in chunk:
             c.text(hx, y + r.large.baseline(lh), ln, r.large, "fg")
             y += lh
-        footer(c, m, r.small, f"第{n}/{len(chunks)}页", ALERT_HINTS)
+        footer(c, m, r.small, f"第{n}/{len(chunks)}页", turn_hints(ALERT_KEYS, len(chunks)), r.secondary)
         out.append(c.finish())
     return out

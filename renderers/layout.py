@@ -45,9 +45,11 @@ class Metrics:
     footer_rule: int
 
     @classmethod
-    def of(cls, p: Profile) -> Metrics:
+    def of(cls, p: Profile, *, scale: float = 1.0, leading: float = 1.5) -> Metrics:
+        """``scale`` enlarges every text size (the 长辈版 draws 1.3×), ``leading`` is the body's
+        line box in ems."""
         left, top = round(p.width * 0.05), round(p.height * 0.05)
-        body = max(28, math.ceil(p.height * 0.05))
+        body = math.ceil(max(28, math.ceil(p.height * 0.05)) * scale)
         small = round(body * 0.8)
         band = top + round(small * 1.7)
         footer_rule = p.height - top - round(small * 1.7)
@@ -59,7 +61,7 @@ class Metrics:
             top=top,
             bottom=p.height - top,
             body=body,
-            line=round(body * 1.5),
+            line=round(body * leading),
             title=round(body * 1.2),
             small=small,
             rule=max(2, round(p.height / 360)),
@@ -128,6 +130,8 @@ class Box:
     keep_with_next: bool = False
     row: TableRow | None = None
     picture: Picture | None = None
+    section: int = 0  # on a heading's first line: the heading's level (1–3), for the contents page
+    label: str = ""  # …and the whole heading
 
 
 def flow(
@@ -152,8 +156,12 @@ def flow(
             # the heading stays with what follows (never the last line of a page).
             st = f"head{level}"
             out.append(Box("gap", round(m.body * (0.8 if level == 1 else 0.5))))
-            lines = wrap(norm(block.text), width, styles[st].face.advance, squeeze=True)
-            out += [Box("line", styles[st].line, ln, st, keep_with_next=True) for ln in lines]
+            text = norm(block.text)
+            lines = wrap(text, width, styles[st].face.advance, squeeze=True)
+            out += [
+                Box("line", styles[st].line, ln, st, keep_with_next=True, section=0 if k else level, label="" if k else text.strip())
+                for k, ln in enumerate(lines)
+            ]
             out.append(Box("gap", round(m.body * 0.15), keep_with_next=True))
         elif block.kind == "p":
             indent = m.body * 2

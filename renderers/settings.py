@@ -23,3 +23,9 @@ class RenderSettings(SettingsModel):
     # before); "4:3" or "16:9" lays the page out at that aspect and stores it anamorphic with the
     # BT.601 pixel aspect (12:11, 16:11), so circles stay round on the set. HD/FHD ignore it.
     aspect: Literal["", "4:3", "16:9"] = ""
+    # An item of more pages than this opens with a contents page (its sections, digit keys and
+    # page numbers); 0: never.
+    contents_after: Annotated[int, Field(ge=0, le=1000)] = 6
+    # "elderly": the 长辈版 of the MIIT 适老化 guidance — body text 1.3× the standard size, more
+    # leading, fewer entries a page, secondary text in the main ink (7:1 contrast at least).
+    style: Literal["standard", "elderly"] = "standard"

@@ -23,6 +23,10 @@ RULE = (96, 116, 150)  # separators and table grid (never 1 px tall)
 FG = (232, 232, 222)  # body text, off-white
 DIM = (184, 196, 212)  # metadata, footer, dates
 ACCENT = (234, 202, 108)  # titles, headings, entry numbers: gold, not red
+# The remote's colour keys, for the legend's swatches only (never text): muted enough to stay
+# legal, told apart by the word beside them (红/绿/黄/蓝), not by hue alone.
+KEYS = {"red": (196, 64, 56), "green": (48, 160, 72), "yellow": (220, 196, 40), "blue": (56, 110, 210)}
+KEY_WORDS = {"red": "红", "green": "绿", "yellow": "黄", "blue": "蓝"}
 
 INKS = {"fg": FG, "dim": DIM, "accent": ACCENT}
 GROUNDS = {"bg": BG, "band": BAND}
@@ -51,6 +55,9 @@ def build_palette() -> Palette:
     for ink, ground in PAIRS:
         colors.append(_mix(GROUNDS[ground], INKS[ink], 0.5))
         ramps[(ink, ground)] = (index[ground], len(colors) - 1, index[ink])
+    for name, rgb in KEYS.items():  # after the ramps: the indices of text pages stay as they were
+        index[f"key-{name}"] = len(colors)
+        colors.append(rgb)
     assert len(colors) <= 16, "text pages must stay 4-bit"
     assert all(16 <= v <= 235 for c in colors for v in c), "every colour broadcast-legal"
     return Palette(tuple(colors), index, ramps)

@@ -39,6 +39,16 @@ SD_PIXEL_ASPECT = {"4:3": (16, 15), "16:9": (64, 45)}
 
 
 @dataclass(frozen=True)
+class Section:
+    """One line of a contents page: a heading of the item and the page it is on."""
+
+    number: int  # its digit key on its contents page
+    label: str
+    level: int
+    page: int  # 1-based, over the whole item (contents pages counted)
+
+
+@dataclass(frozen=True)
 class ItemPlan:
     title: tuple[str, ...]
     title_lh: int
@@ -46,7 +56,13 @@ class ItemPlan:
     meta_lh: int
     qr: Image.Image | None
     head_h: int  # height of the first page's title block, rule included
-    pages: list[list[Box]]
+    pages: list[list[Box]]  # the body pages; the first holds the title block unless there are contents
+    # A long item's contents pages, before the body; the first of them holds the title block.
+    contents: tuple[tuple[Section, ...], ...] = ()
+
+    @property
+    def total(self) -> int:
+        return len(self.contents) + len(self.pages)
 
 
 class TvRenderer:
@@ -65,7 +81,13 @@ class TvRenderer:
         par = self.pixel_aspect[0] / self.pixel_aspect[1]
         shown = Profile(profile.name, round(profile.width * par / 2) * 2, profile.height)
         self.xscale = profile.width / shown.width
-        self.m = m = Metrics.of(shown)
+        elderly = settings.style == "elderly"
+        # 长辈版 (MIIT 适老化): body text 1.3× with more leading, fewer entries a page, and the
+        # secondary text (metadata, dates, footer) in the main ink rather than the dimmer one.
+        self.m = m = Metrics.of(shown, scale=1.3 if elderly else 1.0, leading=1.65 if elderly else 1.5)
+        self.secondary = "fg" if elderly else "dim"
+        self.menu_entries = 6 if elderly else 9  # entries a column menu page lists at most
+        self.home_tiles = 4 if elderly else 8
         self.images = images
         flicker = settings.flicker_safe if settings.flicker_safe is not None else profile.height <= 576
         self.flicker_safe = flicker
@@ -93,7 +115,8 @@ class TvRenderer:
 
     # ------------------------------------------------------------------ items --
     def plan_item(self, doc: Document) -> ItemPlan:
-        """Lay the item out: title block of the first page, then the body cut into pages."""
+        """Lay the item out: title block of the first page, then the body cut into pages; an item
+        of more than ``contents_after`` pages opens with contents pages listing its sections."""
         m = self.m
         norm = normalize_punctuation if self.settings.normalize_punctuation else (lambda s: s)
         qr = chrome.qr_image(doc.url, m) if self.settings.qr and doc.url else None
@@ -108,7 +131,36 @@ class TvRenderer:
         area = m.content_bottom - m.content_top
         pictures = {i: load(b.src, self.images) for i, b in enumerate(doc.blocks) if b.kind == "img"}
         boxes = flow(doc.blocks, self.styles, m, pictures, max_box=area - m.line * 2, normalize=self.settings.normalize_punctuation)
-        return ItemPlan(tuple(title_lines), title_lh, tuple(meta_lines), meta_lh, qr, head_h, paginate(boxes, area - head_h, area))
+        head = (tuple(title_lines), title_lh, tuple(meta_lines), meta_lh, qr, head_h)
+        pages = paginate(boxes, area - head_h, area)
+        after = self.settings.contents_after
+        if not after or len(pages) <= after:
+            return ItemPlan(*head, pages)
+        heads = [b for b in boxes if b.section]
+        # Sections and sub-sections when they make a short list, else the sections alone.
+        if sum(1 for b in heads if b.section == 1) >= 2 and sum(1 for b in heads if b.section <= 2) > 2 * self.menu_entries:
+            heads = [b for b in heads if b.section == 1]
+        else:
+            heads = [b for b in heads if b.section <= 2]
+        if not heads:
+            return ItemPlan(*head, pages)
+        # The title block moves to the contents page: the body starts on a page of its own.
+        pages = paginate(boxes, area, area)
+        page_of = {id(b): k for k, page in enumerate(pages) for b in page}
+        row_h, head_lh = self._contents_rows()
+        first = max(1, min(self.menu_entries, (area - head_h - head_lh) // row_h))
+        other = max(1, min(self.menu_entries, (area - head_lh) // row_h))
+        chunks = [heads[:first]] + [heads[i : i + other] for i in range(first, len(heads), other)]
+        k = len(chunks)
+        contents = tuple(
+            tuple(Section(n, b.label, b.section, k + page_of.get(id(b), 0) + 1) for n, b in enumerate(chunk, 1)) for chunk in chunks
+        )
+        return ItemPlan(*head, pages, contents)
+
+    def _contents_rows(self) -> tuple[int, int]:
+        """(height of one contents line, of the 目录 heading)."""
+        m = self.m
+        return round(m.body * 1.3) + m.body // 3, self.styles["head1"].line + m.body // 4
 
     def render_item(self, doc: Document, ctx: PageContext) -> Sequence[PageImage]:
         m = self.m
@@ -117,26 +169,66 @@ class TvRenderer:
             doc.url,
         )
         plan = self.plan_item(doc)
+        total = plan.total
+        after = self.settings.contents_after
+        long_item = bool(plan.contents) or (after > 0 and total > after)
+        hints = chrome.ITEM_HINTS_LONG if long_item else chrome.ITEM_HINTS if total > 1 else chrome.ITEM_HINTS_ONE
         out: list[PageImage] = []
-        for n, page in enumerate(plan.pages, 1):
+        for n, sections in enumerate(plan.contents, 1):
             c = self._canvas(ctx)
-            y = m.content_top
-            if n == 1:
-                for ln in plan.title:
-                    c.text(m.left, y + self.title.baseline(plan.title_lh), ln, self.title, "accent", role="title")
-                    y += plan.title_lh
-                for ln in plan.meta:
-                    c.text(m.left, y + self.small.baseline(plan.meta_lh), ln, self.small, "dim", role="meta")
-                    y += plan.meta_lh
-                if plan.qr is not None:
-                    chrome.draw_qr(c, plan.qr, m, self.small, plan.meta_lh)
-                y = m.content_top + plan.head_h - m.body // 2 - m.rule
-                c.rect(m.left, y, m.right, y + m.rule, "rule")
-                y += m.rule + m.body // 2
+            y = self._draw_head(c, plan) if n == 1 else m.content_top
+            rects = self._draw_contents(c, sections, y)
+            chrome.footer(c, m, self.small, f"第{n}/{total}页", chrome.CONTENTS_HINTS, self.secondary)
+            out.append(c.finish(rects))
+        for n, page in enumerate(plan.pages, len(plan.contents) + 1):
+            c = self._canvas(ctx)
+            y = self._draw_head(c, plan) if n == 1 else m.content_top
             self._draw_boxes(c, page, y)
-            chrome.footer(c, m, self.small, f"第{n}/{len(plan.pages)}页", chrome.ITEM_HINTS)
+            chrome.footer(c, m, self.small, f"第{n}/{total}页", hints, self.secondary)
             out.append(c.finish())
         return out
+
+    def _draw_head(self, c: Canvas, plan: ItemPlan) -> int:
+        """The first page's title block (title, metadata, QR code, rule); returns where the rest starts."""
+        m = self.m
+        y = m.content_top
+        for ln in plan.title:
+            c.text(m.left, y + self.title.baseline(plan.title_lh), ln, self.title, "accent", role="title")
+            y += plan.title_lh
+        for ln in plan.meta:
+            c.text(m.left, y + self.small.baseline(plan.meta_lh), ln, self.small, self.secondary, role="meta")
+            y += plan.meta_lh
+        if plan.qr is not None:
+            chrome.draw_qr(c, plan.qr, m, self.small, plan.meta_lh, self.secondary)
+        y = m.content_top + plan.head_h - m.body // 2 - m.rule
+        c.rect(m.left, y, m.right, y + m.rule, "rule")
+        return y + m.rule + m.body // 2
+
+    def _draw_contents(self, c: Canvas, sections: tuple[Section, ...], y: int) -> tuple[tuple[int, str, int, int, int, int], ...]:
+        """目录, then one line a section: digit key, heading, 第N页 at the right. The entries lead
+        to ``page-N`` (the manifest turns them into the item's page ids)."""
+        m = self.m
+        row_h, head_lh = self._contents_rows()
+        h1 = self.styles["head1"]
+        c.text(m.left, y + h1.face.baseline(h1.line), chrome.CONTENTS, h1.face, h1.ink, role="contents")
+        y += head_lh
+        pad = m.body // 4
+        num_w = round(self.bold.width("9") + m.body * 0.6)
+        rects = []
+        for s in sections:
+            page = f"第{s.page}页"
+            page_w = round(self.small.width(page))
+            indent = m.body if s.level > 1 else 0
+            x = m.left + pad + num_w + indent
+            base = y + self.body.baseline(row_h)
+            c.text(m.left + pad, base, str(s.number), self.bold, "accent", record=False)
+            label = chrome.fit(s.label, m.right - pad - page_w - m.body // 2 - x, self.body)
+            c.text(x, base, label, self.body, "fg", record=False)
+            c.text(m.right - pad - page_w, base, page, self.small, self.secondary, record=False)
+            c.record(f"{s.number} {label} {page}", "entry")
+            rects.append((s.number, f"page-{s.page}", m.left, y, m.content_width, row_h))
+            y += row_h
+        return tuple(rects)
 
     def _pack(self, fields: list[str], width: int) -> list[str]:
         """Metadata fields side by side while they fit; a field never breaks unless it must."""

@@ -54,6 +54,17 @@ def _entries(page: Page) -> list[list[Any]]:
     return entries
 
 
+def _page_entries(page: Page, ids: list[str]) -> list[tuple[int, str, str, int, int, int, int]]:
+    """A contents page's entries (``page-N``) as entries to the item's own pages; an entry past
+    the pages on air (an item cut at ``render.max_pages``) is left out."""
+    out = []
+    for e in _entries(page):
+        key = str(e[1])
+        if key.startswith("page-") and key[5:].isdigit() and 1 <= int(key[5:]) <= len(ids):
+            out.append((int(e[0]), ids[int(key[5:]) - 1], "", *e[2:6]))
+    return out
+
+
 def _ref(
     rt: Runtime,
     page: Page,
@@ -165,7 +176,17 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
     col_ids = [c.id for c in columns]
 
     # Render menus first: navigation needs to know which menu page lists which entry.
-    home_menu = Menu(st.channel.name, tuple(MenuEntry(c.id, f"{c.name}（{len(by_col[c.id])}）") for c in columns), kind="home")
+    # The colour keys the viewer binds to columns, for the menus' legend; a home tile shows its
+    # column's newest title (pinned items lead the list, so the first unpinned one).
+    keys = tuple((c.key, c.name) for c in columns if c.key)
+
+    def newest(cid: str) -> str:
+        its = by_col[cid]
+        it = next((i for i in its if not i.pinned), its[0]) if its else None
+        return (it.screened_title or it.title) if it else ""
+
+    home_entries = tuple(MenuEntry(c.id, f"{c.name}（{len(by_col[c.id])}）", note=newest(c.id)) for c in columns)
+    home_menu = Menu(st.channel.name, home_entries, kind="home", keys=keys)
     home_pages = _menu_pages(rt, home_menu, PageContext(st.channel.name, "", today))
     col_pages: dict[str, list[Page]] = {}
     for c in columns:
@@ -174,7 +195,7 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
             MenuEntry(item_ref(it.id), it.screened_title or it.title, local(it.published, tz).date() if it.published else None)
             for it in by_col[c.id]
         )
-        menu = Menu(c.name, entries)
+        menu = Menu(c.name, entries, keys=keys)
         col_pages[c.id] = _menu_pages(rt, menu, PageContext(st.channel.name, c.name, today))
 
     home_ids = [f"home-{n}" for n in range(1, len(home_pages) + 1)]
@@ -212,7 +233,8 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
         ids = [f"{iid}-{n}" for n in range(1, len(item_pages[it.id]) + 1)]
         back = menu_of_item.get(iid, col_first.get(it.column, home_ids[0]))
         refs = tuple(
-            _ref(rt, p, ids[n], (), [*_turns(ids, n), ("BACK", back), *channel_keys(it.column)]) for n, p in enumerate(item_pages[it.id])
+            _ref(rt, p, ids[n], _page_entries(p, ids), [*_turns(ids, n), ("BACK", back), *channel_keys(it.column)])
+            for n, p in enumerate(item_pages[it.id])
         )
         item_specs.append(
             ItemSpec(

@@ -41,6 +41,7 @@ class It:
     paragraphs: int = 2  # 2 gives two pages at HD
     version: int = 1
     seed: str = ""  # changes the body text, hence the page images
+    sections: int = 0  # numbered sections (一、…) of ``paragraphs`` each: a long item with a contents page
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def base_spec(version: int = 1) -> Spec:
     return Spec(version=version, columns=list(COLUMNS), items=list(ITEMS))
 
 
+_NUMERALS = "一二三四五六七八九十"
 _SENTENCE = "为切实做好相关工作，保障人民群众生命财产安全，现将有关事项通知如下，请各单位认真贯彻落实。"
 
 
@@ -93,9 +95,11 @@ class Builder:
         self.schema = etree.XMLSchema(etree.parse(str(XSD)))
 
     def item_pages(self, it: It, column: str) -> Sequence[PageImage]:
-        key = (it.title, it.paragraphs, it.seed)
+        key = (it.title, it.paragraphs, it.seed, it.sections)
         if key not in self._items:
             blocks = tuple(Block(kind="p", text=f"{it.seed}{it.title}。" + _SENTENCE * 5) for _ in range(it.paragraphs))
+            if it.sections:
+                blocks = tuple(b for k in range(it.sections) for b in (Block("p", f"{_NUMERALS[k]}、第{k + 1}部分的工作"), *blocks))
             doc = Document(url=f"http://www.yk.gov.cn/art/{it.id}.html", title=it.title, blocks=blocks, publisher="永康市人民政府")
             self._items[key] = self.r.render_item(doc, PageContext(CHANNEL, column, TODAY))
         return self._items[key]
@@ -202,6 +206,8 @@ class Builder:
             E.sub(node, "published").text = "2026-11-26T09:30:00+08:00"
             for i, img in enumerate(self.item_pages(it, it.column)):
                 p = page(node, item_ids[it.id][i], img)
+                # A contents page's entries lead to the item's own pages (as publish makes them).
+                entries(p, img, {f"page-{n}": (pid, None) for n, pid in enumerate(item_ids[it.id], 1)})
                 keys(p, item_ids[it.id], i, menu_of_item.get(it.id))
         if spec.unknown:
             # A later version's element (another namespace, as the schema's xs:any allows).

@@ -7,10 +7,11 @@
  * manifest is text: it reaches the DOM through textContent or attributes, never as markup.
  *
  * URL query (for operators and tests): poll=<ms> manifest poll interval (default 5000),
- * preload=0 disables preloading of the pages one key away (a baseline for latency).
+ * preload=0 disables preloading of the pages one key away (a baseline for latency),
+ * digits=<ms> how long page-number entry waits for the next digit (default 1500).
  *
  * State for tests and box integrators: document.body.dataset (page, focus, version, item,
- * column, status, paintMs, paints) and window.tvViewer.
+ * column, status, paintMs, paints, pageNumber "N/M" on item pages, typed digits) and window.tvViewer.
  */
 (function () {
   "use strict";
@@ -25,6 +26,8 @@
   var params = readParams(window.location.search);
   var POLL_MS = Math.max(100, parseInt(params.poll, 10) || 5000);
   var PRELOAD = params.preload !== "0";
+  var DIGITS_MS = Math.max(100, parseInt(params.digits, 10) || 1500);
+  var COLOUR_WORDS = { red: "红", green: "绿", yellow: "黄", blue: "蓝" };
 
   var el = {
     body: document.body,
@@ -33,7 +36,10 @@
     focus: document.getElementById("focus"),
     ticker: document.getElementById("ticker"),
     tickerText: document.getElementById("ticker-text"),
-    status: document.getElementById("status")
+    status: document.getElementById("status"),
+    pager: document.getElementById("pager"),
+    keys: document.getElementById("keys"),
+    legend: document.getElementById("legend")
   };
 
   var state = {
@@ -44,7 +50,10 @@
     shownHref: null,
     token: 0, // bumps on every navigation, so a late image load cannot win over a newer one
     latencies: [],
-    problem: "" // "" | "manifest" | "fetch" | "image"
+    problem: "", // "" | "manifest" | "fetch" | "image"
+    typed: "", // digits of a page number being entered on an item page
+    typedTimer: null,
+    legendFor: null // the manifest model the legend was drawn from
   };
   var cache = {}; // href -> HTMLImageElement (decoded, or decoding)
   var recent = [];
@@ -361,8 +370,10 @@
     img.alt = label(page);
     state.shownHref = page.href;
     if (state.problem === "image") problem("", "");
+    drawLegend();
     layout();
     drawFocus();
+    drawPager();
     if (t0 !== undefined) measure(page.id, t0);
     preload(page);
     publish();
@@ -419,7 +430,9 @@
     var w = (page && page.width) || (state.m && state.m.width) || 1280;
     var h = (page && page.height) || (state.m && state.m.height) || 720;
     var vw = el.viewport.clientWidth || window.innerWidth;
-    var vh = (el.viewport.clientHeight || window.innerHeight) - (isVisible(el.ticker) ? el.ticker.offsetHeight : 0);
+    var tickerH = isVisible(el.ticker) ? el.ticker.offsetHeight : 0;
+    el.legend.style.bottom = tickerH + "px";
+    var vh = (el.viewport.clientHeight || window.innerHeight) - tickerH - (isVisible(el.legend) ? el.legend.offsetHeight : 0);
     var s = Math.min(vw / w, vh / h);
     var st = el.screen.style;
     st.width = w + "px";
@@ -436,12 +449,13 @@
       visible(el.focus, false);
       return;
     }
-    // Entry rectangles start at the text; a little air keeps the frame off the first glyph.
-    var pad = Math.round(e.h / 5);
+    // The entry's rectangle is the frame, in page pixels (the screen is scaled as a whole): the
+    // renderer leaves the air around the text inside it. Widening it here put the frame 16 px
+    // left of the home tiles, whose rectangle is the tile itself.
     var st = el.focus.style;
-    st.left = e.x - pad + "px";
+    st.left = e.x + "px";
     st.top = e.y + "px";
-    st.width = e.w + 2 * pad + "px";
+    st.width = e.w + "px";
     st.height = e.h + "px";
     visible(el.focus, true);
   }
@@ -495,6 +509,102 @@
     var col = page && columnOf(m, page);
     b.setAttribute("data-column", col ? col.id : "");
     b.setAttribute("data-status", state.problem ? "error-" + state.problem : m ? "ok" : "loading");
+    var num = pageNumber(page);
+    b.setAttribute("data-page-number", num ? num.n + "/" + num.of : "");
+    b.setAttribute("data-typed", state.typed);
+  }
+
+  /** {n, of} for an item page (1-based, contents pages counted), else null. */
+  function pageNumber(page) {
+    if (!page || page.owner.kind !== "item" || !state.m.items[page.owner.id]) return null;
+    return { n: page.owner.index + 1, of: state.m.items[page.owner.id].pages.length };
+  }
+
+  /** 第N/M页 at the top right of an item of several pages; 输入页码 while digits are typed. */
+  function drawPager(message) {
+    var page = state.m && state.m.pages[state.pageId];
+    var num = pageNumber(page);
+    if (message) {
+      el.pager.textContent = message;
+    } else if (state.typed) {
+      el.pager.textContent = "输入页码 " + state.typed + "_ /" + (num ? num.of : "");
+    } else if (num && num.of > 1) {
+      el.pager.textContent = "第" + num.n + "/" + num.of + "页";
+    } else {
+      el.pager.textContent = "";
+    }
+    el.pager.className = state.typed || message ? "typing" : "";
+    showBar();
+  }
+
+  /** The colour keys bound to columns: swatch, word and column name. Menu pages draw their own. */
+  function drawLegend() {
+    var m = state.m;
+    if (m && state.legendFor !== m) {
+      state.legendFor = m;
+      while (el.keys.firstChild) el.keys.removeChild(el.keys.firstChild);
+      m.columns.forEach(function (c) {
+        if (!c.key) return;
+        var k = document.createElement("span");
+        k.className = "key key-" + c.key;
+        var sw = document.createElement("i");
+        k.appendChild(sw);
+        k.appendChild(document.createTextNode(COLOUR_WORDS[c.key] + " " + c.name));
+        el.keys.appendChild(k);
+      });
+    }
+    showBar();
+  }
+
+  /** The bar under item and alert pages: the legend at the left, the page number at the right. */
+  function showBar() {
+    var page = state.m && state.m.pages[state.pageId];
+    var want = !!(page && (page.owner.kind === "item" || page.owner.kind === "alert") && (el.keys.firstChild || el.pager.textContent));
+    if (want !== isVisible(el.legend)) {
+      visible(el.legend, want);
+      layout();
+    }
+  }
+
+  function clearTyped() {
+    if (state.typedTimer) clearTimeout(state.typedTimer);
+    state.typedTimer = null;
+    state.typed = "";
+  }
+
+  /** A digit on an item page: a page number, taken when it has as many digits as the last
+   *  page's number or after a short pause. */
+  function typeDigit(key, t0) {
+    var page = state.m.pages[state.pageId];
+    var num = pageNumber(page);
+    if (!num || num.of < 2) return;
+    if (state.typedTimer) clearTimeout(state.typedTimer);
+    state.typed = (state.typed + key).replace(/^0+/, "");
+    if (!state.typed) {
+      clearTyped();
+      publish();
+      drawPager();
+      return;
+    }
+    var commit = function () {
+      var n = parseInt(state.typed, 10);
+      var list = state.m.items[page.owner.id] ? state.m.items[page.owner.id].pages : [];
+      clearTyped();
+      if (n >= 1 && n <= list.length && state.pageId === page.id) {
+        go(list[n - 1], { t0: t0 });
+      } else {
+        publish();
+        drawPager("无第" + n + "页（共" + list.length + "页）");
+        state.typedTimer = setTimeout(function () { state.typedTimer = null; drawPager(); }, DIGITS_MS);
+      }
+    };
+    if (state.typed.length >= String(num.of).length) {
+      commit();
+    } else {
+      state.typedTimer = setTimeout(commit, DIGITS_MS);
+      publish();
+      drawPager();
+    }
   }
 
   // ------------------------------------------------------ manifest reload ----
@@ -615,9 +725,19 @@
     var page = m.pages[state.pageId];
     var from = page.owner.kind === "home" ? "" : page.owner.id;
     if (/^[0-9]$/.test(key)) {
+      if (!page.entries.length && page.owner.kind === "item") {
+        typeDigit(key, t0);
+        return;
+      }
       var e = entryByNumber(page, key === "0" ? 10 : parseInt(key, 10));
       if (e) go(e.to, { t0: t0 });
       return;
+    }
+    if (state.typed) {
+      // Any other key abandons a page number half typed.
+      clearTyped();
+      drawPager();
+      publish();
     }
     if (COLOURS.indexOf(key) >= 0) {
       for (var i = 0; i < m.columns.length; i++) {
