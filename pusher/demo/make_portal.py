@@ -433,7 +433,7 @@ HANWEB_ITEMS: list[tuple[int, str, str, str, str, list[str], str]] = [
       "听证会参加人由消费者、经营者、专家学者等组成，现公开征集消费者参加人12名。"], ""),
     (5604, "2026-11-13", "永康市2026年11月建设工程招标公告汇总", "市公共资源交易中心", "招投标",
      ["本月共发布建设工程招标公告18项，总投资额约4.3亿元，详见附件。",
-      "投标人可登录市公共资源交易平台下载招标文件，并按要求提交投标保证金。"], "2026年11月建设工程招标公告汇总表.xls"),
+      "投标人可登录市公共资源交易平台下载招标文件，并按要求提交投标保证金。"], "2026年11月建设工程招标公告汇总表.xlsx"),
     (5605, "2026-11-07", "永康市2026年第四季度安全生产大检查工作方案", "市应急管理局", "安全生产",
      ["为有效防范和遏制各类生产安全事故，决定在全市范围内开展第四季度安全生产大检查。",
       "检查重点为危险化学品、建筑施工、消防、交通运输和五金制造企业粉尘防爆等领域。",
@@ -458,7 +458,7 @@ TRS_ITEMS: list[tuple[int, str, str, str, str, str, list[str], str]] = [
       "对抽检不合格的食品，我局已责令经营者立即下架，并依法进行调查处理。"], ""),
     (5704, "2026-11-11", "永康市人民政府办公室关于印发2026年政务公开工作要点的通知", "市政府办公室", "永政办发〔2026〕60号", "综合政务",
      ["各镇人民政府、街道办事处，市政府各部门：", "《永康市2026年政务公开工作要点》已经市政府同意，现印发给你们，请认真贯彻落实。"],
-     "永康市2026年政务公开工作要点.pdf"),
+     "永康市2026年政务公开工作要点.docx"),
     (5705, "2026-11-04", "永康市2026年1-10月主要经济指标", "市统计局", "", "统计",
      ["1-10月，全市规模以上工业增加值同比增长6.8%，社会消费品零售总额同比增长5.2%。",
       "固定资产投资同比增长7.4%，其中工业投资增长9.1%。"], ""),
@@ -478,7 +478,7 @@ def hanweb_article(item: tuple[int, str, str, str, str, list[str], str]) -> str:
     att = ""
     if attachment:
         name = html.escape(attachment)
-        att = f'<p>附件：<a href="/module/download/downfile.jsp?classid=0&filename={aid}.xls" title="{name}">{name}</a></p>'
+        att = f'<p>附件：<a href="/module/download/downfile.jsp?classid=0&filename={aid}.xlsx" title="{name}">{name}</a></p>'
     body = "\n".join(f"<p>　　{html.escape(p)}</p>" for p in paras)
     return page(
         title,
@@ -531,7 +531,7 @@ def trs_article(item: tuple[int, str, str, str, str, str, list[str], str]) -> st
 <p><strong>成文日期</strong>：{y}年{m}月{int(d) - 1 if int(d) > 1 else 1:02d}日</p><p><strong>发布日期</strong>：{y}年{m}月{d}日</p>
 <p><strong>有效性</strong>：有效</p></div>"""
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paras)
-    att = f'<p>附件：<a href="./P0{aid}.pdf">{html.escape(attachment)}</a></p>' if attachment else ""
+    att = f'<p>附件：<a href="./P0{aid}.docx">{html.escape(attachment)}</a></p>' if attachment else ""
     return page(title, "utf-8", TRS_NAME, meta + info + f'<h1>{html.escape(title)}</h1><div class="TRS_Editor">{body}</div>{att}')
 
 
@@ -572,6 +572,38 @@ def write_hanweb_and_trs() -> None:
             path.write_text(trs_article(trs_item), encoding="utf-8")
 
 
+def write_attachments() -> None:
+    """Real attachment files, so the gate reads them as it reads a portal's: the Hanweb one behind
+    downfile.jsp (the static server ignores the query, as the CMS's script does not), the TRS one
+    beside its article. Neither holds personal data."""
+    import io
+
+    import docx
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["序号", "项目名称", "招标人", "估算金额（万元）", "公告日期"])
+    for n, (name, owner, amount) in enumerate([("城西新区道路提升改造工程", "市交通投资集团", 8600), ("五金科技园二期厂房建设工程", "市经济开发区管委会", 12400),
+                                                ("芝英镇污水管网延伸工程", "芝英镇人民政府", 2300)], 1):  # fmt: skip
+        sheet.append([n, name, owner, amount, "2026-11-13"])
+    buf = io.BytesIO()
+    book.save(buf)
+    path = ROOT / "module/download/downfile.jsp"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buf.getvalue())
+
+    doc = docx.Document()
+    doc.add_heading("永康市2026年政务公开工作要点", level=1)
+    for text in ("一、围绕优化营商环境，加大政策公开解读力度。", "二、围绕保障改善民生，做好社会救助、教育、医疗等领域信息公开。",
+                 "三、加强政务公开平台建设，推进政府网站集约化。"):  # fmt: skip
+        doc.add_paragraph(text)
+    buf = io.BytesIO()
+    doc.save(buf)
+    (ROOT / TRS_DIR / "202611" / "P05704.docx").write_bytes(buf.getvalue())
+
+
 def main() -> None:
     import shutil
 
@@ -596,6 +628,7 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(column_page(col, entries, COLUMNS[col][1]).encode(COLUMNS[col][1]))
     write_hanweb_and_trs()
+    write_attachments()
     links = "".join(f'<li><a href="/col/col{c}/index.html">{n}</a></li>' for c, (n, _) in COLUMNS.items())
     links += (
         f'<li><a href="/col/col{HANWEB_COL[0]}/index.html">{HANWEB_COL[1]}</a></li><li><a href="/{TRS_DIR}/index.html">{TRS_NAME}</a></li>'

@@ -223,9 +223,9 @@ def test_review_needs_a_reason_and_a_held_item(site: Portal, capsys: pytest.Capt
     site.cycle()
     item = site.item(path)
     capsys.readouterr()
-    assert site.cli("review", "approve", str(item.id)) == 1
+    assert site.cli("review", "approve", str(item.id)) == 2  # a usage error (issue 18: exit 2, as the README says)
     assert "reason is required" in capsys.readouterr().err
-    assert site.cli("review", "reject", str(item.id), "--reason", "  ") == 1
+    assert site.cli("review", "reject", str(item.id), "--reason", "  ") == 2
     assert site.cli("review", "reject", "999999", "--reason", "x") == 1
     assert "no item 999999" in capsys.readouterr().err
     assert site.item(path).state == ItemState.HELD

@@ -143,11 +143,17 @@ class PersonNameDetector(DetectorBase):
         for s, e, _ in sorted(set(spans)):
             if _TITLE_BEFORE.search(unit, max(0, s - 12), s) or _TITLE_AFTER.match(unit, e):
                 continue  # an official in their role
+            if unit[e - 1] in PLACE_SUFFIX or unit[e : e + 1] in PLACE_SUFFIX:
+                continue  # a place: 后吴村, 黄村, 王家 + 村 (a roster's village column sits beside the name)
             yield s, e
 
     def mask(self, matched: str) -> str:
         keep = len(surname_of(matched))
         return matched[:keep] + "*" * (len(matched) - keep)
+
+
+#: Last characters of village, street and place names; a given name ends in one of them rarely.
+PLACE_SUFFIX = frozenset("村镇乡街路巷弄区县市省组队湾桥塘坑岭溪庄寨屯垟畈")
 
 
 def _common_word(cell: str) -> bool:
