@@ -21,6 +21,17 @@ def test_control_characters_in_a_page_do_not_stop_the_channel(demo_rt: Runtime, 
     html = html.replace("有效性</td><td>有效", "有效性</td><td>有\x1f效").replace("市应急管理局</td>", "市应急\x0c管理局</td>")
     html = html.replace('</div>\n<div class="foot">', '<p><a href="/files/fire\x01plan.pdf">防火\x07预案</a></p></div>\n<div class="foot">')
     art.write_text(html, encoding="utf-8")
+    # The attachment is there to be read (the gate holds an item whose attachment it cannot read).
+    import io
+
+    import docx
+
+    buf = io.BytesIO()
+    doc = docx.Document()
+    doc.add_paragraph("森林防火应急预案")
+    doc.save(buf)
+    (portal_dir / "files").mkdir()
+    (portal_dir / "files" / "fire\x01plan.pdf").write_bytes(buf.getvalue())
     rep = run_cycle(demo_rt)
     assert rep.version == 1 and rep.delivered, rep
     root = parse_xml((demo_rt.settings.channel.workdir / "headend" / "channel.xml").read_bytes())
