@@ -136,20 +136,18 @@ class TvRenderer:
         after = self.settings.contents_after
         if not after or len(pages) <= after:
             return ItemPlan(*head, pages)
-        heads = [b for b in boxes if b.section]
-        # Sections and sub-sections when they make a short list, else the sections alone.
-        if sum(1 for b in heads if b.section == 1) >= 2 and sum(1 for b in heads if b.section <= 2) > 2 * self.menu_entries:
+        row_h, head_lh = self._contents_rows()
+        first = max(1, min(self.menu_entries, (area - head_h - head_lh) // row_h))
+        other = max(1, min(self.menu_entries, (area - head_lh) // row_h))
+        heads = [b for b in boxes if b.section and b.section <= 2]
+        # Sections and sub-sections when they fit the title page, else the sections alone.
+        if len(heads) > first and sum(1 for b in heads if b.section == 1) >= 2:
             heads = [b for b in heads if b.section == 1]
-        else:
-            heads = [b for b in heads if b.section <= 2]
         if not heads:
             return ItemPlan(*head, pages)
         # The title block moves to the contents page: the body starts on a page of its own.
         pages = paginate(boxes, area, area)
         page_of = {id(b): k for k, page in enumerate(pages) for b in page}
-        row_h, head_lh = self._contents_rows()
-        first = max(1, min(self.menu_entries, (area - head_h - head_lh) // row_h))
-        other = max(1, min(self.menu_entries, (area - head_lh) // row_h))
         chunks = [heads[:first]] + [heads[i : i + other] for i in range(first, len(heads), other)]
         k = len(chunks)
         contents = tuple(
@@ -160,7 +158,7 @@ class TvRenderer:
     def _contents_rows(self) -> tuple[int, int]:
         """(height of one contents line, of the 目录 heading)."""
         m = self.m
-        return round(m.body * 1.3) + m.body // 3, self.styles["head1"].line + m.body // 4
+        return round(m.body * 1.3) + m.body // 6, 0
 
     def render_item(self, doc: Document, ctx: PageContext) -> Sequence[PageImage]:
         m = self.m
@@ -178,7 +176,7 @@ class TvRenderer:
             c = self._canvas(ctx)
             y = self._draw_head(c, plan) if n == 1 else m.content_top
             rects = self._draw_contents(c, sections, y)
-            chrome.footer(c, m, self.small, f"第{n}/{total}页", chrome.CONTENTS_HINTS, self.secondary)
+            chrome.footer(c, m, self.small, f"{chrome.CONTENTS} 第{n}/{total}页", chrome.CONTENTS_HINTS, self.secondary)
             out.append(c.finish(rects))
         for n, page in enumerate(plan.pages, len(plan.contents) + 1):
             c = self._canvas(ctx)
@@ -208,10 +206,8 @@ class TvRenderer:
         """目录, then one line a section: digit key, heading, 第N页 at the right. The entries lead
         to ``page-N`` (the manifest turns them into the item's page ids)."""
         m = self.m
-        row_h, head_lh = self._contents_rows()
-        h1 = self.styles["head1"]
-        c.text(m.left, y + h1.face.baseline(h1.line), chrome.CONTENTS, h1.face, h1.ink, role="contents")
-        y += head_lh
+        # No 目录 heading (the footer says 目录): under a title block, every line counts.
+        row_h, _ = self._contents_rows()
         pad = m.body // 4
         num_w = round(self.bold.width("9") + m.body * 0.6)
         rects = []
