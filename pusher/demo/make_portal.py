@@ -585,8 +585,9 @@ def write_attachments() -> None:
     sheet = book.active
     assert sheet is not None
     sheet.append(["序号", "项目名称", "招标人", "估算金额（万元）", "公告日期"])
-    for n, (name, owner, amount) in enumerate([("城西新区道路提升改造工程", "市交通投资集团", 8600), ("五金科技园二期厂房建设工程", "市经济开发区管委会", 12400),
-                                                ("芝英镇污水管网延伸工程", "芝英镇人民政府", 2300)], 1):  # fmt: skip
+    tenders = [("城西新区道路提升改造工程", "市交通投资集团", 8600), ("五金科技园二期厂房建设工程", "市经济开发区管委会", 12400),
+               ("芝英镇污水管网延伸工程", "芝英镇人民政府", 2300)]  # fmt: skip
+    for n, (name, owner, amount) in enumerate(tenders, 1):
         sheet.append([n, name, owner, amount, "2026-11-13"])
     buf = io.BytesIO()
     book.save(buf)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from feeds.extract import extract_document
 from feeds.xmlsafe import parse_html
 from pusher.gate import GateSettings, build_gate, screened_text
+from pusher.gate.text import drawable
 from pusher.interfaces import Action, Block, Document
 
 FAST = settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -67,7 +68,9 @@ _PROSE = st.sampled_from(
 
 @st.composite
 def texts(draw: st.DrawFn) -> str:
-    return "".join(draw(st.one_of(_PROSE, _PROSE, numbers(), st.text(max_size=4))) for _ in range(draw(st.integers(0, 6))))
+    # As drawable text: what airs has invisible characters removed (tests/gate/test_gate_normalize.py),
+    # so masking is checked position by position on text that keeps its length.
+    return drawable("".join(draw(st.one_of(_PROSE, _PROSE, numbers(), st.text(max_size=4))) for _ in range(draw(st.integers(0, 6)))))
 
 
 @st.composite

@@ -145,11 +145,29 @@ class PersonNameDetector(DetectorBase):
                 continue  # an official in their role
             if unit[e - 1] in PLACE_SUFFIX or unit[e : e + 1] in PLACE_SUFFIX:
                 continue  # a place: 后吴村, 黄村, 王家 + 村 (a roster's village column sits beside the name)
+            if _NOT_A_PERSON_AFTER.match(unit, e) or unit[s] in FUNCTION_CHARS or _dictionary_word(unit[s:e]):
+                continue  # 金政发〔2008〕, 毕博诚科技有限公司, 和政务 (a conjunction), 文明 (a word)
             yield s, e
 
     def mask(self, matched: str) -> str:
         keep = len(surname_of(matched))
         return matched[:keep] + "*" * (len(matched) - keep)
+
+
+#: What follows an organisation's or a document number's name, not a person's.
+_NOT_A_PERSON_AFTER = re.compile(
+    r"\s*(?:〔|\[|［|（\d|\(\d|科技|公司|集团|有限|银行|医院|学校|中心|委员会|协会|合作社|厂|店|局|厅|办|站|所|院|馆)"
+)
+#: Surname characters that are far more often a conjunction, preposition or pronoun here.
+FUNCTION_CHARS = frozenset("和与及同向于从对将把被在为以由按经各全所其该本")
+
+
+def _dictionary_word(word: str) -> bool:
+    """A common word jieba does not take for a name (文明, 桂花): a frequent dictionary entry."""
+    import jieba
+
+    _posseg()
+    return jieba.dt.FREQ.get(word, 0) > 500 and not any(f.startswith("nr") for _, f in _posseg().cut(word))  # type: ignore[attr-defined]
 
 
 #: Last characters of village, street and place names; a given name ends in one of them rarely.
