@@ -24,11 +24,10 @@ from av.stream import Stream
 from pusher.errors import PlayoutError
 
 from . import h264
-from .mux import MuxSettings, open_ts
+from .mux import MuxSettings, open_ts, packet
 from .picture import page_yuv420
 from .profiles import COLOUR_CODES, VideoProfile, check_profile
 
-TICKS = Fraction(1, 90_000)
 MAX_SECONDS = 3600.0
 #: Frames x264 encodes before we check the still has settled (see :func:`encode_gop`).
 SETTLE_PROBE = 2
@@ -108,7 +107,7 @@ def add_audio_stream(out: OutputContainer, profile: VideoProfile, pid: int) -> S
 
 
 @functools.cache
-def silence_packet(codec: str, bitrate: int) -> tuple[bytes, int]:
+def silencepacket(codec: str, bitrate: int) -> tuple[bytes, int]:
     """One encoded frame of stereo digital silence, and its length in 90 kHz ticks."""
     cc = av.CodecContext.create(codec, "w")
     assert isinstance(cc, av.AudioCodecContext)
@@ -220,7 +219,7 @@ def encode_segment(
     yuv = page_yuv420(png, profile, page_sar)
     lengths = gop_lengths(n, profile.gop)
     gop = encode_gop(profile, yuv, max(lengths))
-    silence, a_ticks = silence_packet(profile.audio_codec, profile.audio_bitrate)
+    silence, a_ticks = silencepacket(profile.audio_codec, profile.audio_bitrate)
     v_ticks = profile.frame_ticks
     n_audio = max(1, round(n * v_ticks / a_ticks))
     buf = io.BytesIO()
@@ -235,23 +234,13 @@ def encode_segment(
                 t = i * v_ticks
                 # Interleave by time so the muxer never holds one stream back for the other.
                 while a < n_audio and a * a_ticks <= t:
-                    out.mux(_packet(silence, aus, a * a_ticks, a_ticks, True))
+                    out.mux(packet(silence, aus, a * a_ticks, a_ticks, True))
                     a += 1
-                out.mux(_packet(gop[k], vs, t, v_ticks, k == 0))
+                out.mux(packet(gop[k], vs, t, v_ticks, k == 0))
                 i += 1
         for rest in range(a, n_audio):
-            out.mux(_packet(silence, aus, rest * a_ticks, a_ticks, True))
+            out.mux(packet(silence, aus, rest * a_ticks, a_ticks, True))
     return buf.getvalue()
 
 
 _MUX_CODEC = {"libx264": "h264", "mpeg2video": "mpeg2video"}
-
-
-def _packet(data: bytes, stream: Stream, ticks: int, duration: int, key: bool) -> av.Packet:
-    pkt = av.Packet(data)
-    pkt.stream = stream
-    pkt.time_base = TICKS
-    pkt.pts = pkt.dts = ticks
-    pkt.duration = duration
-    pkt.is_keyframe = key
-    return pkt

@@ -8,10 +8,12 @@ like the loop, and the headend sees one unchanging programme whatever produced t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import IO, Any
 
 import av
 from av.container import OutputContainer
+from av.stream import Stream
 
 from pusher.errors import PlayoutError
 
@@ -82,3 +84,18 @@ def open_ts(file: IO[bytes] | str, mux: MuxSettings, *, cbr: bool, buffer_size: 
     out.metadata["service_name"] = mux.service_name
     out.metadata["service_provider"] = mux.provider_name
     return out
+
+
+#: The 90 kHz clock of MPEG-TS timestamps, the time base of every packet we mux.
+TICKS = Fraction(1, 90_000)
+
+
+def packet(data: bytes, stream: Stream, ticks: int, duration: int, key: bool) -> av.Packet:
+    """A coded frame as a packet of ``stream`` at ``ticks`` (pts = dts: no B-frames)."""
+    pkt = av.Packet(data)
+    pkt.stream = stream
+    pkt.time_base = TICKS
+    pkt.pts = pkt.dts = ticks
+    pkt.duration = duration
+    pkt.is_keyframe = key
+    return pkt

@@ -18,7 +18,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Union
 
 import av
@@ -27,10 +26,9 @@ from av.stream import Stream
 
 from pusher.errors import PlayoutError
 
-from .mux import MuxSettings
+from .mux import TICKS, MuxSettings, packet
 
 SegmentSource = Union[bytes, str, "os.PathLike[str]"]
-TICKS = Fraction(1, 90_000)
 
 
 @dataclass(frozen=True)
@@ -196,10 +194,4 @@ class Splicer:
     def _mux(self, stream: Stream, data: bytes, ticks: int, duration: int, key: bool) -> None:
         if self._before is not None:
             self._before(ticks)
-        pkt = av.Packet(data)
-        pkt.stream = stream
-        pkt.time_base = TICKS
-        pkt.pts = pkt.dts = ticks
-        pkt.duration = duration
-        pkt.is_keyframe = key
-        self.out.mux(pkt)
+        self.out.mux(packet(data, stream, ticks, duration, key))
