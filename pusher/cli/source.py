@@ -43,8 +43,7 @@ def test(
 
     s, http_settings, columns = _resolve(name, url, kind, option or [], config)
     src = SOURCES.create(s.kind, s.options, s.spec())
-    hosts = {urlsplit(s.url).hostname or "", *s.hosts}
-    with Http(http_settings, source=s.name, hosts=hosts) as http:
+    with Http(http_settings, source=s.name, hosts=s.spec().allowed_hosts()) as http:
         listing = src.list(http, {})
         doc: Document | Gone | None = None
         if item and listing.entries:
@@ -179,57 +178,53 @@ def discover(
     ready-to-paste [[sources]] blocks. Nothing is stored."""
     from feeds import discover as dis
     from feeds.http import Http
-    from feeds.sources.common import check_status, page_of
 
     settings = load_settings(config) if config else None
     host = urlsplit(url).hostname or ""
-    with Http(settings.http if settings else HttpSettings(), source="discover", hosts={host}) as http:
-        resp = http.get(url)
-        check_status(resp, "discover")
-        page = page_of(resp, "discover")
-        fam, signs = dis.family(resp.text)
-        columns = dis.column_links(page, resp.url, host)[:max_columns]
-        if not columns:  # a column page itself
-            columns = [dis.Column(clean_title(page) or "column", resp.url)]
-        for c in columns:
-            try:
-                r = http.get(c.url)
-                check_status(r, "discover")
-                cpage = page_of(r, "discover")
-            except Exception as exc:  # one broken column must not cost the others
-                c.items = [(f"error: {exc}", "")]
-                continue
-            cfam, _ = dis.family(r.text)
-            c.kind = dis.adapter_kind(cfam if cfam != "html" else fam)
-            c.items = dis.item_links(cpage, r.url)
-    names = [f"{c.kind}-{i}" for i, c in enumerate(columns, 1)]
+    # Both forms: a bare host, and the URL itself for its scheme and port.
+    with Http(settings.http if settings else HttpSettings(), source="discover", hosts={host, url}) as http:
+        found = dis.discover(http, url, max_columns)
+    channel = _channel_columns(settings.columns if settings else ())
+    pairs = list(zip(found.names, found.columns, strict=True))
     if as_json:
         data = {
-            "url": url,
-            "cms": fam,
-            "signs": signs,
+            "url": found.url,
+            "cms": found.family,
+            "signs": found.signs,
             "columns": [
                 {
                     "name": c.name,
                     "url": c.url,
                     "kind": c.kind,
+                    "options": c.options,
+                    "error": c.error,
                     "items": [{"title": t, "url": u} for t, u in c.items],
-                    "source": dis.toml_block(n, c),
+                    "source": dis.toml_block(n, c, channel.get(c.name, "")),
                 }
-                for n, c in zip(names, columns, strict=True)
+                for n, c in pairs
             ],
         }
         out.print_json(json.dumps(data, ensure_ascii=False))
         return
-    out.print(f"{url}: CMS {fam}" + (f" ({', '.join(signs)})" if signs else ""), markup=False)
-    for n, c in zip(names, columns, strict=True):
-        out.print(f"\n# {c.name} — {c.url} ({c.kind})", markup=False)
+    sign_text = f"（依据：{'、'.join(found.signs)}）" if found.signs else ""
+    # Every line that is not a [[sources]] block is a TOML comment: the whole output pastes.
+    out.print(f"# 门户：{found.url}\n# CMS：{dis.FAMILY_NAMES.get(found.family, found.family)}{sign_text}", markup=False)
+    out.print(f"# 找到 {len(found.columns)} 个栏目；下面每段 [[sources]] 可直接粘贴到配置文件。", markup=False)
+    for n, c in pairs:
+        out.print(f"\n# {c.name} — {c.url}（{c.kind} 适配器）", markup=False)
+        if c.error:
+            out.print(f"#   读取失败：{c.error}", markup=False)
+        elif not c.items:
+            out.print("#   没有找到条目链接，请用 pusher source test 调整 link_xpath", markup=False)
         for t, u in c.items:
-            out.print(f"#   {t}  {u}", markup=False)
-        out.print(dis.toml_block(n, c), markup=False)
+            out.print(f"#   最新：{t}  {u}", markup=False)
+        out.print(dis.toml_block(n, c, channel.get(c.name, "")).rstrip("\n"), markup=False)
 
 
-def clean_title(page: Any) -> str:
-    from feeds.extract import clean
-
-    return clean(page.findtext(".//title"))
+def _channel_columns(columns: Any) -> dict[str, str]:
+    """Portal column name → the configured channel column that claims it (by name or rule)."""
+    out: dict[str, str] = {}
+    for col in columns:
+        for name in (col.name, *col.portal_columns):
+            out.setdefault(name, col.id)
+    return out
