@@ -16,6 +16,7 @@ from lxml import etree, html
 
 from feeds import generic
 from feeds.dates import parse_date
+from feeds.urls import normalize_url
 from pusher.errors import ParseError
 from pusher.interfaces import Attachment, Block, Document
 from pusher.timeutil import local
@@ -441,14 +442,15 @@ def _nearest_table(el: html.HtmlElement) -> html.HtmlElement | None:
 
 
 def join_url(base: str, href: str | None) -> str | None:
-    """``href`` made absolute, or None when there is none or it is no URL (``http://[x``
-    makes urljoin raise: one broken link must not cost the page)."""
+    """``href`` made absolute and valid (:func:`feeds.urls.normalize_url`: ``ok[1].html`` is
+    ``ok%5B1%5D.html``), or None when there is none or it is no URL (``http://[x`` makes urljoin
+    raise: one broken link must not cost the page)."""
     if not href:
         return None
     # As browsers do: tabs and newlines are dropped, other controls percent-encoded.
     href = _CONTROL.sub(lambda m: quote(m.group()), re.sub(r"[\t\n\r]", "", href.strip()))
     try:
-        return urljoin(base, href)
+        return normalize_url(urljoin(base, href))
     except ValueError:
         return None
 

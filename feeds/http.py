@@ -6,8 +6,11 @@
 - **Time.** A per-request deadline covers the whole exchange, headers included: a timer shuts
   the socket down when it passes, so a server that drips one byte a second is cut off even
   though no single read times out. Keep-alive is off so that every request owns its socket.
-- **Hosts.** Redirects are followed by hand, at most ``max_redirects`` of them, and each hop
-  is checked against the source's allowed hosts.
+- **Origins.** Redirects are followed by hand, at most ``max_redirects`` of them, and each hop
+  is checked against the source's allowed origins: scheme, host *and* port
+  (:class:`feeds.urls.Origins`), so another port of the portal's host (an internal service) is
+  never reached. Every URL is percent-encoded first (:func:`feeds.urls.normalize_url`), so the
+  answer's URL, which pages resolve their links against, is a valid one.
 - **Politeness.** At most ``per_host`` requests at a time to one host and ``delay`` seconds
   between two starts, process-wide; the User-Agent names tvpusher.
 """
@@ -29,6 +32,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from feeds.urls import Origins, normalize_url, origin_of
 from pusher.config.http import HttpSettings
 from pusher.errors import BodyTooLarge, FetchError
 from pusher.interfaces import Response
@@ -50,7 +54,7 @@ class Http:
     ) -> None:
         self.settings = settings
         self.source = source
-        self.hosts = {h.lower() for h in hosts if h}
+        self.origins = Origins.of(hosts)
         self.requests = 0
         self._client = httpx.Client(
             verify=_tls_context(),
@@ -62,9 +66,9 @@ class Http:
         )
 
     def allow_host(self, url: str) -> None:
-        host = urlsplit(url).hostname
-        if host:
-            self.hosts.add(host.lower())
+        """Allow the origin of ``url`` too (scheme, host and port)."""
+        if self.origins and (o := origin_of(url)):
+            self.origins = Origins(self.origins.allowed | {o})
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
         return self._request("GET", url, headers=headers)
@@ -76,11 +80,11 @@ class Http:
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, data: Mapping[str, str] | None = None
     ) -> Response:
         for _hop in range(self.settings.max_redirects + 1):
-            self._check_host(url)
+            url = self._check_host(url)
             status, resp_headers, body = self._once(method, url, headers, data)
             if status in REDIRECTS and "location" in resp_headers:
                 try:
-                    url = urljoin(url, resp_headers["location"].strip())
+                    url = normalize_url(urljoin(url, resp_headers["location"].strip()))
                 except ValueError:
                     raise FetchError(f"redirect to {resp_headers['location']!r}, which is no URL", source=self.source, url=url) from None
                 if status == 303 or (status in (301, 302) and method == "POST"):
@@ -89,16 +93,23 @@ class Http:
             return Response(status=status, url=url, headers=resp_headers, body=body)
         raise FetchError(f"more than {self.settings.max_redirects} redirects", source=self.source, url=url)
 
-    def _check_host(self, url: str) -> None:
+    def _check_host(self, url: str) -> str:
+        """The URL to request (percent-encoded), or FetchError when it is none or leaves the
+        source's origins."""
         try:
+            url = normalize_url(url)
             parts = urlsplit(url)
         except ValueError as exc:  # "http://[x/": urlsplit refuses what httpx would too
             raise FetchError(f"not a URL: {exc}", source=self.source, url=url) from None
         if parts.scheme not in ("http", "https"):
             raise FetchError(f"refusing {parts.scheme or 'relative'} URL", source=self.source, url=url)
-        host = (parts.hostname or "").lower()
-        if self.hosts and host not in self.hosts:
-            raise FetchError(f"host {host} is not one the source allows", source=self.source, url=url)
+        origin = origin_of(url)
+        if origin is None:
+            raise FetchError("not a URL: no host", source=self.source, url=url)
+        if self.origins and not self.origins.allows(url):
+            scheme, host, port = origin
+            raise FetchError(f"{scheme}://{host}:{port} is not one the source allows (scheme, host and port)", source=self.source, url=url)
+        return url
 
     def _once(
         self, method: str, url: str, headers: Mapping[str, str] | None, data: Mapping[str, str] | None

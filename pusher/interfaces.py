@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 # ---------------------------------------------------------------- content ----
 
@@ -139,7 +138,9 @@ class SourceSpec:
     hosts: tuple[str, ...] = ()  # other hosts its links and redirects may go to
 
     def allowed_hosts(self) -> set[str]:
-        return {urlsplit(self.url).hostname or "", *self.hosts}
+        """The source's URL (its origin: scheme, host and port) and its listed hosts, as
+        :class:`feeds.urls.Origins` reads them: links, redirects and POSTs stay within these."""
+        return {self.url, *self.hosts}
 
 
 @runtime_checkable

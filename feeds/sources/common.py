@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
 from lxml import html
 
 from feeds.extract import clean, extract_document, join_url
+from feeds.urls import Origins, origin_of
 from feeds.xmlsafe import parse_html
 from pusher.errors import ChallengeError, FetchError, ParseError
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response
@@ -93,11 +93,14 @@ def _visible_text(page: html.HtmlElement) -> str:
     return clean("".join(parts))
 
 
-def resolve(base: str, href: str | None, hosts: Iterable[str]) -> str | None:
-    """The absolute URL of a link, or None when it is not an http(s) link to an allowed host.
+def resolve(base: str, href: str | None, allowed: Origins | Iterable[str]) -> str | None:
+    """The absolute, percent-encoded URL of a link, or None when it is not an http(s) link to an
+    allowed origin.
 
     Relative (``./202008/t…html``), root-relative and protocol-relative (``//host/…``) links are
-    resolved against the page; a link to a host the source does not list is dropped.
+    resolved against the page; a link to an origin the source does not allow (another host, or
+    another port of its host: an internal service) is dropped. ``allowed`` entries are read by
+    :meth:`feeds.urls.Origins.of` (the source's URL and its ``hosts``).
     """
     href = (href or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
@@ -105,10 +108,8 @@ def resolve(base: str, href: str | None, hosts: Iterable[str]) -> str | None:
     url = join_url(base, href)
     if url is None:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return None
-    if (parts.hostname or "").lower() not in {h.lower() for h in hosts}:
+    origins = allowed if isinstance(allowed, Origins) else Origins.of(allowed)
+    if origin_of(url) is None or not origins or not origins.allows(url):
         return None
     return url.split("#", 1)[0]
 

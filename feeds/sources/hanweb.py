@@ -14,6 +14,7 @@ so a 304 means the whole column is unchanged and no dataproxy request is made.
 from __future__ import annotations
 
 import builtins
+import logging
 import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -24,10 +25,13 @@ from pydantic import Field
 from feeds.dates import parse_date
 from feeds.extract import join_url
 from feeds.sources.common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
+from feeds.urls import Origins
 from feeds.xmlsafe import parse_fragment, parse_xml
 from pusher.config.base import Options
 from pusher.errors import ParseError
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response, SourceSpec
+
+log = logging.getLogger("tvpusher.sources.hanweb")
 
 # Two searches, not one lazy "<datastore.*?</datastore>": that one rescans the rest of the page
 # from every "<datastore" without a close, hours of CPU for a hostile page under the byte cap.
@@ -55,7 +59,7 @@ class HanwebSource:
         self.name = spec.name
         self.spec = spec
         self.options = options
-        self.hosts = spec.allowed_hosts()
+        self.origins = Origins.of(spec.allowed_hosts())
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
         def read(resp: Response) -> ColumnRead:
@@ -126,7 +130,7 @@ class HanwebSource:
             except ParseError:
                 continue  # one broken record, not a broken column
             for a in frag.iter("a"):
-                url = resolve(base, a.get("href"), self.hosts)
+                url = resolve(base, a.get("href"), self.origins)
                 title = link_title(a)
                 if url and title:
                     # The date sits beside the link; a title may hold dates of its own.
@@ -156,6 +160,11 @@ class HanwebSource:
                     form[name] = fm.group(1)
         if self.options.proxy:
             proxy = urljoin(base, self.options.proxy)
+        if not self.origins.allows(proxy):
+            # A <nextgroup> or script naming another origin (another port of the portal's host
+            # is an internal service): the form is POSTed to the column's own dataproxy instead.
+            log.warning("%s: dataproxy %s is not an origin the source allows; using the column's own", self.name, proxy)
+            proxy = urljoin(base, "/module/jpage/dataproxy.jsp")
         form.update(self.options.params)
         form.setdefault("col", "1")
         return proxy, form

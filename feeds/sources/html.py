@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from feeds.dates import parse_date
 from feeds.extract import clean
 from feeds.sources.common import ColumnRead, conditional_listing, link_title, page_of, read_detail, resolve
+from feeds.urls import Origins
 from pusher.config.base import Options
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response, SourceSpec
 
@@ -37,7 +38,7 @@ class HtmlSource:
         self.spec = spec
         self.options = options
         self._pattern = re.compile(options.link_pattern) if options.link_pattern else None
-        self.hosts = spec.allowed_hosts()
+        self.origins = Origins.of(spec.allowed_hosts())
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
         urls = self.options.list_urls or (self.spec.url,)
@@ -47,7 +48,7 @@ class HtmlSource:
         page = page_of(resp, self.name)
         out = []
         for a in page.xpath(self.options.link_xpath):
-            url = resolve(resp.url, a.get("href"), self.hosts)
+            url = resolve(resp.url, a.get("href"), self.origins)
             if not url or (self._pattern and not self._pattern.search(url)):
                 continue
             title = link_title(a)

@@ -20,6 +20,7 @@ from feeds.charset import decode_html
 from feeds.dates import parse_date
 from feeds.extract import blocks_from, clean
 from feeds.sources.common import check_status, conditional_headers, new_validators, read_detail, resolve
+from feeds.urls import Origins
 from feeds.xmlsafe import parse_fragment, parse_xml
 from pusher.config.base import Options
 from pusher.errors import ParseError
@@ -43,7 +44,7 @@ class RssSource:
         self.name = spec.name
         self.spec = spec
         self.options = options
-        self.hosts = spec.allowed_hosts()
+        self.origins = Origins.of(spec.allowed_hosts())
         self._summaries: dict[str, str] = {}
         # Without detail pages there is nothing to re-check conditionally (see pusher.stages.poll).
         self.reads_detail_pages = options.fetch_details
@@ -102,7 +103,7 @@ class RssSource:
         summary: str,
         cat: str,
     ) -> None:
-        url = resolve(base, (link or "").strip(), self.hosts)
+        url = resolve(base, (link or "").strip(), self.origins)
         title = clean(title)
         if url and title:
             out.append((ListEntry(url=url, title=title, published=parse_date(date), column=clean(cat) or None), summary))

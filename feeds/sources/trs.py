@@ -19,6 +19,7 @@ from lxml import html
 from feeds.dates import parse_date
 from feeds.extract import BODY_SELECTORS, clean
 from feeds.sources.common import ColumnRead, check_status, conditional_listing, link_title, page_of, read_detail, resolve
+from feeds.urls import Origins
 from pusher.config.base import Options
 from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Listing, Response, SourceSpec
 
@@ -48,7 +49,7 @@ class TrsSource:
         self.name = spec.name
         self.spec = spec
         self.options = options
-        self.hosts = spec.allowed_hosts()
+        self.origins = Origins.of(spec.allowed_hosts())
         self._pattern = re.compile(options.link_pattern)
 
     def list(self, http: HttpClient, validators: Mapping[str, Mapping[str, str]]) -> Listing:
@@ -73,7 +74,7 @@ class TrsSource:
         column = _column_name(page)
         out = []
         for a in page.iter("a"):
-            url = resolve(resp.url, a.get("href"), self.hosts)
+            url = resolve(resp.url, a.get("href"), self.origins)
             if not url or not self._pattern.search(urlsplit(url).path):
                 continue
             title = link_title(a)

@@ -47,7 +47,7 @@ class SourceContract:
 
     @pytest.fixture
     def http(self, site: Portal) -> Any:
-        with Http(HttpSettings(timeout=2.0, delay=0.0), source="c", hosts={site.host}) as h:
+        with Http(HttpSettings(timeout=2.0, delay=0.0), source="c", hosts={site.url}) as h:
             yield h
 
     def test_is_a_source(self, site: Portal) -> None:

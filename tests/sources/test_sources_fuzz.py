@@ -137,7 +137,7 @@ def test_a_link_that_is_no_url_costs_only_itself(site: Portal, make_runtime: Cal
     doc = extract_document(parse_html(BROKEN_ARTICLE.decode()), f"{site.url}/art/1.html")
     assert [b.src for b in doc.blocks if b.kind == "img"] == [f"{site.url}/img/ok.png"]
     assert [a.url for a in doc.attachments] == [f"{site.url}/files/ok.pdf"]
-    assert resolve(site.url, "http://[x/", {site.host}) is None
+    assert resolve(site.url, "http://[x/", {site.url}) is None
 
 
 def test_counts_that_int_cannot_read_are_no_counts(site: Portal) -> None:
@@ -150,7 +150,7 @@ def test_counts_that_int_cannot_read_are_no_counts(site: Portal) -> None:
 </body></html>""".encode()
         )
         src = HanwebSource(_settings("hanweb", f"{site.url}/col/col1/index.html"), HanwebOptions())
-        with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+        with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.url}) as http:
             assert [e.title for e in src.list(http, {}).entries] == ["关于冬季森林防火工作的通告"]
     site.routes["/trs/index.html"] = Page(
         f"""<html><head><meta charset="utf-8"><title>通知公告</title></head><body><ul>
@@ -158,7 +158,7 @@ def test_counts_that_int_cannot_read_are_no_counts(site: Portal) -> None:
 <script>createPageHTML({"9" * 5000}, 0, "index", "html");</script></body></html>""".encode()
     )
     trs = TrsSource(_settings("trs", f"{site.url}/trs/index.html"), TrsOptions())
-    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.url}) as http:
         assert len(trs.list(http, {}).entries) == 1
 
 
@@ -174,7 +174,7 @@ def test_urls_httpx_or_urlsplit_refuse_are_fetch_errors(site: Portal) -> None:
         h.end_headers()
 
     site.routes["/moved"] = redirect
-    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.url}) as http:
         with pytest.raises(FetchError, match="no URL"):
             http.get(f"{site.url}/moved")
         for url in ("http://[x/a.html", f"http://{site.host}:abc/a.html"):
@@ -282,13 +282,13 @@ def test_a_fragment_lxml_cannot_take_is_a_parse_error(site: Portal, fragment: st
 </body></html>""".encode()
     )
     src = HanwebSource(_settings("hanweb", f"{site.url}/col/col1/index.html"), HanwebOptions())
-    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.url}) as http:
         assert [e.title for e in src.list(http, {}).entries] == ["关于冬季森林防火工作的通告"]
     feed = f"""<rss version="2.0"><channel><title>t</title><item><title>通告</title><link>{site.url}/art/1.html</link>
 <description><![CDATA[{fragment}]]></description></item></channel></rss>""".encode()
     site.routes["/feed.xml"] = Page(feed, content_type="application/rss+xml")
     rss = RssSource(_settings("rss", f"{site.url}/feed.xml"), RssOptions(fetch_details=False))
-    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.url}) as http:
         (entry,) = rss.list(http, {}).entries
         with pytest.raises(ParseError, match=r"\[fz\]"):
             rss.detail(http, entry)
@@ -302,7 +302,7 @@ def test_a_page_of_unclosed_datastores_is_refused_at_once(site: Portal) -> None:
     )
     src = HanwebSource(_settings("hanweb", f"{site.url}/col/col1/index.html"), HanwebOptions())
     started = time.monotonic()
-    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http, pytest.raises(ParseError, match="datastore"):
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.url}) as http, pytest.raises(ParseError, match="datastore"):
         src.list(http, {})
     assert time.monotonic() - started < 2
 
@@ -332,7 +332,7 @@ def test_an_image_link_keeps_the_date_beside_it(site: Portal) -> None:
     )
     trs = TrsSource(_settings("trs", f"{site.url}/trs/index.html"), TrsOptions())
     hanweb = HanwebSource(_settings("hanweb", f"{site.url}/col/col1/index.html"), HanwebOptions())
-    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.host}) as http:
+    with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.url}) as http:
         for src in (trs, hanweb):
             (entry,) = src.list(http, {}).entries
             assert entry.title == "冬季森林防火图片新闻"

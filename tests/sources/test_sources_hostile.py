@@ -163,7 +163,7 @@ def test_http_client_errors_are_typed(site: Portal, name: str) -> None:
     route, exc, message = HOSTILE[name]
     bomb()
     site.routes[f"/hostile/{name}"] = route
-    with Http(HttpSettings(timeout=1.0, delay=0.0, max_redirects=3), source="s", hosts={site.host}) as http:
+    with Http(HttpSettings(timeout=1.0, delay=0.0, max_redirects=3), source="s", hosts={site.url}) as http:
         assert exc is not None
         with pytest.raises(exc, match=message):
             http.get(f"{site.url}/hostile/{name}")
@@ -182,7 +182,7 @@ def test_politeness_per_host_and_user_agent(site: Portal) -> None:
 
     site.routes["/slow"] = slow
     settings = HttpSettings(timeout=5.0, delay=0.05, per_host=2)
-    clients = [Http(settings, source=f"s{i}", hosts={site.host}) for i in range(6)]
+    clients = [Http(settings, source=f"s{i}", hosts={site.url}) for i in range(6)]
 
     def fetch(c: Http) -> None:
         c.get(site.url + "/slow")

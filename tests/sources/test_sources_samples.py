@@ -53,7 +53,7 @@ def make_source(kind: str, url: str, **extra: object) -> Source:
 
 
 def http_for(portal: Portal, *hosts: str) -> Http:
-    return Http(HttpSettings(timeout=2.0, delay=0.0), source="s", hosts={portal.host, *hosts})
+    return Http(HttpSettings(timeout=2.0, delay=0.0), source="s", hosts={portal.url, *hosts})
 
 
 def facts(doc: Document) -> tuple[object, ...]:
