@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from pusher.errors import GateError
 from pusher.gate import screen_with_attachments
+from pusher.gate.attachment_body import with_attachment_body
 from pusher.interfaces import Action, Document, Screening
 from pusher.runtime import Runtime
 from pusher.states import ItemState, set_state
@@ -71,7 +72,10 @@ def screen_items(rt: Runtime, limit: int = 500) -> int:
         if rt.stopping.is_set():
             break
         try:
-            verdict = screen_with_attachments(rt.gate, doc, fetch_attachments(rt, source, doc))
+            files = fetch_attachments(rt, source, doc)
+            # A page that only says 详见附件 airs its attachment's text, screened as body.
+            full = with_attachment_body(doc, files)
+            verdict = screen_with_attachments(rt.gate, full, files)
         except GateError as exc:
             log.error("gate failed for item %s: %s", item_id, exc)
             continue
@@ -84,6 +88,8 @@ def screen_items(rt: Runtime, limit: int = 500) -> int:
                 continue  # changed meanwhile: the next round screens the new version
             new = NEXT_STATE[verdict.action]
             set_state(item, new, f"gate: {verdict.action.value}" + (f" ({len(verdict.findings)} findings)" if verdict.findings else ""))
+            if full is not doc:  # the item's body is now the page's pointer plus the attachment (content_hash stays the page's)
+                item.body, item.text = blocks_to_json(full.blocks), full.text
             item.screened_title = verdict.document.title
             item.screened_body = blocks_to_json(verdict.document.blocks)
             item.findings = findings_json(verdict)
