@@ -55,6 +55,17 @@ def kind_of(name: str, data: bytes) -> str:
     return ext or "unknown"
 
 
+def _cell_text(c: object) -> str:
+    """A cell as the spreadsheet shows it. An ID typed into a number cell is a float that
+    ``str()`` writes ``3.301271988021544e+17``; Excel shows (and a reader copies) the integer,
+    whose region and birth date are intact even though its last digits are rounded."""
+    if c is None:
+        return ""
+    if isinstance(c, float) and c.is_integer() and abs(c) >= 1e9:
+        return str(int(c))
+    return str(c).strip()
+
+
 def _rows_text(rows: Iterable[Iterable[object]]) -> Extracted:
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
@@ -64,7 +75,7 @@ def _rows_text(rows: Iterable[Iterable[object]]) -> Extracted:
         if n > MAX_ROWS or pos > MAX_CHARS:
             truncated = True
             break
-        cells = ["" if c is None else str(c).strip() for c in row]
+        cells = [_cell_text(c) for c in row]
         if not any(cells):
             continue
         line = "\n".join(c for c in cells if c)  # one cell a line, as table cells in the body

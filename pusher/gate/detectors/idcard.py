@@ -56,6 +56,18 @@ _CHECK = "10X98765432"
 _ID18 = re.compile(
     r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{6}([ -])\d{8}\1\d{3}[\dXx]|\d{6}([ -])\d{4}\2\d{4}\2\d{3}[\dXx])(?![0-9A-Za-z])(?!\s*(?:元|万|亿))"
 )
+# Other groupings people type (4-4-4-4-2 as on a card, 3-3-4-4-4, 2-2-2-8-4): one kind of
+# separator, exactly 18 characters; read only where the common forms above found nothing.
+_ID18_GROUPED = re.compile(
+    r"(?<![0-9A-Za-z])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{4}\1\d[\dXx]|\d{3}([ -])\d{3}\2\d{4}\2\d{4}\2\d{3}[\dXx]"
+    r"|\d{2}([ -])\d{2}\3\d{2}\3\d{8}\3\d{3}[\dXx]|\d{6}([ -])\d{4}\4\d{2}\4\d{2}\4\d{3}[\dXx])(?![0-9A-Za-z])"
+)
+# A number its label calls an ID (身份证号：…) is one even when its length, date or region is
+# mistyped (17 or 19 digits, a 13th month): it is still someone's number, half-exposed.
+_ID_LABEL = re.compile(
+    r"(?:身份证件?(?:号码|号)?|公民身份号码|身份号码|证件号码?)\s*(?:[:：]|为|是)?\s*(\d[\d -]{12,24}[\dXx])(?![0-9A-Za-z])"
+)
+_ID_LABEL_NEAR = re.compile(r"(?:身份证|身份号码|证件号)[^。；\n]{0,10}$")
 _ID15 = re.compile(r"(?<![0-9A-Za-z])(?:\d{15}|\d{6}([ -])\d{6}\1\d{3})(?![0-9A-Za-z])(?!\s*(?:元|万|亿))")
 
 
@@ -72,14 +84,27 @@ def _birth_ok(y: int, m: int, d: int) -> bool:
 
 
 def id18_shape(digits: str) -> bool:
-    """An ID number by shape and meaning: 17 digits and a digit or X, a province-level region
-    with a city and county code, and a real birth date between 1900 and today. The check digit
-    is not asked: a mistyped one still exposes a person's region and birth date."""
+    """An ID number by shape and meaning: 17 digits and a digit or X, a province-level region,
+    and a real birth date between 1900 and today. The check digit is not asked: a mistyped one
+    still exposes a person's region and birth date. A province code with no city and county
+    (``330000…``) is taken only with a right check digit: numbers were issued under such codes
+    (and under the 市辖区 codes), but an all-digit code is likelier to read so by chance."""
     if len(digits) != 18 or not digits[:17].isdigit() or digits[17] not in "0123456789Xx":
         return False
-    if int(digits[:2]) not in PROVINCES or digits[2:6] == "0000":
+    if int(digits[:2]) not in PROVINCES:
         return False
-    return _birth_ok(int(digits[6:10]), int(digits[10:12]), int(digits[12:14]))
+    if not _birth_ok(int(digits[6:10]), int(digits[10:12]), int(digits[12:14])):
+        return False
+    return digits[2:6] != "0000" or check_digit(digits[:17]) == digits[17].upper()
+
+
+def _id_evidence(text: str, start: int, end: int) -> bool:
+    """Written as IDs are (6-8-4, 6-4-4-4) or labelled as one just before."""
+    return any(c in " -" for c in text[start:end]) or bool(_ID_LABEL_NEAR.search(text, max(0, start - 16), start))
+
+
+def id18_shape_any_region(digits: str) -> bool:
+    return id18_shape(digits) or (id18_shape(digits[:17] + check_digit(digits[:17])) and digits[17] in "0123456789Xx")
 
 
 def valid_id18(digits: str) -> bool:
@@ -87,9 +112,12 @@ def valid_id18(digits: str) -> bool:
     return id18_shape(digits) and check_digit(digits[:17]) == digits[17].upper()
 
 
-def valid_id15(digits: str) -> bool:
-    """Old 15-digit numbers (issued until 1999): no check digit, a 19YYMMDD birth date."""
-    if len(digits) != 15 or not digits.isdigit() or int(digits[:2]) not in PROVINCES or digits[2:6] == "0000":
+def valid_id15(digits: str, *, labelled: bool = False) -> bool:
+    """Old 15-digit numbers (issued until 1999): no check digit, a 19YYMMDD birth date; a
+    province-only region (``510000…``) only where a label says it is an ID."""
+    if len(digits) != 15 or not digits.isdigit() or int(digits[:2]) not in PROVINCES:
+        return False
+    if digits[2:6] == "0000" and not labelled:
         return False
     return _birth_ok(1900 + int(digits[6:8]), int(digits[8:10]), int(digits[10:12]))
 
@@ -121,22 +149,48 @@ class IdCardDetector(DetectorBase):
     contact = False
 
     def find(self, text: str) -> Iterator[Match]:
-        for rx, valid in ((_ID18, id18_shape), (_ID15, valid_id15)):
+        found: list[tuple[int, int]] = []
+        for m in self._shaped(text):
+            found.append((m.start, m.end))
+            yield m
+        for lm in _ID_LABEL.finditer(text):
+            start, end = lm.span(1)
+            digits = _digits(lm.group(1))
+            if any(s < end and start < e for s, e in found) or not 14 <= len(digits) <= 19:
+                continue
+            if not is_digit_boundary(text, start, end):
+                continue
+            if len(digits) == 15 and valid_id15(digits, labelled=True):
+                yield Match(start, end, "old 15-digit number")
+            else:
+                yield Match(start, end, f"labelled as an ID, {len(digits)} characters: mistyped or not a valid number")
+
+    def _shaped(self, text: str) -> Iterator[Match]:
+        spans: list[tuple[int, int]] = []
+        for rx, valid in ((_ID18, id18_shape), (_ID18_GROUPED, id18_shape), (_ID15, valid_id15)):
             for m in rx.finditer(text):
+                if any(s < m.end() and m.start() < e for s, e in spans):
+                    continue
                 digits = _digits(m.group())
                 if not valid(digits) or not is_digit_boundary(text, m.start(), m.end(), grouped=True):
-                    continue
+                    # A province-only region (130000…) with a wrong check digit is still an ID
+                    # where the spelling or a label says so.
+                    if not (rx is not _ID15 and id18_shape_any_region(digits) and _id_evidence(text, m.start(), m.end())):
+                        continue
+                    if not is_digit_boundary(text, m.start(), m.end(), grouped=True):
+                        continue
                 if rx is _ID15 and _REGISTRATION.search(text, max(0, m.start() - 12), m.start()):
                     continue
                 if labelled_not_id(text, m.start()):
                     continue
-                if rx is _ID18 and check_digit(digits[:17]) != digits[17].upper():
+                spans.append(m.span())
+                if rx is not _ID15 and check_digit(digits[:17]) != digits[17].upper():
                     # The reviewer is told: a mistyped or made-up number, still a person's region and birth date.
                     yield Match(m.start(), m.end(), "check digit wrong")
                 else:
-                    yield Match(m.start(), m.end(), "check digit right" if rx is _ID18 else "old 15-digit number")
+                    yield Match(m.start(), m.end(), "check digit right" if rx is not _ID15 else "old 15-digit number")
 
     def mask(self, matched: str) -> str:
         # Region and last four stay, as in 330784********1234: the masked form people expect.
         n = len(_digits(matched))
-        return mask_digits(matched, 6, 4 if n == 18 else 3)
+        return mask_digits(matched, 6, 4 if n >= 18 else 3)
