@@ -33,6 +33,9 @@ DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
 
+SHORT_SUMMARY = 200  # characters (spaces aside) below which a description is a teaser
+
+
 class RssOptions(Options):
     fetch_details: bool = True
     max_items: int = 100
@@ -111,8 +114,10 @@ class RssSource:
     def detail(self, http: HttpClient, entry: ListEntry) -> Document | Gone:
         summary = self._summaries.get(entry.url, "")
         if self.options.fetch_details:
+            # A teaser is no body to fall back on: then the generic finder reads any layout.
+            short = len("".join(clean(re.sub(r"<[^>]*>", "", summary)).split())) < SHORT_SUMMARY
             try:
-                return read_detail(http, entry, self.name, body_xpath=self.options.body_xpath or None)
+                return read_detail(http, entry, self.name, body_xpath=self.options.body_xpath or None, find_main=short)
             except ParseError:
                 if not clean(summary):
                     raise
