@@ -32,7 +32,9 @@ NO_END = frozenset("（《「『【〔〖〘〚〈‘“｛［〝([{<｢")
 # alphanumerics (ＡＢＣ１２３) which UAX #14 would otherwise break like ideographs.
 _UNSPLIT = re.compile(
     r"(?:https?://|www\.)[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]+"
-    r"|[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    # The look-behind starts an address only where its run of name characters starts: without
+    # it a 100,000-letter word is scanned again from each of its letters (quadratic).
+    r"|(?<![A-Za-z0-9_.+-])[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
     r"|—{2,}|…{2,}|\u2e3a+|\u2e3b+"
     r"|[０-９Ａ-Ｚａ-ｚ]{2,}"
 )
@@ -43,12 +45,111 @@ def is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
-@functools.lru_cache(maxsize=4096)
-def _narrow_breaks(span: str) -> tuple[int, ...]:
-    """UAX #14 break positions strictly inside a narrow run."""
-    if not _MAY_BREAK_INSIDE.search(span):
-        return ()
-    return tuple(b for b in line_break_boundaries(span) if 0 < b < len(span))
+#: uniseg (0.10) costs ~400 µs a character and slows down with the length of what it is given
+#: (a 40,000-character run took 55 s), so it sees short pieces only, and each piece once:
+#:
+#: * a word is cut between two ASCII letters: for ASCII every UAX #14 rule that looks further
+#:   than one pair runs through spaces, digits or marks (LB14-17, LB25), never through AL AL;
+#: * a piece is read with letters as ``a`` and each run of digits as one ``0`` (same classes,
+#:   same breaks), so ``ab-cd`` and ``xy-zw`` are one cached call;
+#: * a piece still longer than a window is read in windows with ``_MARGIN`` characters of
+#:   context either side (the rules' reach in portal text is a few characters).
+_WINDOW, _MARGIN = 256, 32
+_SPACES = re.compile(r"[^ ]+")
+# Letters and digits only (UAX #14 classes AL and NU): nothing breaks inside.
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
+# What lies between two ASCII letter pairs: the rest, joined through single letters.
+_PIECE = re.compile(r"[^A-Za-z]+(?:[A-Za-z][^A-Za-z]+)*")
+_CANON = re.compile(r"[A-Za-z]|[0-9]+")
+
+
+_UAX14: dict[str, tuple[int, ...]] = {}
+#: Characters of new (uncached) pieces one text may send to uniseg (~3 s at worst); past it, the
+#: rest of the text breaks after hyphens and slashes only. Real text repeats its pieces and stays
+#: far below this; a paragraph of random digits and marks is what reaches it.
+UAX14_BUDGET = 8000
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = UAX14_BUDGET
+
+
+def _uax14(span: str, budget: _Budget) -> tuple[int, ...] | None:
+    """UAX #14 break positions strictly inside ``span`` (a short piece); None past the budget."""
+    hit = _UAX14.get(span)
+    if hit is not None:
+        return hit
+    if budget.left < len(span):
+        return None
+    budget.left -= len(span)
+    if len(_UAX14) > 16384:
+        _UAX14.clear()
+    n = len(span)
+    out = _UAX14[span] = tuple(b for b in line_break_boundaries(span) if 0 < b < n)
+    return out
+
+
+def _cheap_breaks(piece: str) -> list[int]:
+    """After a hyphen or slash between letters or digits: the fallback past the budget."""
+    return [k + 1 for k in range(1, len(piece) - 1) if piece[k] in "-‐/" and piece[k - 1].isalnum() and piece[k + 1].isalnum()]
+
+
+def _piece_breaks(piece: str, budget: _Budget) -> list[int]:
+    """``_uax14`` of ``piece`` read in its canonical form, mapped back to ``piece``'s positions."""
+    starts: list[int] = []  # where each canonical character starts in ``piece``
+    canon: list[str] = []
+    pos = 0
+    for m in _CANON.finditer(piece):
+        for k in range(pos, m.start()):
+            starts.append(k)
+            canon.append(piece[k])
+        starts.append(m.start())
+        canon.append("a" if piece[m.start()].isalpha() else "0")
+        pos = m.end()
+    for k in range(pos, len(piece)):
+        starts.append(k)
+        canon.append(piece[k])
+    c = "".join(canon)
+    n = len(c)
+    if n <= _WINDOW + 2 * _MARGIN:
+        got = _uax14(c, budget)
+        return _cheap_breaks(piece) if got is None else [starts[b] for b in got]
+    out: list[int] = []
+    for a in range(0, n, _WINDOW):
+        lo, hi = max(0, a - _MARGIN), min(n, a + _WINDOW + _MARGIN)
+        got = _uax14(c[lo:hi], budget)
+        if got is None:
+            return out + [b for b in _cheap_breaks(piece) if b >= starts[a]]
+        out += (starts[lo + b] for b in got if a <= lo + b < a + _WINDOW)
+    return out
+
+
+def _narrow_breaks(word: str, budget: _Budget) -> list[int]:
+    """UAX #14 break positions strictly inside one space-free narrow word."""
+    if _PLAIN_WORD.fullmatch(word):
+        return []
+    n = len(word)
+    out: list[int] = []
+    for m in _PIECE.finditer(word):
+        lo, hi = max(0, m.start() - 1), min(n, m.end() + 1)  # with the letter either side
+        out += (lo + b for b in _piece_breaks(word[lo:hi], budget))
+    return out
+
+
+def _run_breaks(text: str, i: int, j: int, ok: list[bool], budget: _Budget) -> None:
+    """Marks UAX #14's breaks inside the narrow run ``text[i:j]``, word by word.
+
+    Whether a line may start after a space is decided by the space rule below whatever UAX #14
+    says, so only the positions inside each space-free word need it: one cached call per
+    distinct word, linear in the run (the whole run at once was quadratic: 160,000 characters
+    of Latin took 19.5 s).
+    """
+    if not _MAY_BREAK_INSIDE.search(text, i, j):
+        return
+    for m in _SPACES.finditer(text, i, j):
+        for b in _narrow_breaks(m.group(), budget):
+            ok[m.start() + b] = True
 
 
 def break_opportunities(text: str) -> list[bool]:
@@ -56,6 +157,7 @@ def break_opportunities(text: str) -> list[bool]:
     n = len(text)
     wide = [is_wide(c) for c in text]
     ok = [False] * (n + 1)
+    budget = _Budget()
     i = 0
     while i < n:
         if wide[i]:
@@ -68,8 +170,7 @@ def break_opportunities(text: str) -> list[bool]:
         j = i
         while j < n and not wide[j]:
             j += 1
-        for b in _narrow_breaks(text[i:j]):
-            ok[i + b] = True
+        _run_breaks(text, i, j, ok, budget)
         i = j
     # Spaces: a line may start after them, never with them.
     for i, c in enumerate(text):
@@ -255,31 +356,27 @@ def normalize_punctuation(text: str) -> str:
         return text
     out = list(text)
     n = len(text)
+    # The unmatched opening parentheses so far (their index in ``out``), for ``)``: a stack kept
+    # while walking, as searching back from each ``)`` was quadratic in a run of them.
+    opened: list[int] = []
     for i, c in enumerate(text):
         if c not in _FULL:
+            if c == "（":
+                opened.append(i)
+            elif c == "）" and opened:
+                opened.pop()
             continue
         prev = out[i - 1] if i else ""
         nxt = text[i + 1] if i + 1 < n else ""
         if c == "(":
             if nxt and is_wide(nxt):
                 out[i] = "（"
+            opened.append(i)
         elif c == ")":
-            if (prev and is_wide(prev)) or _opened_wide(out, i):
+            if (prev and is_wide(prev)) or (opened and out[opened[-1]] == "（"):
                 out[i] = "）"
+            if opened:
+                opened.pop()
         elif (prev and is_wide(prev)) or (nxt and is_wide(nxt)):
             out[i] = _FULL[c]
     return "".join(out)
-
-
-def _opened_wide(out: list[str], i: int) -> bool:
-    """True when the nearest unmatched opening parenthesis before ``i`` became full-width."""
-    depth = 0
-    for k in range(i - 1, -1, -1):
-        c = out[k]
-        if c in ")）":
-            depth += 1
-        elif c in "(（":
-            if depth == 0:
-                return c == "（"
-            depth -= 1
-    return False
