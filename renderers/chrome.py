@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import segno
@@ -11,7 +12,7 @@ from pusher.interfaces import Menu, MenuEntry, PageContext, PageImage
 from renderers.canvas import Canvas
 from renderers.fonts import Face
 from renderers.layout import Metrics, Picture
-from renderers.linebreak import wrap
+from renderers.linebreak import NO_END, NO_START, wrap
 from renderers.theme import KEY_WORDS, PALETTE
 
 if TYPE_CHECKING:
@@ -28,11 +29,25 @@ COLUMN_HINTS = ("数字键 选择", TURN, "OK 进入", "返回")
 HOME_HINTS = ("数字键 选择栏目", TURN, "OK 进入")
 DROP_FIRST = ("OK 进入", "返回", "返回 目录", TURN)
 CONTENTS = "目录"
+CONTINUED = "（续）"
+CONTENTS_MORE = CONTENTS + CONTINUED  # heads a contents page that goes on from the one before
+CONTENTS_GOES_ON = "（下页续）"  # under a contents list that goes on
+# The last page of an item cut at ``render.max_pages`` (the title block's QR code is the link).
+REST_ON_PORTAL = "其余内容请扫码查看原文。本文篇幅较长，电视上只播出前面部分。"
 QR_LABEL = "扫码看原文"
 EMPTY = "暂无信息"
 WEEKDAYS = "一二三四五六日"
 _ALL_HINTS = " · ".join(ITEM_HINTS + ITEM_HINTS_LONG + CONTENTS_HINTS)
-ITEM_STRINGS = (_ALL_HINTS, QR_LABEL, CONTENTS, "第0123456789/页年月日星期…" + WEEKDAYS, "［图片］")
+ITEM_STRINGS = (
+    _ALL_HINTS,
+    QR_LABEL,
+    CONTENTS_MORE,
+    CONTENTS_GOES_ON,
+    REST_ON_PORTAL,
+    "原文地址：",
+    "第0123456789/页年月日星期…" + WEEKDAYS,
+    "［图片］",
+)
 MENU_STRINGS = (" · ".join(COLUMN_HINTS + HOME_HINTS), EMPTY, "第0123456789/页年月日星期-…（）" + WEEKDAYS + "".join(KEY_WORDS.values()))
 
 
@@ -53,6 +68,8 @@ def header(c: Canvas, m: Metrics, small: Face, ctx: PageContext) -> None:
     base = m.top + small.baseline(lh)
     left = ctx.channel + (f" · {ctx.column}" if ctx.column else "")
     date = today_label(ctx)
+    if small.width(left + date) + m.body > m.content_width:
+        date = date[date.index("年") + 1 :]  # a narrow page (SD in the 长辈版): the year goes before the column's name does
     date_w = round(small.width(date))
     c.text(m.left, base, fit(left, m.content_width - date_w - m.body, small), small, "fg", "band", role="header")
     c.text(m.right - date_w, base, date, small, "fg", "band", role="header")
@@ -75,6 +92,14 @@ def footer(c: Canvas, m: Metrics, small: Face, page: str, hints: tuple[str, ...]
         c.text(m.right - round(small.width(text)), base, text, small, ink, role="footer")
 
 
+def legend_face(r: TvRenderer, keys: tuple[tuple[str, str], ...]) -> Face:
+    """The legend's type: the page's small text when the keys fit one row in it, else the standard
+    profile's small size (the 长辈版's is 1.3× and would wrap to a second row and cost entries)."""
+    if len(_legend_rows(r.m, r.small, keys)) <= 1:
+        return r.small
+    return r.legend_small if len(_legend_rows(r.m, r.legend_small, keys)) <= 1 else r.small
+
+
 def legend_height(m: Metrics, small: Face, keys: tuple[tuple[str, str], ...]) -> int:
     """Height the colour-key legend takes above the footer (0 without colour keys)."""
     if not keys:
@@ -82,17 +107,22 @@ def legend_height(m: Metrics, small: Face, keys: tuple[tuple[str, str], ...]) ->
     return len(_legend_rows(m, small, keys)) * round(small.size * 1.5) + m.body // 4
 
 
+# A key is its swatch (0.8 em), a gap, its word and column; keys stand 0.8 em apart: four keys
+# of four-character columns fit one row at SD.
+_SWATCH, _SWATCH_GAP, _KEY_GAP = 0.8, 1.1, 0.8
+
+
 def _legend_rows(m: Metrics, small: Face, keys: tuple[tuple[str, str], ...]) -> list[list[tuple[str, str]]]:
     rows: list[list[tuple[str, str]]] = [[]]
     used = 0.0
     for colour, name in keys:
         label = f"{KEY_WORDS.get(colour, colour)} {name}"
-        w = small.size * 1.4 + small.width(label) + small.size
-        if rows[-1] and used + w > m.content_width:
+        w = small.size * _SWATCH_GAP + small.width(label)
+        if rows[-1] and used + small.size * _KEY_GAP + w > m.content_width:
             rows.append([])
             used = 0
+        used += (small.size * _KEY_GAP if rows[-1] else 0) + w
         rows[-1].append((colour, label))
-        used += w
     return rows
 
 
@@ -103,15 +133,15 @@ def legend(c: Canvas, m: Metrics, small: Face, keys: tuple[tuple[str, str], ...]
         return
     lh = round(small.size * 1.5)
     y = m.footer_rule - legend_height(m, small, keys) + m.body // 4
-    sw = small.size
+    sw = round(small.size * _SWATCH)
     for row in _legend_rows(m, small, keys):
         x = m.left
         for colour, label in row:
             top = y + (lh - sw) // 2
             c.rect(x, top, x + sw, top + sw, f"key-{colour}" if f"key-{colour}" in PALETTE.index else "rule")
-            x += round(sw * 1.4)
+            x += round(small.size * _SWATCH_GAP)
             text = fit(label, m.right - x, small)
-            x = c.text(x, y + small.baseline(lh), text, small, ink, record=False) + sw
+            x = c.text(x, y + small.baseline(lh), text, small, ink, record=False) + round(small.size * _KEY_GAP)
         c.record("  ".join(label for _, label in row), "legend")
         y += lh
 
@@ -124,6 +154,39 @@ def fit(text: str, width: float, f: Face) -> str:
     while text and f.width(text) + ell > width:
         text = text[:-1]
     return text + "…"
+
+
+def _lonely(line: str) -> bool:
+    """A last line a typesetter would not sign: one character, or punctuation alone."""
+    t = line.strip(" \u3000")
+    return len(t) <= 1 or all(ch in NO_START or ch in NO_END for ch in t)
+
+
+def balanced(text: str, width: float, advance: Callable[[str], float]) -> list[str]:
+    """A title's lines: as few as the width allows, broken between words (jieba) and as even as
+    they can be (the narrowest width that keeps their number), so that no last line holds a
+    single character or a lone mark (``…年度报`` / ``告``). Character breaks only when word
+    breaks still strand one (a word never breaks otherwise, even at the cost of a line)."""
+    by_words = _even(text, width, advance, words=True)
+    if len(by_words) <= 1 or not _lonely(by_words[-1]):
+        return by_words
+    by_chars = _even(text, width, advance, words=False)
+    return by_chars if not _lonely(by_chars[-1]) else by_words
+
+
+def _even(text: str, width: float, advance: Callable[[str], float], *, words: bool) -> list[str]:
+    """``text`` wrapped at the narrowest width that needs no more lines than ``width`` does."""
+    lines = wrap(text, width, advance, words=words)
+    if len(lines) <= 1:
+        return lines
+    n, lo, hi = len(lines), width / len(lines) - 1, width
+    while hi - lo > 1:
+        mid = (lo + hi) / 2
+        if len(wrap(text, mid, advance, words=words)) <= n:
+            hi = mid
+        else:
+            lo = mid
+    return wrap(text, hi, advance, words=words)
 
 
 # ---------------------------------------------------------------------- QR --
@@ -202,13 +265,19 @@ def _menu_title(r: TvRenderer, c: Canvas, title: str) -> int:
     return y + m.rule + m.body // 3
 
 
-def _entry_lines(label: str, width: int, f: Face) -> list[str]:
-    """A title on at most two lines, broken between words; only a title longer than two
-    lines is cut, on the second, with an ellipsis."""
-    lines = wrap(label, width, f.advance, words=True) or [""]
-    if len(lines) > 2:
-        lines = [lines[0], fit(label[len(lines[0]) :].lstrip(), width, f)]
+def _entry_lines(label: str, width: int, f: Face, most: int = 2) -> list[str]:
+    """A title on at most ``most`` lines, broken between words and balanced; only a title longer
+    than that is cut, on its last line, with an ellipsis."""
+    lines = balanced(label, width, f.advance) or [""]
+    if len(lines) > most:
+        lines = wrap(label, width, f.advance, words=True)
+        head = lines[: most - 1]
+        lines = [*head, fit(label[len("".join(head)) :].lstrip(), width, f)]
     return lines
+
+
+MIN_ENTRIES = 4  # entries a menu page shows when one-line titles make room for them
+ONE_LINE_MIN_CHARS = 12  # …but not when one line holds so few characters that a title says nothing
 
 
 def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
@@ -219,10 +288,11 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
     """
     m = r.m
     line_h = round(m.body * 1.3)
-    gap = m.body // 2
+    gap = r.entry_gap
     pad = m.body // 4
     top = m.content_top + round(m.title * 1.4) + m.body // 4 + m.rule + m.body // 3
-    bottom = m.content_bottom - legend_height(m, r.small, menu.keys)
+    key_face = legend_face(r, menu.keys)
+    bottom = m.content_bottom - legend_height(m, key_face, menu.keys)
     num_w = round(r.bold.width("9") + m.body * 0.6)
 
     def date_of(e: MenuEntry) -> str:
@@ -234,15 +304,32 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
     date_col = max((round(r.small.width(date_of(e))) for e in menu.entries), default=0)
     text_w = m.content_width - 2 * pad - num_w - (date_col + m.body // 2 if date_col else 0)
     rows = [(e, _entry_lines(e.label, text_w, r.body), date_of(e)) for e in menu.entries]
-    chunks: list[list[tuple[MenuEntry, list[str], str]]] = [[]]
-    used = 0
-    for row in rows:
-        h = len(row[1]) * line_h + gap
-        if chunks[-1] and (used + h > bottom - top or len(chunks[-1]) == r.menu_entries):
-            chunks.append([])
-            used = 0
-        chunks[-1].append(row)
-        used += h
+
+    def page_from(i: int, one_line: bool) -> list[tuple[MenuEntry, list[str], str]]:
+        page: list[tuple[MenuEntry, list[str], str]] = []
+        used = 0
+        for e, lines, date in rows[i:]:
+            if one_line and len(lines) > 1:
+                lines = _entry_lines(e.label, text_w, r.body, 1)
+            h = len(lines) * line_h + gap
+            if page and (used + h > bottom - top or len(page) == r.menu_entries):
+                break
+            page.append((e, lines, date))
+            used += h
+        return page
+
+    # A page lists its titles whole (two lines at most); when that leaves fewer than
+    # MIN_ENTRIES on a page (the 长辈版's large type), that page's titles take one line each.
+    chunks: list[list[tuple[MenuEntry, list[str], str]]] = []
+    i = 0
+    while i < len(rows) or not chunks:
+        page = page_from(i, one_line=False)
+        if len(page) < min(MIN_ENTRIES, len(rows) - i) and text_w >= r.body.size * ONE_LINE_MIN_CHARS:
+            page = max(page, page_from(i, one_line=True), key=len)
+        chunks.append(page)
+        i += len(page)
+        if not page:
+            break
     out = []
     for n, chunk in enumerate(chunks, 1):
         c = r._canvas(ctx)
@@ -261,7 +348,7 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
             y += h + gap
         if not chunk:
             c.text(m.left, y + r.body.baseline(line_h), EMPTY, r.body, r.secondary)
-        legend(c, m, r.small, menu.keys)
+        legend(c, m, key_face, menu.keys)
         footer(c, m, r.small, f"第{n}/{len(chunks)}页", turn_hints(COLUMN_HINTS, len(chunks)), r.secondary)
         out.append(c.finish(tuple(rects)))
     return out
@@ -276,7 +363,8 @@ def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
     cols = 2
     tile_w = (m.content_width - gap * (cols - 1)) // cols
     top = m.content_top + round(m.title * 1.4) + m.body // 4 + m.rule + m.body // 3
-    room = m.content_bottom - legend_height(m, r.small, menu.keys) - top
+    key_face = legend_face(r, menu.keys)
+    room = m.content_bottom - legend_height(m, key_face, menu.keys) - top
     name_lh, note_lh = round(m.body * 1.35), round(m.small * 1.4)
     notes = any(e.note for e in menu.entries)
     min_h = m.body // 2 + name_lh + (note_lh if notes else 0)
@@ -319,7 +407,7 @@ def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
             rects.append((i, e.key, x, y, tile_w, tile_h))
         if not chunk:
             c.text(m.left, y0 + r.body.baseline(m.line), EMPTY, r.body, r.secondary)
-        legend(c, m, r.small, menu.keys)
+        legend(c, m, key_face, menu.keys)
         footer(c, m, r.small, f"第{n}/{len(chunks)}页", turn_hints(HOME_HINTS, len(chunks)), r.secondary)
         out.append(c.finish(tuple(rects)))
     return out

@@ -29,3 +29,6 @@ class RenderSettings(SettingsModel):
     # "elderly": the 长辈版 of the MIIT 适老化 guidance — body text 1.3× the standard size, more
     # leading, fewer entries a page, secondary text in the main ink (7:1 contrast at least).
     style: Literal["standard", "elderly"] = "standard"
+    # Pages one item may take (0: no limit; the channel's [render] sets 30): past it the last page
+    # says the rest is on the portal, and footers and contents count only the pages on air.
+    max_pages: Annotated[int, Field(ge=0, le=10_000)] = 0

@@ -9,12 +9,12 @@ breaking), :mod:`.tables`, :mod:`.images`, :mod:`.fonts` (fontconfig, coverage, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
 from pusher.errors import RenderError
-from pusher.interfaces import Document, Menu, PageContext, PageImage, Profile
+from pusher.interfaces import Block, Document, Menu, PageContext, PageImage, Profile
 from pusher.timeutil import local
 from renderers import chrome
 from renderers.canvas import Canvas
@@ -56,13 +56,24 @@ class ItemPlan:
     meta_lh: int
     qr: Image.Image | None
     head_h: int  # height of the first page's title block, rule included
-    pages: list[list[Box]]  # the body pages; the first holds the title block unless there are contents
-    # A long item's contents pages, before the body; the first of them holds the title block.
+    pages: list[list[Box]]  # the body pages; the first holds the title block unless the contents page does
+    # A long item's contents pages, before the body. The first of them holds the title block,
+    # or — when that is what keeps the list on one page — the title alone (``contents_title``),
+    # the whole title block then opening the body.
     contents: tuple[tuple[Section, ...], ...] = ()
+    contents_title: tuple[str, ...] = ()
+    # An item past ``render.max_pages``: the last page on air, saying the rest is on the portal.
+    rest: ItemPlan | None = None
+    contents_row_h: int = 0  # the height of a contents line
 
     @property
     def total(self) -> int:
-        return len(self.contents) + len(self.pages)
+        return len(self.contents) + len(self.pages) + (1 if self.rest is not None else 0)
+
+    @property
+    def head_on_body(self) -> bool:
+        """Whether the title block opens the first body page."""
+        return not self.contents or bool(self.contents_title)
 
 
 class TvRenderer:
@@ -87,6 +98,8 @@ class TvRenderer:
         self.m = m = Metrics.of(shown, scale=1.3 if elderly else 1.0, leading=1.65 if elderly else 1.5)
         self.secondary = "fg" if elderly else "dim"
         self.menu_entries = 6 if elderly else 9  # entries a column menu page lists at most
+        # Space between menu entries: the 长辈版's larger lines need less air to stay apart.
+        self.entry_gap = m.body // 3 if elderly else m.body // 2
         self.home_tiles = 4 if elderly else 8
         self.images = images
         flicker = settings.flicker_safe if settings.flicker_safe is not None else profile.height <= 576
@@ -99,6 +112,8 @@ class TvRenderer:
         self.title = face(bold, m.title, flicker, xs)
         self.small = face(regular, m.small, flicker, xs)
         self.large = face(regular, m.title, flicker, xs)
+        # The standard profile's small size: the colour-key legend drops to it rather than wrap.
+        self.legend_small = face(regular, Metrics.of(shown).small, flicker, xs) if elderly else self.small
         h1 = round(m.body * 1.1)
         self.head1 = face(bold, h1, flicker, xs)
         # Headings differ by weight and size and, for the two upper levels, colour; the text
@@ -114,15 +129,18 @@ class TvRenderer:
         }
 
     # ------------------------------------------------------------------ items --
-    def plan_item(self, doc: Document) -> ItemPlan:
+    def plan_item(self, doc: Document, *, whole: bool = False) -> ItemPlan:
         """Lay the item out: title block of the first page, then the body cut into pages; an item
-        of more than ``contents_after`` pages opens with contents pages listing its sections."""
+        of more than ``contents_after`` pages opens with contents pages listing its sections, and
+        one of more than ``max_pages`` keeps the pages before the limit and a last page saying
+        the rest is on the portal (contents and page numbers count only the pages on air).
+        ``whole``: neither contents nor a page limit."""
         m = self.m
         norm = normalize_punctuation if self.settings.normalize_punctuation else (lambda s: s)
         qr = chrome.qr_image(doc.url, m) if self.settings.qr and doc.url else None
         side = chrome.qr_column(qr, self.small) + m.body // 2 if qr is not None else 0
         title_lh, meta_lh = round(m.title * 1.35), round(m.small * 1.5)
-        title_lines = wrap(norm(doc.title), m.content_width - side, self.title.advance)
+        title_lines = chrome.balanced(norm(doc.title), m.content_width - side, self.title.advance)
         meta_lines = self._pack(self._meta(doc), m.content_width - side)
         head_h = len(title_lines) * title_lh + len(meta_lines) * meta_lh
         if qr is not None:
@@ -132,33 +150,95 @@ class TvRenderer:
         pictures = {i: load(b.src, self.images) for i, b in enumerate(doc.blocks) if b.kind == "img"}
         boxes = flow(doc.blocks, self.styles, m, pictures, max_box=area - m.line * 2, normalize=self.settings.normalize_punctuation)
         head = (tuple(title_lines), title_lh, tuple(meta_lines), meta_lh, qr, head_h)
-        pages = paginate(boxes, area - head_h, area)
-        after = self.settings.contents_after
-        if not after or len(pages) <= after:
-            return ItemPlan(*head, pages)
-        row_h, head_lh = self._contents_rows()
-        first = max(1, min(self.menu_entries, (area - head_h - head_lh) // row_h))
-        other = max(1, min(self.menu_entries, (area - head_lh) // row_h))
-        heads = [b for b in boxes if b.section and b.section <= 2]
-        # Sections and sub-sections when they fit the title page, else the sections alone.
-        if len(heads) > first and sum(1 for b in heads if b.section == 1) >= 2:
-            heads = [b for b in heads if b.section == 1]
+        under_head = paginate(boxes, area - head_h, area)
+        after, limit = (0, 0) if whole else (self.settings.contents_after, self.settings.max_pages)
+        on_air = min(len(under_head), limit) if limit else len(under_head)
+        heads = [b for b in boxes if b.section and b.section <= 2] if after and on_air > after else []
+        alone = tuple(chrome.balanced(norm(doc.title), m.content_width, self.title.advance))
+        alone_h = len(alone) * title_lh + m.body // 2 + m.rule + m.body // 3
+        plain: list[list[Box]] = []
+        plan = ItemPlan(*head, under_head)
+        # Cutting at the page limit drops the sections past it, which may shorten the contents
+        # and so move every page number: settle in a few rounds.
+        for _ in range(4):
+            chunks, on_title, row_h = self._contents(heads, head_h, alone_h)
+            if chunks and not on_title and not plain:
+                plain = paginate(boxes, area, area)  # the body starts on a page of its own
+            body = plain if chunks and not on_title else under_head
+            k = len(chunks)
+            cut = bool(limit) and k + len(body) > limit
+            keep = limit - 1 - k if cut else len(body)
+            if cut and keep < 1:  # no room for contents and a body: no contents
+                heads, chunks, on_title, body, k, keep = [], [], False, under_head, 0, limit - 1
+            page_of = {id(b): n for n, page in enumerate(body) for b in page}
+            visible = [b for b in heads if page_of.get(id(b), 0) < keep]
+            contents = tuple(
+                tuple(Section(n, b.label, b.section, k + page_of.get(id(b), 0) + 1) for n, b in enumerate(chunk, 1)) for chunk in chunks
+            )
+            plan = ItemPlan(*head, body[:keep], contents, alone if on_title else (), self._rest(doc) if cut else None, row_h)
+            if len(visible) == len(heads):
+                break
+            heads = visible
+        return plan
+
+    def _contents(self, heads: list[Box], head_h: int, alone_h: int) -> tuple[list[list[Box]], bool, int]:
+        """The contents' pages of entries, whether the title alone heads them, and their row height.
+
+        The list stays on one page when it can: the sections and sub-sections under the title
+        block, else the sections alone, else either under the title alone; a list longer than any
+        page is split evenly (no page left with one entry), each page past the first marked 目录（续）."""
+        row_h, mark_h = self._contents_rows()
         if not heads:
-            return ItemPlan(*head, pages)
-        # The title block moves to the contents page: the body starts on a page of its own.
-        pages = paginate(boxes, area, area)
-        page_of = {id(b): k for k, page in enumerate(pages) for b in page}
-        chunks = [heads[:first]] + [heads[i : i + other] for i in range(first, len(heads), other)]
-        k = len(chunks)
-        contents = tuple(
-            tuple(Section(n, b.label, b.section, k + page_of.get(id(b), 0) + 1) for n, b in enumerate(chunk, 1)) for chunk in chunks
-        )
-        return ItemPlan(*head, pages, contents)
+            return [], False, row_h
+        area = self.m.content_bottom - self.m.content_top
+        tops = [b for b in heads if b.section == 1]
+        lists = [heads, tops] if 2 <= len(tops) < len(heads) else [heads]
+
+        def fits(room: int, row: int = row_h) -> int:
+            return max(1, min(self.menu_entries, room // row))
+
+        # Rows set a little tighter (1.2 em) when that is what keeps the list on one page.
+        for row in (row_h, round(self.m.body * 1.2)):
+            for on_title, room in ((False, area - head_h), (True, area - alone_h)):
+                for entries in lists:
+                    if len(entries) <= fits(room, row):
+                        return [entries], on_title, row
+        entries = lists[-1]
+        # Split: under the title block if three entries fit there, else under the title alone.
+        on_title = fits(area - head_h - mark_h) < 3
+        first, other = fits(area - (alone_h if on_title else head_h) - mark_h), fits(area - row_h - mark_h)
+        n = len(entries)
+        pages = 1 + -(-max(0, n - first) // other)
+        # Even pages: the first takes its share (no more than fits), the rest share what is left.
+        share = min(first, -(-n // pages))
+        out = [entries[:share]]
+        rest = entries[share:]
+        left = pages - 1
+        while rest:
+            take = min(other, -(-len(rest) // left))
+            # A section does not end a page when its sub-sections start the next one.
+            if take < len(rest) and take > 1 and rest[take - 1].section == 1 and rest[take].section > 1:
+                take -= 1
+            out.append(rest[:take])
+            rest, left = rest[take:], max(1, left - 1)
+        return out, on_title, row_h
 
     def _contents_rows(self) -> tuple[int, int]:
-        """(height of one contents line, of the 目录 heading)."""
+        """(height of one contents line, of the 续 mark under a list that goes on)."""
         m = self.m
-        return round(m.body * 1.3) + m.body // 6, 0
+        # The 长辈版's large type keeps its lines apart by itself: its rows take no extra air.
+        return round(m.body * 1.3) + (0 if self.settings.style == "elderly" else m.body // 6), round(m.small * 1.5)
+
+    def _rest(self, doc: Document) -> ItemPlan:
+        """The last page on air of an item cut at ``max_pages``: its title marked 续, where the
+        rest is, and (the title block's QR code) the link to the original."""
+        rest = replace(
+            doc,
+            title=f"{doc.title}{chrome.CONTINUED}",
+            blocks=(Block("p", chrome.REST_ON_PORTAL), Block("p", f"原文地址：{doc.url}")),
+        )
+        plan = self.plan_item(rest, whole=True)
+        return replace(plan, pages=plan.pages[:1])
 
     def render_item(self, doc: Document, ctx: PageContext) -> Sequence[PageImage]:
         m = self.m
@@ -172,19 +252,49 @@ class TvRenderer:
         long_item = bool(plan.contents) or (after > 0 and total > after)
         hints = chrome.ITEM_HINTS_LONG if long_item else chrome.ITEM_HINTS if total > 1 else chrome.ITEM_HINTS_ONE
         out: list[PageImage] = []
+        row_h, mark_h = plan.contents_row_h, self._contents_rows()[1]
         for n, sections in enumerate(plan.contents, 1):
             c = self._canvas(ctx)
-            y = self._draw_head(c, plan) if n == 1 else m.content_top
-            rects = self._draw_contents(c, sections, y)
+            if n > 1:
+                y = m.content_top
+                c.text(m.left + m.body // 4, y + self.bold.baseline(row_h), chrome.CONTENTS_MORE, self.bold, "accent", role="title")
+                y += row_h
+            elif plan.contents_title:
+                y = self._draw_title(c, plan.contents_title, plan.title_lh)
+            else:
+                y = self._draw_head(c, plan)
+            rects = self._draw_contents(c, sections, y, row_h)
+            if n < len(plan.contents):
+                mark = chrome.CONTENTS_GOES_ON
+                base = y + len(sections) * row_h + self.small.baseline(mark_h)
+                c.text(m.right - m.body // 4 - round(self.small.width(mark)), base, mark, self.small, self.secondary, role="meta")
             chrome.footer(c, m, self.small, f"{chrome.CONTENTS} 第{n}/{total}页", chrome.CONTENTS_HINTS, self.secondary)
             out.append(c.finish(rects))
-        for n, page in enumerate(plan.pages, len(plan.contents) + 1):
+        first_body = len(plan.contents) + 1
+        for n, page in enumerate(plan.pages, first_body):
             c = self._canvas(ctx)
-            y = self._draw_head(c, plan) if n == 1 else m.content_top
+            y = self._draw_head(c, plan) if n == first_body and plan.head_on_body else m.content_top
             self._draw_boxes(c, page, y)
             chrome.footer(c, m, self.small, f"第{n}/{total}页", hints, self.secondary)
             out.append(c.finish())
+        if plan.rest is not None:
+            c = self._canvas(ctx)
+            y = self._draw_head(c, plan.rest)
+            self._draw_boxes(c, plan.rest.pages[0] if plan.rest.pages else [], y)
+            chrome.footer(c, m, self.small, f"第{total}/{total}页", hints, self.secondary)
+            out.append(c.finish())
         return out
+
+    def _draw_title(self, c: Canvas, lines: tuple[str, ...], lh: int) -> int:
+        """The title alone, full width, and its rule (a contents page that needs the room)."""
+        m = self.m
+        y = m.content_top
+        for ln in lines:
+            c.text(m.left, y + self.title.baseline(lh), ln, self.title, "accent", role="title")
+            y += lh
+        y += m.body // 2
+        c.rect(m.left, y, m.right, y + m.rule, "rule")
+        return y + m.rule + m.body // 3
 
     def _draw_head(self, c: Canvas, plan: ItemPlan) -> int:
         """The first page's title block (title, metadata, QR code, rule); returns where the rest starts."""
@@ -202,12 +312,13 @@ class TvRenderer:
         c.rect(m.left, y, m.right, y + m.rule, "rule")
         return y + m.rule + m.body // 2
 
-    def _draw_contents(self, c: Canvas, sections: tuple[Section, ...], y: int) -> tuple[tuple[int, str, int, int, int, int], ...]:
+    def _draw_contents(
+        self, c: Canvas, sections: tuple[Section, ...], y: int, row_h: int
+    ) -> tuple[tuple[int, str, int, int, int, int], ...]:
         """目录, then one line a section: digit key, heading, 第N页 at the right. The entries lead
         to ``page-N`` (the manifest turns them into the item's page ids)."""
         m = self.m
         # No 目录 heading (the footer says 目录): under a title block, every line counts.
-        row_h, _ = self._contents_rows()
         pad = m.body // 4
         num_w = round(self.bold.width("9") + m.body * 0.6)
         rects = []

@@ -147,7 +147,6 @@ def _requeue_undrawn(rt: Runtime) -> int:
 #: Characters a page holds at most (SD body text packs fewer): the text is cut at this many
 #: per allowed page before drawing, so a huge article costs a bounded render, not thousands of pages.
 CHARS_PER_PAGE_BOUND = 2000
-REST_ON_PORTAL = "其余内容请扫码查看原文"
 
 
 def _shortened(doc: Document, max_pages: int) -> Document:
@@ -165,13 +164,6 @@ def _shortened(doc: Document, max_pages: int) -> Document:
     return doc if len(kept) == len(doc.blocks) and kept == list(doc.blocks) else replace(doc, blocks=tuple(kept))
 
 
-def _rest_on_portal(doc: Document, drawn: int) -> Document:
-    """The last page of an item past ``render.max_pages``: its title, where the rest is, and
-    (the renderer's first-page QR code) the link to the original on the portal."""
-    note = f"{REST_ON_PORTAL}。本文篇幅较长，电视上只播出前面部分。"
-    return replace(doc, title=f"{doc.title}（续）", blocks=(Block("p", note), Block("p", f"原文地址：{doc.url}")))
-
-
 def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> None:
     with rt.store.read() as db:
         item = db.get(Item, item_id)
@@ -186,9 +178,9 @@ def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> N
     started = time.perf_counter()
     max_pages = rt.settings.render.max_pages
     try:
+        # The renderer keeps to render.max_pages itself (its settings are these): the pages before
+        # the limit, numbered of the pages on air, then one saying the rest is on the portal.
         pages = list(rt.renderer.render_item(_shortened(doc, max_pages), ctx))
-        if len(pages) > max_pages:
-            pages = pages[: max_pages - 1] + list(rt.renderer.render_item(_rest_on_portal(doc, len(pages)), ctx))[:1]
     except Exception as exc:  # a RenderError, or a renderer bug this item trips: it must not stall the items after it
         if not isinstance(exc, RenderError):
             log.exception("renderer crashed on item %s", item.id, extra={"item": item.id, "source": item.source})

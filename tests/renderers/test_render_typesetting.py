@@ -55,8 +55,8 @@ def plans(profile: str) -> tuple[tuple[Document, ItemPlan], ...]:
 
 def capacity(r: TvRenderer, plan: ItemPlan, k: int) -> int:
     area = r.m.content_bottom - r.m.content_top
-    # The title block is on the first body page, unless a contents page opens the item.
-    return area - plan.head_h if k == 0 and not plan.contents else area
+    # The title block is on the first body page, unless a contents page carries it.
+    return area - plan.head_h if k == 0 and plan.head_on_body else area
 
 
 def first_box(page: list[Box]) -> Box | None:
