@@ -9,17 +9,22 @@ from pusher.config.settings import Settings, SourceSettings
 from pusher.interfaces import Gate, Renderer, Source, Target
 from pusher.registry import RENDERERS, SOURCES, TARGETS
 from pusher.store.assets import AssetStore
-from pusher.store.db import Store
+from pusher.store.db import Store, guard_existing, record_existing
 from pusher.store.images import ImageCache
 
 
 class Runtime:
-    def __init__(self, settings: Settings, store: Store | None = None, *, migrate: bool = True) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None, *, migrate: bool = True, init: bool = False) -> None:
+        """``init``: start an empty store even where this workdir held one that is now missing
+        (``pusher init``); otherwise that is an error, never a silent new channel."""
         self.settings = settings
-        settings.channel.workdir.mkdir(parents=True, exist_ok=True)
+        workdir = settings.channel.workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.store = store or Store(settings.channel.database_url)
         if migrate:
+            guard_existing(self.store, workdir, init=init)
             self.store.migrate()
+            record_existing(self.store, workdir)
         self.assets = AssetStore(settings.channel.assets_dir)
         self.images = ImageCache(settings.channel.workdir / "images")
         self.stopping = threading.Event()  # set by SIGTERM: stages finish the current item and return

@@ -16,6 +16,13 @@ How each change is found:
 
 Pages are fetched with no transaction open; each item is written in its own short transaction,
 so one bad page costs only that item.
+
+A list's HTTP validators (ETag, Last-Modified) are worth keeping only beside the items they
+cover: a store that had them without the items would answer every poll with 304 and never read
+the items again (issue 15: after a database was lost under the daemon only 2 of 33 items came
+back). So they are written in one transaction that first checks every item of the list is in
+this store, and with them the number of the source's items; a poll that finds fewer reads the
+lists in full.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -94,9 +101,11 @@ def poll_source(rt: Runtime, name: str, *, recheck: bool | Collection[int] = ())
     source = rt.source(name)
     with rt.store.read() as db:  # a reader: idle polls of many sources must not queue for the write lock
         row = db.get(SourceRow, name)
-        validators = json.loads(row.validators or "{}") if row else {}
+        validators = _trusted_validators(db, name, row)
     http = rt.http(s)
     listed = validators  # the list's new validators are kept only when the poll saw every entry through
+    covered: set[str] = set()  # the items those validators cover
+    stored: set[str] = set()  # URLs of the items this poll wrote
     try:
         try:
             listing = source.list(http, validators)
@@ -117,13 +126,14 @@ def poll_source(rt: Runtime, name: str, *, recheck: bool | Collection[int] = ())
             prev = known.get(entry.url)
             if prev is None:
                 errors = len(report.item_errors)
-                _fetch_one(rt, source, http, entry, None, report)
+                _fetch_one(rt, source, http, entry, None, report, stored)
                 unread = unread or len(report.item_errors) > errors
             elif prev.duplicate_of is not None:
                 continue  # a duplicate follows its original
             elif prev.validators.get("list") != _list_sig(entry) or (_is_due(prev, now, after, forced) and due.take()):
-                _fetch_one(rt, source, http, entry, prev, report)
+                _fetch_one(rt, source, http, entry, prev, report, stored)
         listed_urls = {e.url for e in listing.entries}
+        covered = (listed_urls & known.keys()) | stored
         # Silent edits of items the list did not show this time (or when it answered 304); a
         # source without detail pages (a feed read alone) has nothing to re-read for them.
         if not source.reads_detail_pages:
@@ -135,7 +145,7 @@ def poll_source(rt: Runtime, name: str, *, recheck: bool | Collection[int] = ())
             if skip or not _is_due(prev, now, after, forced):
                 continue
             due.take()
-            _fetch_one(rt, source, http, ListEntry(url=url, title=prev.title, published=prev.published), prev, report)
+            _fetch_one(rt, source, http, ListEntry(url=url, title=prev.title, published=prev.published), prev, report, stored)
         report.status = "not_modified" if listing.not_modified and not report.changed_anything else "ok"
         if listing.not_modified:
             if any(k.missing_polls for k in known.values()):
@@ -148,8 +158,27 @@ def poll_source(rt: Runtime, name: str, *, recheck: bool | Collection[int] = ())
     finally:
         report.requests = http.requests
         http.close()
-        _record(rt, name, s.kind, report, listed)
+        _record(rt, name, s.kind, report, listed, covered)
     return report
+
+
+#: The key beside the list URLs in ``SourceRow.validators`` that counts the source's items when
+#: they were saved (not a URL, so no list is ever fetched under it).
+ITEMS_KEY = "#items"
+
+
+def _trusted_validators(db: Any, name: str, row: SourceRow | None) -> dict[str, Any]:
+    """The source's list validators, or none if the store lacks items they covered."""
+    validators: dict[str, Any] = json.loads(row.validators or "{}") if row else {}
+    covers = validators.pop(ITEMS_KEY, None)
+    if not validators:
+        return {}
+    have = int(db.exec(select(func.count()).select_from(Item).where(Item.source == name)).one())
+    if have < (covers if isinstance(covers, int) else 1):
+        log.warning("the store holds %d items of %s where its list validators covered %s: reading the lists in full",
+                    have, name, covers if covers is not None else "some", extra={"source": name})  # fmt: skip
+        return {}
+    return validators
 
 
 def _load_known(rt: Runtime, source: str, due_before: datetime | None) -> dict[str, _Known]:
@@ -231,7 +260,9 @@ class _DetailHttp:
         return self.http.post(url, data, headers=headers)
 
 
-def _fetch_one(rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, prev: _Known | None, report: PollReport) -> None:
+def _fetch_one(
+    rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, prev: _Known | None, report: PollReport, stored: set[str]
+) -> None:
     prefetched = None
     try:
         if prev is not None:
@@ -243,6 +274,7 @@ def _fetch_one(rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, 
                 if prefetched.status == 304:
                     report.unchanged += 1
                     _touch(rt, prev.id, {**prev.validators, "list": _list_sig(entry)})
+                    stored.add(entry.url)
                     return
         client = _DetailHttp(http, entry.url, prefetched)
         got = source.detail(client, entry)
@@ -265,6 +297,7 @@ def _fetch_one(rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, 
         "list": _list_sig(entry),
     }
     _upsert(rt, source.name, got, vals, report)
+    stored.add(got.url)
 
 
 def _touch(rt: Runtime, item_id: int, validators: dict[str, str]) -> None:
@@ -396,7 +429,7 @@ def _still_missing(rt: Runtime, source: str, report: PollReport) -> None:
                 report.withdrawn += 1
 
 
-def _record(rt: Runtime, name: str, kind: str, report: PollReport, validators: dict[str, Any]) -> None:
+def _record(rt: Runtime, name: str, kind: str, report: PollReport, validators: dict[str, Any], covered: Collection[str] = ()) -> None:
     now = utcnow()
     with rt.store.write() as db:
         row = db.get(SourceRow, name) or SourceRow(name=name, kind=kind)
@@ -408,5 +441,24 @@ def _record(rt: Runtime, name: str, kind: str, report: PollReport, validators: d
             row.failing_since = row.failing_since or now
         else:
             row.last_ok_at, row.last_error, row.failing_since = now, "", None
-            row.validators = json.dumps(validators, ensure_ascii=False)
+            row.validators = json.dumps(_covering(db, name, validators, covered), ensure_ascii=False)
         db.add(row)
+
+
+def _covering(db: Any, name: str, validators: dict[str, Any], covered: Collection[str]) -> dict[str, Any]:
+    """The validators to save in the caller's transaction: none unless every item they cover is
+    in this store, and with them how many items the source has here."""
+    validators = {k: v for k, v in validators.items() if k != ITEMS_KEY}
+    if not validators:
+        return {}
+    urls = sorted(covered)
+    found = 0
+    for start in range(0, len(urls), 500):
+        chunk = urls[start : start + 500]
+        found += int(db.exec(select(func.count()).select_from(Item).where(Item.source == name, col(Item.url).in_(chunk))).one())
+    if found < len(urls):
+        log.warning("%d of the %d items of %s's lists are not in the store: their validators are not kept",
+                    len(urls) - found, len(urls), name, extra={"source": name})  # fmt: skip
+        return {}
+    have = int(db.exec(select(func.count()).select_from(Item).where(Item.source == name)).one())
+    return {**validators, ITEMS_KEY: have}
