@@ -9,8 +9,14 @@ target's grace period, because boxes still hold the previous manifest.
 
 A failure leaves the row pending with exponential backoff and jitter, carried over to the
 delivery that supersedes it, so a headend that is down is retried ever more calmly and delays
-only itself: targets are served in parallel. Re-running a delivery after a crash is safe: what
-arrived is skipped, the manifest is replaced atomically.
+only itself: targets are served in parallel. An alert is tried at once whatever the backoff,
+then retried on a short, capped one of its own (:func:`alert_backoff`). Re-running a delivery
+after a crash is safe: what arrived is skipped, the manifest is replaced atomically.
+
+A target with no delivery of the newest channel version (one added to a running installation,
+or enabled again) gets it in full at its next delivery. Only names of the asset form
+(``assets/<sha256>.<ext>``) are adopted from a listing, and so only those are ever deleted:
+whatever else a headend holds is not ours.
 """
 
 from __future__ import annotations
@@ -27,11 +33,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from pusher.errors import TargetError, TvPusherError
 from pusher.interfaces import Target
-from pusher.names import ASSET_DIR, parse_asset_name
+from pusher.names import ASSET_DIR, is_asset_name, parse_asset_name
 from pusher.registry import TARGETS
 from pusher.runtime import Runtime
 from pusher.store import claims
@@ -44,6 +50,10 @@ log = logging.getLogger("tvpusher.deliver")
 
 BACKOFF_BASE = 5.0  # seconds
 BACKOFF_MAX = 600.0
+# An alert skipped the backoff altogether and was retried every worker interval (issue 15: 20
+# warnings in 20 s against a failing headend): it goes first, then waits, but never long.
+ALERT_BACKOFF_BASE = 2.0
+ALERT_BACKOFF_MAX = 30.0
 _LOCAL: dict[str, threading.Lock] = {}
 _LOCAL_GUARD = threading.Lock()
 RECORD_BATCH, RECORD_EVERY = 64, 2.0  # what arrived is written to the store this often (assets, seconds)
@@ -52,6 +62,12 @@ RECORD_BATCH, RECORD_EVERY = 64, 2.0  # what arrived is written to the store thi
 def backoff(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential with jitter in its upper half, so that the retries of many nodes spread out."""
     cap = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return cap / 2 + (rng or random).random() * cap / 2
+
+
+def alert_backoff(attempts: int, rng: random.Random | None = None) -> float:
+    """The same shape, short and capped: an alert's retries wait seconds, not minutes."""
+    cap = min(ALERT_BACKOFF_MAX, ALERT_BACKOFF_BASE * 2 ** max(0, min(attempts, 32) - 1))
     return cap / 2 + (rng or random).random() * cap / 2
 
 
@@ -183,6 +199,15 @@ def _deliver_one(rt: Runtime, name: str, *, only_due: bool) -> DeliveryReport:
     except (TvPusherError, OSError) as exc:
         _failed(rt, delivery_id, report, exc)
         return report
+    except Exception as exc:
+        # A bug, or an answer no check foresaw: the traceback goes to the log, the delivery is
+        # retried with backoff, and its claim is released (issue 15: it stayed claimed).
+        log.error("delivery of version %d to %s: unexpected %s", cv.version, name, type(exc).__name__, exc_info=True)
+        _failed(rt, delivery_id, report, TargetError(f"unexpected {type(exc).__name__}: {exc}", target=name))
+        return report
+    except BaseException:
+        _release(rt, delivery_id, me)
+        raise
     finally:
         target.close()
     report.status = "done"
@@ -225,15 +250,17 @@ def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryRepo
         )
     )
     if not pending:
-        return None
+        late = _queue_current(db, name, now)
+        if late is None:
+            return None
+        pending = [late]
     newest = pending[0]
     for d in pending[1:]:
         d.state = DeliveryState.SUPERSEDED
     if newest.attempts == 0:
         _inherit_backoff(db, newest)
     report.version = newest.channel_version
-    # Alerts (priority > 0) skip the backoff: an emergency warning is worth one more try.
-    if only_due and newest.priority <= 0 and _aware(newest.next_attempt_at) > now:
+    if only_due and _aware(newest.next_attempt_at) > now:
         report.status = "waiting"
         return None
     cv = db.get(ChannelVersion, newest.channel_version)
@@ -245,8 +272,27 @@ def _claim(db: Session, name: str, me: str, only_due: bool, report: DeliveryRepo
     return newest.id, cv
 
 
+def _queue_current(db: Session, name: str, now: datetime) -> Delivery | None:
+    """The delivery of the newest channel version to a target that has none (publish queued
+    one per target enabled at the time: a target added later got nothing until the channel
+    changed, and ``push`` said it was up to date). None when it has one, in any state."""
+    newest = db.exec(select(func.max(ChannelVersion.version))).one()
+    if newest is None:
+        return None
+    if db.exec(select(Delivery.id).where(Delivery.target == name, Delivery.channel_version == newest)).first() is not None:
+        return None
+    # An alert's version stays an alert's for the late target too.
+    priority = db.exec(select(func.max(Delivery.priority)).where(Delivery.channel_version == newest)).one() or 0
+    row = Delivery(target=name, channel_version=newest, next_attempt_at=now, created_at=now, priority=priority)
+    db.add(row)
+    db.flush()
+    log.info("%s has no delivery of channel version %d: queued in full", name, newest)
+    return row
+
+
 def _inherit_backoff(db: Session, newest: Delivery) -> None:
-    """A new publication does not reset the backoff of a headend that keeps failing."""
+    """A new publication does not reset the backoff of a headend that keeps failing; an alert's
+    is due at once all the same (its failures then wait :func:`alert_backoff`)."""
     prev = db.exec(
         select(Delivery)
         .where(
@@ -256,12 +302,16 @@ def _inherit_backoff(db: Session, newest: Delivery) -> None:
     ).first()
     if prev is not None and prev.attempts > 0 and prev.last_error:
         newest.attempts, newest.last_error = prev.attempts, prev.last_error
-        newest.next_attempt_at = max(_aware(newest.next_attempt_at), _aware(prev.next_attempt_at))
+        if newest.priority <= 0:
+            newest.next_attempt_at = max(_aware(newest.next_attempt_at), _aware(prev.next_attempt_at))
 
 
 def _adopt(rt: Runtime, name: str, listing: dict[str, int], wanted: dict[str, int]) -> dict[str, int]:
-    """Records what the headend already holds, so it is neither sent again nor left forever."""
+    """Records what the headend already holds of ours, so it is neither sent again nor left
+    forever. A name not of the asset form is not ours (issue 15: ``assets/passwd`` was adopted
+    and later deleted, ``assets/\\..\\win.png`` stopped the collection every round)."""
     now = utcnow()
+    listing = ours(listing)
     with rt.store.write() as db:
         _upsert(
             db,
@@ -380,6 +430,15 @@ def _collect(rt: Runtime, target: Target, name: str, grace: timedelta) -> int:
             for a in db.exec(select(TargetAsset).where(TargetAsset.target == name, col(TargetAsset.unreferenced_since).is_not(None)))
             if a.unreferenced_since is not None and _aware(a.unreferenced_since) <= cutoff
         ]
+    foreign = [a for a in old if not is_asset_name(a)]
+    if foreign:
+        # Adopted before only our names were: forget them, and leave the files alone.
+        with rt.store.write() as db:
+            for asset in foreign:
+                if (row := db.get(TargetAsset, (name, asset))) is not None:
+                    db.delete(row)
+        log.info("%s: forgot %d names that are not ours (the files stay)", name, len(foreign))
+        old = [a for a in old if is_asset_name(a)]
     deleted = 0
     for asset in old:
         try:
@@ -402,10 +461,22 @@ def _failed(rt: Runtime, delivery_id: int, report: DeliveryReport, exc: BaseExce
         if d is not None:
             d.attempts += 1
             d.last_error = str(exc)
-            d.next_attempt_at = utcnow() + timedelta(seconds=backoff(d.attempts))
+            wait = alert_backoff(d.attempts) if d.priority > 0 else backoff(d.attempts)
+            d.next_attempt_at = utcnow() + timedelta(seconds=wait)
             d.claimed_by, d.claimed_until = "", None
             d.bytes_sent, d.files_sent = d.bytes_sent + report.bytes, d.files_sent + report.files
     log.warning("delivery of version %d to %s failed: %s", report.version, report.target, exc)
+
+
+def _release(rt: Runtime, delivery_id: int, me: str) -> None:
+    """Gives up the claim of a delivery interrupted (Ctrl-C, SystemExit): others may go on."""
+    try:
+        with rt.store.write() as db:
+            d = db.get(Delivery, delivery_id)
+            if d is not None and d.claimed_by == me:
+                d.claimed_by, d.claimed_until = "", None
+    except Exception:  # the interruption is what matters; a dead holder's claim is void anyway
+        log.debug("could not release the claim of delivery %d", delivery_id, exc_info=True)
 
 
 # -- status and repair ---------------------------------------------------------------------------
@@ -469,12 +540,9 @@ def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -
     rep = VerifyReport(target=name)
     rt.settings.target(name)
     with rt.store.read() as db:
-        cv = db.exec(
-            select(ChannelVersion)
-            .join(Delivery, col(Delivery.channel_version) == col(ChannelVersion.version))
-            .where(Delivery.target == name, col(Delivery.state).in_([DeliveryState.DONE, DeliveryState.PENDING]))
-            .order_by(col(ChannelVersion.version).desc())
-        ).first()
+        # The newest version, delivered to this target or not: a target added after it was
+        # published should show it too (issue 15: verify said 正常 of an empty headend).
+        cv = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
         known = {a.name: a.bytes for a in db.exec(select(TargetAsset).where(TargetAsset.target == name))}
     if cv is None:
         rep.manifest_ok = True
@@ -483,7 +551,7 @@ def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -
     wanted: dict[str, int] = dict(json.loads(cv.assets))
     target = rt.target(name)
     try:
-        there = target.list_assets()
+        there = ours(target.list_assets())
         for asset, size in sorted(wanted.items()):
             rep.checked += 1
             if asset not in there:
@@ -515,8 +583,10 @@ def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -
                 )
                 rep.adopted += 1
         if repair and not rep.ok:
-            d = db.exec(select(Delivery).where(Delivery.target == name, Delivery.channel_version == cv.version)).one()
-            if d.state != DeliveryState.PENDING:
+            d = db.exec(select(Delivery).where(Delivery.target == name, Delivery.channel_version == cv.version)).first()
+            if d is None:
+                _queue_current(db, name, now)
+            elif d.state != DeliveryState.PENDING:
                 d.state, d.done_at, d.next_attempt_at = DeliveryState.PENDING, None, now
     if repair and not rep.ok:
         rep.repaired = deliver_one(rt, name, only_due=False)
@@ -524,6 +594,11 @@ def verify(rt: Runtime, name: str, *, deep: bool = False, repair: bool = True) -
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def ours(listing: dict[str, int]) -> dict[str, int]:
+    """The names of a listing that we could have written: ``assets/<sha256>.<ext>``."""
+    return {a: n for a, n in listing.items() if is_asset_name(a)}
 
 
 def _upsert(db: Session, rows: list[TargetAsset]) -> None:

@@ -3,16 +3,32 @@
 Every file is written to a temporary name in the same folder, fsynced, renamed over its final
 name with ``os.replace`` and the folder fsynced, so that a reader sees either the old file or
 the new one, never a partial one, even across a crash or power loss.
+
+A write killed half-way leaves its temporary file behind (``.<leaf>.<pid>.<host>.tmp``); each
+new target object removes those whose writer is gone: a dead process of this host, or any
+writer's file older than :data:`STALE_TMP` (another host's process cannot be asked; one file is
+written in seconds). Before issue 15 they piled up in the headend for ever.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
+import socket
+import time
 from pathlib import Path
 
 from pusher.errors import TargetError, VerifyError
 from pusher.targets.base import TargetOptions, check_name
+
+log = logging.getLogger("tvpusher.targets")
+
+STALE_TMP = 3600.0  # seconds
+_HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
+# .<leaf>.<pid>.<host>.tmp, and the .<leaf>.<pid>.tmp written before the host was in the name.
+_TMP = re.compile(r"^\.(?P<leaf>.+?)\.(?P<pid>\d+)(?:\.(?P<host>[A-Za-z0-9_-]+))?\.tmp$")
 
 
 class FolderOptions(TargetOptions):
@@ -28,6 +44,7 @@ class FolderTarget:
             (self.root / "assets").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise TargetError(f"cannot create {self.root}: {exc.strerror}", target=name) from None
+        self.swept = _sweep(self.root) + _sweep(self.root / "assets")
 
     def _path(self, name: str) -> Path:
         p = (self.root / check_name(name, self.name)).resolve()
@@ -37,7 +54,7 @@ class FolderTarget:
 
     def put(self, name: str, data: bytes) -> None:
         path = self._path(name)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{_HOST}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as f:
@@ -78,6 +95,45 @@ class FolderTarget:
 
     def close(self) -> None:
         pass
+
+
+def _sweep(folder: Path) -> int:
+    """Removes the temporary files of writers that are gone; how many."""
+    now, removed = time.time(), 0
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(".") and e.name.endswith(".tmp")]
+    except OSError:
+        return 0  # an unreadable folder fails the delivery where it matters, with its reason
+    for e in entries:
+        m = _TMP.fullmatch(e.name)
+        if m is None:
+            continue
+        try:
+            if m["host"] == _HOST and _alive(int(m["pid"])) and now - e.stat().st_mtime < STALE_TMP:
+                continue  # a write in progress on this host
+            if m["host"] != _HOST and now - e.stat().st_mtime < STALE_TMP:
+                continue  # another host's (or an old-style) file: only its age can tell
+            os.unlink(e.path)
+            removed += 1
+        except FileNotFoundError:
+            pass  # its writer renamed it meanwhile
+        except OSError as exc:
+            log.warning("cannot remove the leftover %s: %s", e.path, exc.strerror)
+    if removed:
+        log.info("removed %d leftover temporary files from %s", removed, folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _fsync_dir(path: Path) -> None:

@@ -74,7 +74,14 @@ class FtpTarget:
                     return {}
                 ftp.cwd("..")
                 raise
-            return {f"assets/{n}": int(f["size"]) for n, f in entries if f.get("type") == "file" and "size" in f and not n.startswith(".")}
+            out: dict[str, int] = {}
+            for n, f in entries:
+                if f.get("type") != "file" or "size" not in f or n.startswith("."):
+                    continue
+                if not f["size"].isascii() or not f["size"].isdigit():  # int() raised on "12abc"
+                    raise TargetError(f"MLSD assets: the size of {n!r} is not a number: {f['size'][:40]!r}", target=self.name)
+                out[f"assets/{n}"] = int(f["size"])
+            return out
 
         return self._op("MLSD assets", listing)
 

@@ -9,7 +9,12 @@ one rename on the server. Listings use ``PROPFIND`` (nginx's dav-ext module) or 
 autoindex.
 
 Every request has a socket timeout and an overall deadline: a headend that trickles bytes
-cannot hold a delivery forever. Credentials come from the config (``"${VAR}"`` for the
+cannot hold a delivery forever. Answers are read as a stream under a byte cap (``max_bytes``, by
+default the portal client's ``http.max_bytes``), never decompressed (``Accept-Encoding:
+identity``), and a read-back is hashed as it arrives: a headend answering gigabytes costs a
+chunk of memory, not the answer (issue 15: a 2 GB PROPFIND took 4.3 GB). An answer that is not
+what WebDAV or nginx would send (a size that is not a number, a JSON listing that is not a list)
+is a :class:`~pusher.errors.TargetError`, like any other failure of the headend. Credentials come from the config (``"${VAR}"`` for the
 environment) and never appear in errors or logs.
 """
 
@@ -19,16 +24,17 @@ import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from pusher.errors import TargetError, VerifyError
+from pusher.config.http import HttpSettings
+from pusher.errors import ParseError, TargetError, VerifyError
 from pusher.targets.base import TargetOptions, check_name
 
 CHUNK = 64 * 1024  # upload chunk; the deadline is checked between chunks
@@ -50,6 +56,9 @@ class WebDavOptions(TargetOptions):
     verify: Literal["size", "sha256", "listing"] = "sha256"
     listing: Literal["propfind", "json"] = "propfind"  # nginx dav-ext PROPFIND, or autoindex_format json
     connections: int = Field(default=4, ge=1, le=16)  # uploads at once
+    # The largest answer read (a listing, channel.xml, `pusher verify --deep`); the read-back
+    # of a put is bounded by the size sent. A PROPFIND costs about 400 bytes per asset.
+    max_bytes: int = Field(default=HttpSettings.model_fields["max_bytes"].default, gt=0)
 
     @model_validator(mode="after")
     def _listing_needs_precheck(self) -> WebDavOptions:
@@ -75,7 +84,8 @@ class WebDavTarget:
         self.concurrency = options.connections
         self.base = options.url
         auth: httpx.Auth | None = None
-        headers = {"User-Agent": "tvpusher/0.1"}
+        # identity: httpx would inflate a gzip answer before the cap could count it.
+        headers = {"User-Agent": "tvpusher/0.1", "Accept-Encoding": "identity"}
         if options.token.get_secret_value():
             headers["Authorization"] = f"Bearer {options.token.get_secret_value()}"
         elif options.username:
@@ -128,20 +138,43 @@ class WebDavTarget:
     def _url(self, name: str) -> str:
         return self.base + quote(name)
 
-    def _request(self, method: str, name: str, *, content: bytes | None = None, headers: dict[str, str] | None = None) -> _Answer:
+    def _request(
+        self, method: str, name: str, *, content: bytes | None = None, headers: dict[str, str] | None = None,
+        cap: int | None = None, sink: Callable[[bytes], Any] | None = None,
+    ) -> _Answer:  # fmt: skip
+        """One request, its answer read under ``cap`` bytes (``max_bytes`` unless given): past
+        it a TargetError, or with a ``sink`` (which gets a 200 answer's body as it arrives,
+        nothing kept) the reading stops and ``size`` says more came than the cap."""
         deadline = time.monotonic() + self.options.deadline
+        limit = self.options.max_bytes if cap is None else cap
         hdrs = dict(headers or {})
         body: Iterator[bytes] | None = None
         if content is not None:
             hdrs["Content-Length"] = str(len(content))
             body = _chunks(content, deadline, self.name, name)
+        buf = bytearray()
+        size = 0
         try:
             req = self._client.build_request(method, self._url(name), content=body, headers=hdrs)
             resp = self._client.send(req, stream=True)
             try:
-                buf = bytearray()
-                for part in resp.iter_bytes():
-                    buf += part
+                feed = sink if sink is not None and resp.status_code == 200 else None
+                encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+                if encoding not in ("", "identity"):
+                    raise TargetError(f"{method} {name}: answered with Content-Encoding {encoding!r}, identity was asked", target=self.name)
+                declared = resp.headers.get("Content-Length", "")
+                if method != "HEAD" and feed is None and declared.isdigit() and int(declared) > limit:
+                    raise TargetError(f"{method} {name}: answer of {int(declared)} bytes exceeds the cap of {limit}", target=self.name)
+                for part in resp.iter_raw(CHUNK):
+                    size += len(part)
+                    if size > limit:
+                        if feed is not None:
+                            break  # the caller sees size > cap: not the file it sent
+                        raise TargetError(f"{method} {name}: answer exceeds the cap of {limit} bytes", target=self.name)
+                    if feed is not None:
+                        feed(part)
+                    else:
+                        buf += part
                     if time.monotonic() > deadline:
                         raise TargetError(f"{method} {name}: no complete answer within {self.options.deadline:g} s", target=self.name)
             finally:
@@ -151,7 +184,7 @@ class WebDavTarget:
             raise TargetError(f"{method} {name}: {type(exc).__name__}: {exc}", target=self.name) from None
         if resp.status_code in (401, 403):
             raise TargetError(f"{method} {name}: access refused ({resp.status_code}); check the credentials", target=self.name)
-        return _Answer(resp.status_code, resp.headers, bytes(buf))
+        return _Answer(resp.status_code, resp.headers, bytes(buf), size)
 
     def _put(self, name: str, data: bytes) -> None:
         r = self._request("PUT", name, content=data)
@@ -162,9 +195,17 @@ class WebDavTarget:
         if how == "listing":
             return  # the outbox lists every size before it switches the manifest
         if how == "sha256":
-            got = self.read(name)
-            ok = got is not None and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
-            detail = "missing" if got is None else f"{len(got)} bytes with another sha256"
+            # Hashed as it arrives and cut off past the size sent: a headend answering more
+            # (or gigabytes) costs a chunk of memory, not the answer.
+            h = hashlib.sha256()
+            r = self._request("GET", name, cap=len(data), sink=h.update)
+            ok = r.status == 200 and r.size == len(data) and h.digest() == hashlib.sha256(data).digest()
+            if r.status != 200:
+                detail = "missing" if r.status == 404 else f"GET answered {r.status}"
+            elif r.size > len(data):
+                detail = f"more than {len(data)} bytes"
+            else:
+                detail = f"{r.size} bytes with another sha256"
         else:
             r = self._request("HEAD", name)
             size = r.headers.get("Content-Length")
@@ -184,7 +225,10 @@ class WebDavTarget:
             return {}
         if r.status != 207:
             raise TargetError(f"PROPFIND assets/ answered {r.status} (is the dav-ext module loaded?)", target=self.name)
-        root = parse_xml(r.body, url=self._url("assets/"))
+        try:
+            root = parse_xml(r.body, url=self._url("assets/"))
+        except ParseError as exc:
+            raise TargetError(f"PROPFIND assets/: {exc}", target=self.name) from None
         ns = "{DAV:}"
         out: dict[str, int] = {}
         for resp in root.iter(f"{ns}response"):
@@ -192,7 +236,7 @@ class WebDavTarget:
             size = resp.findtext(f".//{ns}getcontentlength")
             leaf = href.rstrip("/").rsplit("/", 1)[-1]
             if size is not None and not href.endswith("/") and leaf and not leaf.startswith("."):
-                out[f"assets/{leaf}"] = int(size)
+                out[f"assets/{leaf}"] = self._size(size, f"PROPFIND assets/: getcontentlength of {leaf!r}")
         return out
 
     def _list_json(self) -> dict[str, int]:
@@ -201,11 +245,27 @@ class WebDavTarget:
             return {}
         if r.status != 200:
             raise TargetError(f"GET assets/ answered {r.status}", target=self.name)
+        what = "GET assets/ is not a JSON listing (autoindex_format json)"
         try:
             entries = json.loads(r.body)
         except ValueError:
-            raise TargetError("GET assets/ is not a JSON listing (autoindex_format json)", target=self.name) from None
-        return {f"assets/{e['name']}": int(e["size"]) for e in entries if e.get("type") == "file" and not e["name"].startswith(".")}
+            raise TargetError(what, target=self.name) from None
+        if not isinstance(entries, list):
+            raise TargetError(f"{what}: a {type(entries).__name__}, not a list", target=self.name)
+        out: dict[str, int] = {}
+        for e in entries:
+            if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+                raise TargetError(f"{what}: an entry without a name: {str(e)[:80]!r}", target=self.name)
+            if e.get("type") == "file" and not e["name"].startswith("."):
+                out[f"assets/{e['name']}"] = self._size(e.get("size"), f"GET assets/: size of {e['name']!r}")
+        return out
+
+    def _size(self, value: object, what: str) -> int:
+        """A listed size: digits only (``int`` also takes "1_2" and "-5", and raised on "12abc")."""
+        text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+        if not text.isascii() or not text.isdigit():
+            raise TargetError(f"{what} is not a size: {str(value)[:40]!r}", target=self.name)
+        return int(text)
 
 
 @dataclass(frozen=True)
@@ -213,6 +273,7 @@ class _Answer:
     status: int
     headers: httpx.Headers
     body: bytes
+    size: int = 0  # bytes of the answer read (given to the sink, with one)
 
 
 def _chunks(data: bytes, deadline: float, target: str, name: str) -> Iterator[bytes]:
