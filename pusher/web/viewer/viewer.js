@@ -70,13 +70,23 @@
     return !node.hasAttribute("hidden");
   }
 
+  // A malformed escape (?poll=%E0%A4%A) throws URIError: the viewer would never start, so such
+  // a part is read as it stands (then ignored as any unknown value is).
+  function decodePart(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch (e) {
+      return text;
+    }
+  }
+
   function readParams(search) {
     var out = {};
     search.replace(/^\?/, "").split("&").forEach(function (kv) {
       if (!kv) return;
       var i = kv.indexOf("=");
-      var k = decodeURIComponent(i < 0 ? kv : kv.slice(0, i));
-      out[k] = i < 0 ? "" : decodeURIComponent(kv.slice(i + 1));
+      var k = decodePart(i < 0 ? kv : kv.slice(0, i));
+      out[k] = i < 0 ? "" : decodePart(kv.slice(i + 1));
     });
     return out;
   }
