@@ -33,8 +33,9 @@ _PATTERNS = [
     (re.compile(r"(?i)\b((?:[a-z_]*_)?(?:pass(?:word|wd|phrase)?|pwd|token|secret|api[_-]?key|access[_-]?key)['\"]?\s*[:=]\s*['\"]?)"
                 r"([^\s'\",;&}]+)"),
      lambda m: f"{m.group(1)}***"),
-    # scheme://user:password@host
-    (re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^/\s:@]*):[^@\s/]+@"), lambda m: f"{m.group(1)}:***@"),
+    # scheme://user:password@host — up to the last "@" before the path: a password with "@" in
+    # it (p@ss@word) was masked only up to its first one, and its tail went out.
+    (re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^/\s:@]*):[^\s/'\"<>]*@"), lambda m: f"{m.group(1)}:***@"),
 ]  # fmt: skip
 
 _secrets: set[str] = set()
@@ -54,14 +55,28 @@ def register_secrets(settings: Any) -> None:
         for s in group:
             for v in _secret_values(s.options):
                 add_secret(v)
+    from urllib.parse import unquote, urlsplit
+
     from sqlalchemy.engine import make_url
 
+    url = settings.channel.database_url
     try:
-        pw = make_url(settings.channel.database_url).password
+        pw = make_url(url).password
     except Exception:  # not a URL SQLAlchemy knows: nothing to mask
         pw = None
     if pw:
         add_secret(str(pw))
+    # SQLAlchemy ends the password at its first "@" and takes the rest for the host, which a
+    # driver then names ("failed to resolve host 'ss@word@db'"): the whole of what stands before
+    # the last "@" is masked, and so is each tail of it after an "@".
+    try:
+        raw = urlsplit(url).password
+    except ValueError:
+        raw = None
+    for whole in {raw, unquote(raw)} if raw else ():
+        parts = whole.split("@")
+        for n in range(len(parts)):
+            add_secret("@".join(parts[n:]))
 
 
 def _secret_values(options: Mapping[str, Any], secret: bool = False) -> Iterable[str]:
@@ -153,6 +168,38 @@ def setup(level: str = "INFO", json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is at each record (a test's capture, a redirected CLI)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def setup_cli(level: str = "WARNING") -> None:
+    """Logging for a one-shot command: warnings and errors on stderr, one message a line,
+    redacted like the daemon's. Nothing changes where handlers are installed already (pytest's;
+    ``pusher run`` replaces them all with :func:`setup`)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = _CurrentStderr()
+    handler.setLevel(level.upper())
+    handler.setFormatter(RedactingFormatter(logging.Formatter("%(message)s")))  # as Python printed them before
+    root.addHandler(handler)
+    if root.level > logging.getLevelName(level.upper()) or root.level == logging.NOTSET:
+        root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import IO, TYPE_CHECKING, Annotated, TextIO, cast
 
 import typer
 from rich.console import Console
 
 from pusher.errors import ConfigError, FontError, TvPusherError, UsageError
+
+if TYPE_CHECKING:
+    from pusher.config.settings import Settings
 
 app = typer.Typer(
     name="pusher",
@@ -25,11 +28,49 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+class _Redacted:
+    """The process's stdout or stderr as it is at each write (a test's capture, a pipe), with
+    every secret masked: whatever a command prints — a portal's error, a table cell, JSON — passes
+    :func:`pusher.logs.redact`, as every log line does (issue 15: a source URL's password went
+    out through ``poll --json`` and ``source test``)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    @property
+    def _stream(self) -> TextIO:
+        stream: TextIO = getattr(sys, self._name)
+        return stream
+
+    def write(self, text: str) -> int:
+        from pusher.logs import redact
+
+        return self._stream.write(redact(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+
 # Piped output (cron mails, `| less`) has no terminal width: tables get a wide line instead of 80
 # columns, and their cells wrap (never "…") when even that is too narrow.
 _WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 200)
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: portal text is printed as it is. A title or publisher such as "404 [/bold] not
+# found" was read as console markup (MarkupError, and "[dead]" vanished from error lines).
+# Styling is done with Text objects, never with markup in strings.
+out = Console(file=cast("IO[str]", _Redacted("stdout")), highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
+err = Console(file=cast("IO[str]", _Redacted("stderr")), highlight=False, soft_wrap=True, markup=False)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -59,7 +100,23 @@ def _root(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
+def load(config: Path | None) -> Settings:
+    """The configuration, its passwords and tokens registered for masking before anything can
+    print them (a database that cannot be opened names its URL)."""
+    from pusher.config.settings import load_settings
+    from pusher.logs import register_secrets
+
+    settings = load_settings(config)
+    register_secrets(settings)
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
+    from pusher import logs
+
+    # A command's warnings (a source that failed, an item skipped) reach stderr redacted, as the
+    # daemon's do; without a handler Python's last resort printed them raw.
+    logs.setup_cli()
     try:
         # Standalone mode: the CLI library reports usage errors itself and exits via SystemExit;
         # our own errors propagate out of it and are printed here as one line.

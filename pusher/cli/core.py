@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -11,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from pusher.cli import ConfigOpt, JsonOpt, app, out
-from pusher.config.settings import Settings, load_settings
+from pusher.cli import ConfigOpt, JsonOpt, app, load, out
+from pusher.config.settings import Settings
 from pusher.interfaces import Block, Document
 from pusher.runtime import Runtime
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def runtime(config: Path | None) -> Runtime:
-    return Runtime(load_settings(config))
+    return Runtime(load(config))
 
 
 @app.command()
@@ -61,7 +62,9 @@ def poll(
     wanted: bool | set[int] = True if recheck_all else set(recheck or ())
     reports = [poll_source(rt, n, recheck=wanted) for n in names]
     if as_json:
-        out.print_json(json.dumps([vars(r) for r in reports], ensure_ascii=False))
+        # The report's fields as shown (repr=False ones are working state, not output).
+        shown = [{f.name: getattr(r, f.name) for f in dataclasses.fields(r) if f.repr} for r in reports]
+        out.print_json(json.dumps(shown, ensure_ascii=False))
     else:
         t = Table("source", "status", "listed", "new", "changed", "withdrawn", "errors", title="poll")
         for r in reports:
@@ -210,7 +213,7 @@ def check_config(
     from pusher.gate import build_gate
     from pusher.ops.checks import check_fonts, check_sources, check_targets
 
-    settings = load_settings(config)
+    settings = load(config)
     build_gate(settings.gate).screen(Document(url="", title="配置检查", blocks=(Block("p", "配置检查"),)))
     from pusher.logs import redact, register_secrets
 

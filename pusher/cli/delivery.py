@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from pusher import ops
-from pusher.cli import ConfigOpt, JsonOpt, app, out
+from pusher.cli import ConfigOpt, JsonOpt, app, load, out
 from pusher.runtime import Runtime
 from pusher.stages.outbox import DeliveryReport, verify
 
@@ -21,9 +21,7 @@ TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Only this
 
 
 def _runtime(config: Path | None) -> Runtime:
-    from pusher.config.settings import load_settings
-
-    return Runtime(load_settings(config))
+    return Runtime(load(config))
 
 
 def _delivery_line(r: DeliveryReport) -> str:

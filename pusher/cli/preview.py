@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pusher.cli import ConfigOpt, app, out
+from pusher.cli import ConfigOpt, app, load, out
 from pusher.web.preview import preview_forever
 
 
@@ -17,9 +17,7 @@ def _default_folder(config: Path | None) -> Path:
 
     if config is None and not os.environ.get("PUSHER_CONFIG"):
         return Path(".")
-    from pusher.config.settings import load_settings
-
-    settings = load_settings(config)
+    settings = load(config)
     for t in settings.targets:
         if t.enabled and t.kind == "folder" and t.options.get("path"):
             return Path(t.options["path"])

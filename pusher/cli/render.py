@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from pusher.cli import ConfigOpt, app, out
+from pusher.cli import ConfigOpt, app, load, out
+from pusher.errors import TvPusherError, UsageError
 
 
 @app.command("render")
@@ -31,14 +32,27 @@ def render_cmd(
     from renderers.files import document_from_text, read_text, write_pages
     from renderers.settings import RenderSettings
 
+    _make_folder(out_dir)  # before the drawing, which may take a while
     settings = RenderSettings()
     if config is not None:
-        from pusher.config.settings import load_settings
-
-        settings = load_settings(config).render
+        settings = load(config).render
     renderer = make_renderer(profile, settings)
     doc = document_from_text(read_text(text_file), title=title, url=url)
     pages = renderer.render_item(doc, PageContext(channel=channel, column=column, today=date.today()))
-    layout = write_pages(pages, out_dir, renderer.profile)
+    try:
+        layout = write_pages(pages, out_dir, renderer.profile)
+    except OSError as exc:  # a full disk, a folder removed meanwhile: operational
+        raise TvPusherError(f"cannot write the pages to {out_dir}: {exc.strerror or exc}") from None
     total = sum(len(p.png) for p in pages)
-    out.print(f"{len(pages)} pages ({profile}), {total // 1024} KB, layout in {layout}", markup=False)
+    out.print(f"{len(pages)} 页（{profile}），{total // 1024} KB，版面说明 {layout}", markup=False)
+
+
+def _make_folder(folder: Path) -> None:
+    """``--out`` must be (or become) a folder: a file there, or a place no folder can be made
+    (``/proc/x``), is a bad argument (exit 2), said in one line."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{folder} is a file, not a folder", key="--out") from None
+    except OSError as exc:
+        raise UsageError(f"cannot make the folder {folder}: {exc.strerror or exc}", key="--out") from None

@@ -18,7 +18,7 @@ from rich.text import Text
 from sqlmodel import select
 
 from pusher import ops
-from pusher.cli import ConfigOpt, JsonOpt, app, out
+from pusher.cli import ConfigOpt, JsonOpt, app, load, out
 from pusher.errors import TvPusherError
 from pusher.gate import GateSettings, build_gate, screened_text
 from pusher.states import ItemState
@@ -37,10 +37,9 @@ STYLE = {"block": "bold white on red", "hold": "bold black on yellow", "mask": "
 
 
 def _runtime(config: Path | None) -> Runtime:
-    from pusher.config.settings import load_settings
     from pusher.runtime import Runtime
 
-    return Runtime(load_settings(config))
+    return Runtime(load(config))
 
 
 def _print_json(data: Any) -> None:
@@ -156,9 +155,7 @@ def scan(
     """Screen a text with the gate (nothing is stored) and print the findings."""
     import sys
 
-    from pusher.config.settings import load_settings
-
-    settings = load_settings(config).gate if config else GateSettings()
+    settings = load(config).gate if config else GateSettings()
     try:
         text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -14,9 +14,21 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 
 
-class _Quiet(SimpleHTTPRequestHandler):
+class NulSafeHandler(SimpleHTTPRequestHandler):
+    """A path with a NUL in it (``/%00``) is a bad request: the standard handler let ``open()``
+    raise ValueError, which dropped the connection and printed a traceback per request."""
+
+    def send_head(self) -> Any:
+        if "\x00" in unquote(self.path.split("?", 1)[0].split("#", 1)[0]):
+            self.send_error(400, "Bad path")
+            return None
+        return super().send_head()
+
+
+class _Quiet(NulSafeHandler):
     _etag: str | None = None
 
     def send_head(self) -> Any:

@@ -14,12 +14,11 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
-from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from pusher.errors import ConfigError
-from pusher.web.httpserve import QuietServer
+from pusher.web.httpserve import NulSafeHandler, QuietServer
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ VIEWER_DIR = Path(__file__).with_name("viewer")
 VIEWER_FILES = {"/": "index.html", "/index.html": "index.html", "/viewer.js": "viewer.js", "/viewer.css": "viewer.css"}
 
 
-class _Handler(SimpleHTTPRequestHandler):
+class _Handler(NulSafeHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a page turn should not wait for a TCP handshake
     extensions_map = {  # noqa: RUF012 - the base class declares it as a plain class attribute
         ".html": "text/html; charset=utf-8",
