@@ -13,7 +13,17 @@ finding of its detector overlaps is a miss. Anything found in the real text itse
 against precision (the real text has no private data: its one mailbox and phone are the office's,
 and they are on the allowlist here).
 
-    python bench/gate_eval.py [--docs 3000] [--seed 1] [--show-errors 10]
+Then, at the issue's scale: ``--lookalikes`` (2,000) of each look-alike kind, one by one in a
+real sentence, for the false-alarm rate per kind; and ``--attachments`` (150) generated rosters
+attached as XLSX, DOCX and PDF, for the share of their names, IDs, mobiles and accounts the
+attachment findings cover.
+
+What it cannot see: text drawn in images or scanned PDFs (no OCR: such a PDF is an
+"unreadable attachment" finding), names the generator never writes (minority names, rarer
+surnames, nicknames), IDs written with letters for digits (O for 0) or in Chinese numerals, and
+whether a name in its role is really an official's.
+
+    python bench/gate_eval.py [--docs 3000] [--seed 1] [--show-errors 10] [--lookalikes 2000] [--attachments 150]
 """
 
 from __future__ import annotations
@@ -492,11 +502,173 @@ def stress(n: int, seed: int) -> list[str]:
     return rows
 
 
+# ------------------------------------------------------- look-alikes at scale ----
+
+
+def lookalike_rates(n: int, seed: int, carriers: list[str]) -> list[str]:
+    """``n`` look-alikes of each kind, each inside a real carrier sentence (a sentence with
+    低保/住院 words for the officials), screened one by one: the share that raised any finding
+    (the issue's false-alarm target, ≤ 0.5% per kind)."""
+    rnd = random.Random(seed + 7)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed + 7)
+    g = Gen(fake, rnd)
+    gate = build_gate(GateSettings(allow=ALLOW))
+    rows = [f"look-alikes, {n} of each kind, each in a carrier sentence: share with any finding (target <= 0.50%)"]
+    examples: list[str] = []
+    worst = 0.0
+    for make in lookalikes(g):
+        flagged = 0
+        for _ in range(n):
+            para = rnd.choice(carriers)
+            cut = [m.end() for m in re.finditer(r"[。；！？]", para)] or [len(para)]
+            at = rnd.choice(cut)
+            text = para[:at] + make() + "。" + para[at:]
+            # Carrier findings (the real text's own numbers) are not this look-alike's.
+            base = {(f.detector, f.text) for f in gate.scan(para)}
+            extra = [f for f in gate.scan(text) if (f.detector, f.text) not in base]
+            if extra:
+                flagged += 1
+                if len(examples) < 6:
+                    examples.append(f"  FALSE {make.__name__}: {extra[0].detector} {extra[0].text!r}")
+        rate = flagged / n
+        worst = max(worst, rate)
+        rows.append(f"  {make.__name__:<15} {flagged:>5}/{n}  {rate:>7.2%}  {'met' if rate <= 0.005 else 'MISSED'}")
+    return rows + examples
+
+
+# -------------------------------------------------------------- attachments ----
+
+
+def _roster(g: Gen, rows: int) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """A 低保/公租房 roster: header and rows, and its labelled values (detector, text)."""
+    header = ["序号", "姓名", "身份证号码", "联系电话", "银行账号", "类别", "住址"]
+    table, labels = [header], []
+    for i in range(rows):
+        name, ssn, phone, acct = g.fake.name(), g.id18(), g.mobile(), g.card()
+        table.append([str(i + 1), name, ssn, phone, acct, g.rnd.choice(["低保", "特困", "残疾", "公租房"]), g.fake.address()])
+        labels += [("person_name", name), ("id_card", ssn), ("mobile", phone), ("bank_card", acct)]
+    return table, labels
+
+
+def _xlsx_bytes(table: list[list[str]], numeric_ids: bool) -> bytes:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r, row in enumerate(table):
+        # Some clerks type IDs and phones into number cells: Excel keeps them as doubles.
+        ws.append([float(c) if numeric_ids and r and c.isdigit() and len(c) >= 11 else c for c in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _docx_bytes(table: list[list[str]]) -> bytes:
+    import io
+
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("2026年城乡最低生活保障对象名单公示")
+    t = d.add_table(rows=0, cols=len(table[0]))
+    for row in table:
+        cells = t.add_row().cells
+        for c, v in zip(cells, row, strict=True):
+            c.text = v
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def _pdf_bytes(table: list[list[str]]) -> bytes:
+    """A one-page PDF roster with a real text layer (matplotlib, Noto CJK embedded as TrueType)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    matplotlib.rcParams["pdf.fonttype"] = 42
+    fonts = sorted(f for f in font_manager.findSystemFonts() if "NotoSansCJK-Regular" in f or "NotoSansCJKsc-Regular" in f)
+    if not fonts:
+        raise RuntimeError("no Noto Sans CJK font for the PDF attachments (apt-get install fonts-noto-cjk)")
+    fp = font_manager.FontProperties(fname=fonts[0], size=6)
+    fig = plt.figure(figsize=(8.27, 11.69))
+    for i, row in enumerate(table):
+        fig.text(0.03, 0.96 - i * 0.03, "  ".join(row[:6]), fontproperties=fp)  # the address column left off: A4 width
+    buf = io.BytesIO()
+    fig.savefig(buf, format="pdf")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def attachment_rates(n: int, seed: int) -> list[str]:
+    """``n`` rosters attached as XLSX (a third with IDs typed into number cells), DOCX and PDF,
+    screened as the screen stage does (``screen_with_attachments``): the share of the rosters'
+    values (names, IDs, mobiles, accounts) the attachment findings cover, and of items held."""
+    from pusher.gate import screen_with_attachments
+    from pusher.interfaces import Action, Block, Document
+
+    rnd = random.Random(seed + 11)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed + 11)
+    g = Gen(fake, rnd)
+    gate = build_gate(GateSettings(allow=ALLOW))
+    found: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    held = 0
+    misses: list[str] = []
+    for i in range(n):
+        table, labels = _roster(g, rnd.randint(3, 12))
+        kind = ("xlsx", "docx", "pdf")[i % 3]
+        numeric = kind == "xlsx" and i % 9 == 0
+        if kind == "pdf":
+            labels = [(d, v) for d, v in labels]  # every column but the address is on the page
+        data = {
+            "xlsx": lambda t=table, nm=numeric: _xlsx_bytes(t, nm),
+            "docx": lambda t=table: _docx_bytes(t),
+            "pdf": lambda t=table: _pdf_bytes(t),
+        }[kind]()
+        doc = Document(url=f"http://portal.invalid/{i}.html", title="低保对象名单公示", blocks=(Block("p", text="名单见附件。"),))
+        verdict = screen_with_attachments(gate, doc, [(f"名单{i}.{kind}", data)])
+        held += verdict.action in (Action.HOLD, Action.BLOCK)
+        got = [f for f in verdict.findings if getattr(f, "source", "")]
+        for det, value in labels:
+            key = f"{det} ({kind})"
+            total[key] += 1
+            digits = re.sub(r"\D", "", value)
+            # A number typed into a number cell comes out rounded to 15 digits (…194000): the first 12 name it.
+            # A number counts as covered by any number detector's finding (a roster's 18-digit
+            # account may be taken for an ID): the item is held and the reviewer sees it either way.
+            hit = any(
+                (f.detector == det or (det != "person_name" and f.detector in ("id_card", "bank_card", "mobile")))
+                and (f.text == value or (digits and re.sub(r"\D", "", f.text)[:12] == digits[:12]))
+                for f in got
+            )
+            found[key] += hit
+            if not hit and len(misses) < 6:
+                misses.append(f"  MISS {key}: {value!r}")
+    rows = [f"attachments: {n} rosters (XLSX, DOCX, PDF), {held}/{n} items held"]
+    all_found, all_total = sum(found.values()), sum(total.values())
+    for key in sorted(total):
+        rows.append(f"  {key:<24} {found[key]:>5}/{total[key]:<5} {found[key] / total[key]:>8.2%}")
+    share = all_found / all_total
+    rows.append(f"  {'all values':<24} {all_found:>5}/{all_total:<5} {share:>8.2%}  {'met' if share >= 0.99 else 'MISSED'}")
+    return rows + misses
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--show-errors", type=int, default=10)
+    ap.add_argument("--lookalikes", type=int, default=2000, help="look-alikes of each kind for the false-alarm rates (0: skip)")
+    ap.add_argument("--attachments", type=int, default=150, help="generated XLSX/DOCX/PDF rosters (0: skip)")
     args = ap.parse_args()
     carriers = real_paragraphs()
     docs, looks = build_corpus(args.docs, args.seed, carriers)
@@ -507,6 +679,10 @@ def main() -> None:
     print("\n".join(table(stats)))
     print("\n".join(marks_check()))
     print("\n".join(stress(20000, args.seed)))
+    if args.lookalikes:
+        print("\n".join(lookalike_rates(args.lookalikes, args.seed, carriers)))
+    if args.attachments:
+        print("\n".join(attachment_rates(args.attachments, args.seed)))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ beyond them is not screened and the finding list says so (``attachment`` finding
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ class Extracted:
     text: str
     rows: tuple[tuple[int, int], ...] = ()  # spans of spreadsheet / table rows in ``text``
     truncated: bool = False
+    #: Cells under a column header that says what they hold (身份证号码, 银行账号, 联系电话):
+    #: start, end, header. The header labels the cell as ``账号：`` does in prose.
+    labelled: tuple[tuple[int, int, str], ...] = ()
 
 
 def kind_of(name: str, data: bytes) -> str:
@@ -62,13 +66,21 @@ def _cell_text(c: object) -> str:
     if c is None:
         return ""
     if isinstance(c, float) and c.is_integer() and abs(c) >= 1e9:
-        return str(int(c))
+        # Excel keeps 15 significant digits: 620700195304193988 shows as 620700195304194000.
+        mantissa, exp = f"{abs(c):.14e}".split("e")
+        digits = mantissa.replace(".", "").rstrip("0") or "0"
+        return ("-" if c < 0 else "") + digits.ljust(int(exp) + 1, "0")
     return str(c).strip()
+
+
+_LABEL_HEADER = re.compile(r"身份证|证件号|公民身份|账号|卡号|账户|帐号|电话|手机|联系方式")
 
 
 def _rows_text(rows: Iterable[Iterable[object]]) -> Extracted:
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
+    labelled: list[tuple[int, int, str]] = []
+    header: dict[int, str] = {}
     pos, n, truncated = 0, 0, False
     for row in rows:
         n += 1
@@ -78,11 +90,19 @@ def _rows_text(rows: Iterable[Iterable[object]]) -> Extracted:
         cells = [_cell_text(c) for c in row]
         if not any(cells):
             continue
+        if not spans:
+            header = {i: c for i, c in enumerate(cells) if _LABEL_HEADER.search(c)}
+        at = pos
+        for i, c in enumerate(cells):
+            if c:
+                if spans and i in header:
+                    labelled.append((at, at + len(c), header[i]))
+                at += len(c) + 1
         line = "\n".join(c for c in cells if c)  # one cell a line, as table cells in the body
         spans.append((pos, pos + len(line)))
         parts.append(line)
         pos += len(line) + 1
-    return Extracted("\n".join(parts), tuple(spans), truncated)
+    return Extracted("\n".join(parts), tuple(spans), truncated, tuple(labelled))
 
 
 def _xlsx(data: bytes) -> Extracted:
@@ -108,6 +128,7 @@ def _docx(data: bytes) -> Extracted:
         (head + "\n" + tables.text) if head and tables.text else head or tables.text,
         tuple((s + offset, e + offset) for s, e in tables.rows),
         tables.truncated,
+        tuple((s + offset, e + offset, h) for s, e, h in tables.labelled),
     )
 
 

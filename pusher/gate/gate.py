@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pusher.gate.attachments import Extracted
 from pusher.gate.detectors import Detector
 from pusher.gate.settings import Rule
 from pusher.gate.text import fold, normalize, rebuild, screened_text
@@ -129,10 +130,28 @@ def _attachment_findings(gate: DetectorGate, files: Sequence[tuple[str, bytes | 
             out.append(
                 GateFinding("attachment", 0, 0, "", _ACTION[unreadable], note="attachment screened only in part (limits)", source=name)
             )
-        for f in gate.scan(got.text, got.rows):
+        found = [*gate.scan(got.text, got.rows), *_header_findings(gate, got)]
+        for f in found:
             # An attachment is listed on air, not masked: anything in it the policy would act on holds the item.
             action = f.action if f.action in (Action.PASS, Action.BLOCK) else Action.HOLD
             out.append(GateFinding(f.detector, f.start, f.end, f.text, action, note=getattr(f, "note", ""), source=name))
+    return out
+
+
+def _header_findings(gate: DetectorGate, got: Extracted) -> list[Finding]:
+    """Cells under a column header that names them (身份证号码, 银行账号) read as if labelled:
+    a rounded number cell (6258071008316720000) fails Luhn, but its column says it is an account."""
+    out: list[Finding] = []
+    taken = [(f.start, f.end) for f in gate.scan(got.text, got.rows) if f.detector != "person_name"] if got.labelled else []
+    for start, end, header in got.labelled:
+        if any(s < end and start < e for s, e in taken):
+            continue
+        lead = f"{header}："
+        for f in gate.scan(lead + got.text[start:end]):
+            if f.start >= len(lead) and f.detector != "person_name":
+                note = f"under the column {header}" + (f"; {n}" if (n := getattr(f, "note", "")) else "")
+                s, e = start + f.start - len(lead), start + f.end - len(lead)
+                out.append(GateFinding(f.detector, s, e, got.text[s:e], f.action, note=note))
     return out
 
 

@@ -104,3 +104,23 @@ def test_held_out_names_beside_personal_data(text: str, name: str) -> None:
 )
 def test_not_private_names(text: str) -> None:
     assert not found(text, "person_name"), (text, found(text, "person_name"))
+
+
+def test_a_rounded_account_under_its_column_header_is_held() -> None:
+    from pusher.gate import screen_with_attachments
+    from pusher.interfaces import Action, Block, Document
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "姓名", "银行账号", "类别"])
+    ws.append([1, "董金凤", float(CARD), "特困"])  # 19 digits as a double: 6222021234567890000, Luhn broken
+    buf = io.BytesIO()
+    wb.save(buf)
+    doc = Document(url="http://portal.test/a.html", title="特困人员名单", blocks=(Block("p", text="见附件。"),))
+    verdict = screen_with_attachments(GATE, doc, [("名单.xlsx", buf.getvalue())])
+    cards = [f for f in verdict.findings if f.detector == "bank_card"]
+    assert verdict.action is Action.HOLD and cards and "银行账号" in getattr(cards[0], "note", "")
+
+
+def test_a_pdf_roster_line_with_spaced_cells() -> None:
+    assert "董金凤" in found(f"1  董金凤  {ID}  13812345678  低保", "person_name")

@@ -65,7 +65,8 @@ _LABELLED_NAME = re.compile(
     r"(?:姓名|户主|申请人|监护人|联系人|收款人|持卡人|户名|开户名|账户名|患者|家属|被申请人|代理人|当事人)\s*[:：]?\s*"
     r"([\u4e00-\u9fff]{2,4}?)(?=[，,、\s（(；;。]|的|$|身份|性别|电话|手机|联系|住址|家庭|户籍|\d)"
 )
-_CLAUSE_NAME = re.compile(r"(?:^|(?<=[，,、；;：:（(\s]))([\u4e00-\u9fff]{2,4})(?=[，,、；;（(])")
+# Whitespace ends a clause too: a PDF roster's row comes out as one line, cells spaced apart.
+_CLAUSE_NAME = re.compile(r"(?:^|(?<=[，,、；;：:（(\s]))([\u4e00-\u9fff]{2,4})(?=[，,、；;（(\s])")
 #: What follows a name that owns the data: 张三的银行卡, 李四，身份证号, 王五（身份证….
 _OWNER_AFTER = re.compile(
     r"(?=(?:的|[，,]\s*|[（(]\s*)?(?:银行卡|身份证|公民身份|联系电话|手机|账号|卡号|住址|家庭住址|户籍)|的(?:电话|账户|病情|残疾))"
@@ -173,7 +174,7 @@ class PersonNameDetector(DetectorBase):
         # data (任欢的银行卡): jieba's HMM splits unseen names oddly (平丽 / 娟, 任欢 as a verb).
         for m in _CLAUSE_NAME.finditer(unit):
             name = m.group(1)
-            if is_surname_start(name) and not _role_word(name) and (_oov(name) or _jieba_name(name)):
+            if is_surname_start(name) and not _role_word(name) and not _word_head(name) and (_oov(name) or _jieba_name(name)):
                 spans.append((m.start(1), m.end(1), name))
         for m in _OWNER_AFTER.finditer(unit):
             # The two or three characters before: the three if they start with a surname
@@ -229,6 +230,14 @@ def _role_word(word: str) -> bool:
 
     _posseg()
     return bool(_ROLE.search(word)) and jieba.dt.FREQ.get(word, 0) > 0
+
+
+def _word_head(word: str) -> bool:
+    """索引号, 金额数: the candidate opens with a common word (索引, 金额), not a surname and a name."""
+    import jieba
+
+    _posseg()
+    return any(jieba.dt.FREQ.get(word[:n], 0) > 50 and not _jieba_name(word[:n]) for n in range(2, len(word)))
 
 
 def _oov(word: str) -> bool:
