@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,12 +16,12 @@ from sqlmodel import col, delete, select
 
 from pusher import metrics
 from pusher.errors import RenderError
-from pusher.interfaces import Block, Document, PageContext, PageImage
+from pusher.interfaces import PageContext, PageImage
 from pusher.names import ITEM_OWNER_PREFIX, item_owner
 from pusher.runtime import Runtime
 from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store import claims
-from pusher.store.codec import document_of
+from pusher.store.codec import bounded, document_of
 from pusher.store.models import Item, Page
 from pusher.timeutil import local, utcnow
 
@@ -144,26 +144,6 @@ def _requeue_undrawn(rt: Runtime) -> int:
     return len(ids)
 
 
-#: Characters a page holds at most (SD body text packs fewer): the text is cut at this many
-#: per allowed page before drawing, so a huge article costs a bounded render, not thousands of pages.
-CHARS_PER_PAGE_BOUND = 2000
-
-
-def _shortened(doc: Document, max_pages: int) -> Document:
-    """``doc`` with its blocks cut once they hold more text than ``max_pages`` pages could show."""
-    budget = max_pages * CHARS_PER_PAGE_BOUND
-    kept: list[Block] = []
-    for b in doc.blocks:
-        n = sum(len(t) for t in b.texts())
-        if n > budget:
-            if b.kind in ("p", "h"):
-                kept.append(replace(b, text=b.text[:budget]))
-            break
-        kept.append(b)
-        budget -= n
-    return doc if len(kept) == len(doc.blocks) and kept == list(doc.blocks) else replace(doc, blocks=tuple(kept))
-
-
 def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> None:
     with rt.store.read() as db:
         item = db.get(Item, item_id)
@@ -180,7 +160,7 @@ def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> N
     try:
         # The renderer keeps to render.max_pages itself (its settings are these): the pages before
         # the limit, numbered of the pages on air, then one saying the rest is on the portal.
-        pages = list(rt.renderer.render_item(_shortened(doc, max_pages), ctx))
+        pages = list(rt.renderer.render_item(bounded(doc, max_pages), ctx))
     except Exception as exc:  # a RenderError, or a renderer bug this item trips: it must not stall the items after it
         if not isinstance(exc, RenderError):
             log.exception("renderer crashed on item %s", item.id, extra={"item": item.id, "source": item.source})

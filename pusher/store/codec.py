@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from pusher.interfaces import Attachment, Block, Document
@@ -73,3 +74,24 @@ def document_of(item: Item, *, screened: bool = False) -> Document:
         column=item.portal_column,
         attachments=attachments_from_json(item.attachments),
     )
+
+
+#: Characters a page holds at most (SD body text packs fewer): the text is cut at this many
+#: per allowed page before drawing, so a huge article costs a bounded render, not thousands of pages.
+CHARS_PER_PAGE_BOUND = 2000
+
+
+def bounded(doc: Document, max_pages: int) -> Document:
+    """``doc`` with its blocks cut once they hold more text than ``max_pages`` pages could show:
+    what the render stage draws, and what a page lost from the asset cache is drawn again from."""
+    budget = max_pages * CHARS_PER_PAGE_BOUND
+    kept: list[Block] = []
+    for b in doc.blocks:
+        n = sum(len(t) for t in b.texts())
+        if n > budget:
+            if b.kind in ("p", "h"):
+                kept.append(replace(b, text=b.text[:budget]))
+            break
+        kept.append(b)
+        budget -= n
+    return doc if len(kept) == len(doc.blocks) and kept == list(doc.blocks) else replace(doc, blocks=tuple(kept))
