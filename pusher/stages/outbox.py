@@ -30,7 +30,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
+from sqlalchemy import CursorResult
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -283,11 +285,16 @@ def _queue_current(db: Session, name: str, now: datetime) -> Delivery | None:
         return None
     # An alert's version stays an alert's for the late target too.
     priority = db.exec(select(func.max(Delivery.priority)).where(Delivery.channel_version == newest)).one() or 0
-    row = Delivery(target=name, channel_version=newest, next_attempt_at=now, created_at=now, priority=priority)
-    db.add(row)
-    db.flush()
+    # A target without rows has nothing for lock_target to lock: two PostgreSQL nodes may both
+    # get here, and the one whose insert does nothing leaves the delivery to the other.
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else pg_insert
+    row = Delivery(target=name, channel_version=newest, next_attempt_at=now, created_at=now, priority=priority).model_dump(exclude={"id"})
+    stmt = insert(Delivery).values(row).on_conflict_do_nothing(index_elements=["target", "channel_version"])
+    done = cast(CursorResult[Any], db.execute(stmt))
+    if not done.rowcount:
+        return None
     log.info("%s has no delivery of channel version %d: queued in full", name, newest)
-    return row
+    return db.exec(select(Delivery).where(Delivery.target == name, Delivery.channel_version == newest)).one()
 
 
 def _inherit_backoff(db: Session, newest: Delivery) -> None:

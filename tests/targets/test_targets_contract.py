@@ -127,6 +127,57 @@ class TargetContract:
         finally:
             rt.close()
 
+    def test_files_we_never_wrote_are_neither_adopted_nor_deleted(self, target: Target, options: dict[str, Any], tmp_path: Path) -> None:
+        """Issue 15: a first delivery adopted every listed name, and past the grace period
+        deleted ``assets/passwd``. Only ``assets/<sha256>.<ext>`` is ours."""
+        foreign = {"assets/passwd": b"root:x:0:0", "assets/README": b"headend notes", "assets/a.png": b"not named by its hash"}
+        for name, data in foreign.items():
+            target.put(name, data)
+        target.close()
+        rt = make_runtime(tmp_path / "work", [{"name": "t1", **options, "options": {**options["options"], "grace_hours": 0}}])
+        try:
+            ch = Channel(rt)
+            for i in range(3):
+                ch.set(f"i{i}", page_bytes(f"i{i}"))
+            ch.publish()
+            assert deliver(rt)[0].status == "done"
+            del ch.items["i0"]
+            ch.publish()
+            [r] = deliver(rt)  # grace 0: what the manifest dropped goes at once, and only that
+            assert (r.status, r.deleted) == ("done", 2), r  # i0's page and the old column menu
+        finally:
+            rt.close()
+        t = self.make(options)
+        try:
+            for name, data in foreign.items():
+                assert t.read(name) == data, f"{name} was deleted"
+            check_headend(t.read, [n for n in t.list_assets() if n not in foreign], version=2)
+        finally:
+            t.close()
+
+    def test_a_target_added_later_gets_the_current_version(self, options: dict[str, Any], tmp_path: Path) -> None:
+        """Issue 15: publish queued deliveries for the targets of the time only."""
+        first = {"name": "first", "kind": "folder", "options": {"path": str(tmp_path / "first")}}
+        rt = make_runtime(tmp_path / "work", [first])
+        try:
+            ch = Channel(rt)
+            ch.set("i0", page_bytes("i0"), page_bytes("i0b"))
+            ch.publish()
+            assert deliver(rt)[0].status == "done"
+        finally:
+            rt.close()
+        rt = make_runtime(tmp_path / "work", [first, {"name": "t1", **options}])
+        try:
+            reports = {r.target: r for r in deliver(rt)}
+            assert (reports["t1"].status, reports["t1"].version, reports["t1"].files) == ("done", 1, 2 + 2 + 1), reports["t1"]
+        finally:
+            rt.close()
+        t = self.make(options)
+        try:
+            check_headend(t.read, sorted(t.list_assets()), version=1)
+        finally:
+            t.close()
+
 
 class TestFolder(TargetContract):
     kind = "folder"

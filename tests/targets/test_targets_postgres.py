@@ -66,3 +66,37 @@ def test_two_deliverers_of_one_target_never_push_at_once(tmp_path: Path, pg_url:
         check_headend(folder_reader(tmp_path / "drop"), folder_assets(tmp_path / "drop"), version=1)
     finally:
         rt.close()
+
+
+def test_a_target_added_later_gets_the_version_once_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """A new target has no outbox rows: its delivery of the current version is queued at its
+    first delivery (issue 15), once, with two deliverers asking at the same time. (Threads of
+    one process meet the local lock; across nodes the queueing insert is ON CONFLICT DO NOTHING.)"""
+    import threading
+
+    from pusher.stages.outbox import deliver_one
+    from pusher.store.models import Delivery
+
+    rt = pg_runtime(tmp_path, pg_url)
+    try:
+        ch = Channel(rt)
+        for i in range(10):
+            ch.set(f"i{i}", page_bytes(f"i{i}", 20_000))
+        ch.publish()
+        assert deliver(rt)[0].status == "done"
+        targets = [{"name": t, "kind": "folder", "options": {"path": str(tmp_path / t)}} for t in ("drop", "late")]
+        work = {"workdir": str(tmp_path / "work"), "database": pg_url, "profile": "sd"}
+        rt2 = Runtime(parse_settings({"channel": work, "targets": targets}, tmp_path))
+        results: list[str] = []
+        threads = [threading.Thread(target=lambda: results.append(deliver_one(rt2, "late", only_due=False).status)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert "done" in results and set(results) <= {"done", "busy", "idle"}, results
+        with rt2.store.read() as db:
+            assert [d.channel_version for d in db.exec(select(Delivery).where(Delivery.target == "late"))] == [1]
+        check_headend(folder_reader(tmp_path / "late"), folder_assets(tmp_path / "late"), version=1)
+        rt2.close()
+    finally:
+        rt.close()
