@@ -19,7 +19,7 @@ from pusher.timeutil import local
 from renderers import chrome
 from renderers.canvas import Canvas
 from renderers.fonts import face, font_chain
-from renderers.images import ImageLoader, load
+from renderers.images import ImageLoader, load_all
 from renderers.layout import Box, Metrics, Style, flow, paginate
 from renderers.linebreak import normalize_punctuation, wrap
 from renderers.settings import RenderSettings
@@ -147,7 +147,7 @@ class TvRenderer:
             head_h = max(head_h, qr.height + meta_lh)
         head_h += m.body // 2 + m.rule + m.body // 2
         area = m.content_bottom - m.content_top
-        pictures = {i: load(b.src, self.images) for i, b in enumerate(doc.blocks) if b.kind == "img"}
+        pictures = load_all(((i, b.src) for i, b in enumerate(doc.blocks) if b.kind == "img"), self.images, (m.content_width, area))
         boxes = flow(doc.blocks, self.styles, m, pictures, max_box=area - m.line * 2, normalize=self.settings.normalize_punctuation)
         head = (tuple(title_lines), title_lh, tuple(meta_lines), meta_lh, qr, head_h)
         under_head = paginate(boxes, area - head_h, area)
@@ -231,13 +231,18 @@ class TvRenderer:
 
     def _rest(self, doc: Document) -> ItemPlan:
         """The last page on air of an item cut at ``max_pages``: its title marked 续, where the
-        rest is, and (the title block's QR code) the link to the original."""
-        rest = replace(
-            doc,
-            title=f"{doc.title}{chrome.CONTINUED}",
-            blocks=(Block("p", chrome.REST_ON_PORTAL), Block("p", f"原文地址：{doc.url}")),
-        )
-        plan = self.plan_item(rest, whole=True)
+        rest is, and (the title block's QR code) the link to the original. It must fit one page
+        (the 长辈版 at SD is tight): without the metadata, then without the address, then the
+        note's first sentence only."""
+        note, address = Block("p", chrome.REST_ON_PORTAL), Block("p", f"原文地址：{doc.url}")
+        short = Block("p", chrome.REST_ON_PORTAL.split("。")[0] + "。")
+        plan = None
+        for blocks in ((note, address), (note,), (short,)):
+            rest = Document(url=doc.url, title=f"{doc.title}{chrome.CONTINUED}", blocks=blocks)
+            plan = self.plan_item(rest, whole=True)
+            if len(plan.pages) == 1 and (plan.pages[0] or blocks[0] is short):
+                break
+        assert plan is not None
         return replace(plan, pages=plan.pages[:1])
 
     def render_item(self, doc: Document, ctx: PageContext) -> Sequence[PageImage]:
