@@ -118,6 +118,8 @@ def extract_document(
     pairs: list[tuple[str, str]] = []
     _from_meta(page, fields)
     _from_markers(page, fields)
+    for key, value in generic.comment_fields(page).items():  # Founder ENP's record comment
+        fields.setdefault(key, value)
     _from_metadata_block(page, fields, pairs)
     body = _find_body(page, body_xpath, fallback_selectors, find_main)
     if body is not None:
@@ -134,7 +136,7 @@ def extract_document(
     title = clean(fields.get("title") or title_hint)
     if not title:
         h1 = page.xpath("//h1")
-        title = clean(h1[0].text_content()) if h1 else clean(page.findtext(".//title"))
+        title = clean(h1[0].text_content()) if h1 else clean(generic.page_title(page))
     if not title:
         raise ParseError("no title found", url=url)
     if not blocks:

@@ -159,3 +159,44 @@ def main_content(root: html.HtmlElement) -> html.HtmlElement | None:
 def density_score(el: html.HtmlElement) -> float:
     """The log-scaled prose weight of one element (for the benchmark and diagnostics)."""
     return math.log1p(len(_PUNCT.findall(_text(el))))
+
+
+# 方正翔宇 (Founder ENP) pages carry their record in a comment after the text:
+# <!--enpproperty <articleid>…</articleid><date>2023-12-01 14:43:00:0</date><title>…</title>
+# <nodename>时政新闻</nodename><sourcename>新华社</sourcename>…/enpproperty-->
+_ENP_FIELDS = {"title": "title", "date": "published", "nodename": "column"}
+# A <title> is "article<sep>column<sep>site"; the site part names a site, not the article.
+_TITLE_SEP = re.compile(r"\s*(?:_|\||｜|--?|—|–)\s*")
+_SITE_WORDS = re.compile(r"(?:网|政府|门户|网站|人民政府|委员会|厅|局)$")
+
+
+def comment_fields(page: html.HtmlElement) -> dict[str, str]:
+    """Title, publication time and column from a CMS's record comment (Founder ENP's ``enpproperty``)."""
+    out: dict[str, str] = {}
+    for c in page.iter(etree.Comment):
+        text = c.text or ""
+        if not text.lstrip().startswith("enpproperty"):
+            continue
+        for tag, key in _ENP_FIELDS.items():
+            m = re.search(rf"<{tag}>([^<]*)</{tag}>", text)
+            if m and m.group(1).strip() and m.group(1).strip() != "null":
+                out[key] = m.group(1).strip()
+        break
+    return out
+
+
+def page_title(page: html.HtmlElement) -> str:
+    """The document's ``<title>`` without the column and site names a CMS appends to it
+    (``关于…的通知_通知公告_某县人民政府``, ``…座谈会-中国科普网``); a dash between digits
+    (``2021-2025年``) is the title's own."""
+    title = " ".join((page.findtext(".//title") or "").split())
+    while True:
+        seps = list(_TITLE_SEP.finditer(title))
+        if not seps:
+            return title
+        head, tail = title[: seps[-1].start()], title[seps[-1].end() :]
+        if not tail or not head or head[-1:].isdigit() or tail[:1].isdigit() or len(tail) >= len(head):
+            return title
+        if len(tail) > 12 and not _SITE_WORDS.search(tail):
+            return title
+        title = head
