@@ -78,7 +78,7 @@ class FtpTarget:
             for n, f in entries:
                 if f.get("type") != "file" or "size" not in f or n.startswith("."):
                     continue
-                if not f["size"].isascii() or not f["size"].isdigit():  # int() raised on "12abc"
+                if not f["size"].isascii() or not f["size"].isdigit() or len(f["size"]) > 18:  # int() raised on "12abc"
                     raise TargetError(f"MLSD assets: the size of {n!r} is not a number: {f['size'][:40]!r}", target=self.name)
                 out[f"assets/{n}"] = int(f["size"])
             return out

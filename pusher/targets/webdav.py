@@ -263,7 +263,8 @@ class WebDavTarget:
     def _size(self, value: object, what: str) -> int:
         """A listed size: digits only (``int`` also takes "1_2" and "-5", and raised on "12abc")."""
         text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-        if not text.isascii() or not text.isdigit():
+        # Up to 18 digits: past Python's 4300 the int() itself raises (a ValueError, not ours).
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
             raise TargetError(f"{what} is not a size: {str(value)[:40]!r}", target=self.name)
         return int(text)
 
