@@ -15,6 +15,7 @@ from rich.table import Table
 
 from pusher.cli import ConfigOpt, JsonOpt, app, out
 from pusher.cli.core import runtime
+from pusher.cli.delivery import delivery_line
 from pusher.errors import UsageError
 
 
@@ -39,6 +40,27 @@ class ReportFormat(StrEnum):
     png = "png"
 
 
+#: What the operator reads for the alert levels and exports (the values stay English in JSON and logs).
+LEVEL_SAID = {"info": "通知", "warning": "警示", "urgent": "紧急"}
+EXPORT_SAID = {"xmltv": "XMLTV 节目单", "playlist": "M3U 播放列表", "rss": "RSS"}
+# The year report's (section, key) as the table shows them; CSV and JSON keep the English keys.
+SECTION_SAID = {"total": "合计", "column": "栏目", "publisher": "发布机构", "month": "月份", "kind": "类型", "channel": "频道",
+                "gate": "筛查", "operator": "操作", "alerts": "提示", "playout": "直播"}  # fmt: skip
+KEY_SAID = {"published": "发布条数", "pushes": "推送次数", "bytes_pushed": "推送字节数", "versions": "频道版本数", "held": "暂扣待审",
+            "rejected": "驳回", "retractions": "撤下", "total": "合计", "aired_seconds": "播出秒数", "aired_items": "播出条目数",
+            **LEVEL_SAID}  # fmt: skip
+AIRED_SAID = {"item": "条目页", "column": "栏目页", "home": "首页", "alert": "提示页"}
+
+
+def _key_said(section: str, key: str) -> str:
+    if section in ("column", "publisher", "month", "kind"):
+        return key  # data: the portal's own names
+    if section == "playout" and key.endswith("_seconds") and key not in KEY_SAID:
+        kind = key.removesuffix("_seconds")
+        return f"{AIRED_SAID.get(kind, kind)}播出秒数"
+    return KEY_SAID.get(key, key)
+
+
 @app.command()
 def alert(
     text: Annotated[str | None, typer.Argument(help="The alert's text (the ticker line and the alert page).", show_default=False)] = None,
@@ -58,9 +80,9 @@ def alert(
         if clear:
             ended = clear_alerts(rt)
             if not ended:
-                out.print("no alert on air")
+                out.print("没有播出中的提示")
                 return
-            out.print(f"cleared alert{'s' if len(ended) > 1 else ''} {', '.join(map(str, ended))}")
+            out.print("已结束提示 " + "、".join(f"#{i}" for i in ended))
             b = broadcast(rt)
         else:
             assert text is not None
@@ -68,17 +90,13 @@ def alert(
             a = raise_alert(rt, text, level=level.value, until=end, column=column)
             from pusher.timeutil import local
 
-            out.print(f"alert {a.id} ({a.level}) on air until {local(a.until, rt.settings.channel.timezone):%Y-%m-%d %H:%M}"
-                      if a.until else f"alert {a.id} ({a.level}) on air")  # fmt: skip
+            said = f"提示 #{a.id}（{LEVEL_SAID[a.level]}）已播出"
+            out.print(f"{said}，至 {local(a.until, rt.settings.channel.timezone):%Y-%m-%d %H:%M}" if a.until else said)
             b = broadcast(rt, a)
-        out.print(f"channel version {b.version.version}" if b.version else "channel unchanged")
+        out.print(f"频道版本 {b.version.version}" if b.version else "频道未变")
         for r in b.deliveries:
-            if r.status == "done":
-                out.print(f"{r.target}: delivered version {r.version} ({r.files} files, {r.bytes} bytes)")
-            elif r.status == "failed":
-                out.print(f"{r.target}: failed (retried with the outbox): {r.error}", markup=False)
-            else:
-                out.print(f"{r.target}: {r.status}")
+            line = delivery_line(r)
+            out.print(line + "（发送队列会继续重试）" if r.status == "failed" else line)
         if any(r.status == "failed" for r in b.deliveries):
             raise typer.Exit(1)
     finally:
@@ -104,7 +122,7 @@ def export(
             number, seconds, size = export_ts(rt, out_file, version)
         finally:
             rt.close()
-        out.print(f"ts loop of channel version {number}: {out_file} ({seconds:.0f} s, {size} bytes)", markup=False)
+        out.print(f"频道版本 {number} 的 TS 循环文件：{out_file}（{seconds:.0f} 秒，{size} 字节）")
         return
     if kind == ExportKindArg.hls:
         from pusher.ops.exports import export_hls
@@ -113,7 +131,7 @@ def export(
             number, segments = export_hls(rt, out_file, version)
         finally:
             rt.close()
-        out.print(f"hls of channel version {number}: {out_file / 'index.m3u8'} ({segments} segments)", markup=False)
+        out.print(f"频道版本 {number} 的 HLS：{out_file / 'index.m3u8'}（{segments} 个分片）")
         return
     try:
         exp = export_version(rt, kind.value, version, prefix=prefix)
@@ -123,8 +141,11 @@ def export(
     if str(out_file) == "-":
         typer.echo(data.decode("utf-8"), nl=False)
         return
-    out_file.write_bytes(data)
-    out.print(f"{kind.value} of channel version {number}: {out_file} ({len(data)} bytes)", markup=False)
+    try:
+        out_file.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out_file}: {exc.strerror or exc}", key="--out") from None
+    out.print(f"频道版本 {number} 的 {EXPORT_SAID[kind.value]}：{out_file}（{len(data)} 字节）")
 
 
 @app.command()
@@ -151,7 +172,7 @@ def report(
     if fmt == ReportFormat.png:
         path = out_file or Path(f"report-{year}.png")
         rp.to_png(rep, path)
-        out.print(f"chart: {path}", markup=False)
+        out.print(f"统计图：{path}")
         return
     if fmt in (ReportFormat.csv, ReportFormat.json):
         text = rp.to_csv(rep) if fmt == ReportFormat.csv else rp.to_json(rep) + "\n"
@@ -160,9 +181,9 @@ def report(
         else:
             typer.echo(text, nl=False)
         return
-    t = Table("section", "key", "value", title=f"{rep.channel} {year}")
+    t = Table("类别", "项目", "数值", title=f"{rep.channel} {year} 年度统计")
     for section, key, value in rep.rows():
-        t.add_row(section, key, str(value))
+        t.add_row(SECTION_SAID.get(section, section), _key_said(section, key), str(value))
     out.print(t)
 
 
@@ -232,7 +253,7 @@ def search(
         )
         return
     if not hits:
-        out.print("no match")
+        out.print("没有找到")
         return
     for h in hits:
         day = f"{local(h.published, tz):%Y-%m-%d}" if h.published else "—"

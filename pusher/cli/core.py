@@ -44,6 +44,13 @@ def run(
         rt.close()
 
 
+#: Item states as the operator reads them.
+STATE_SAID = {"new": "待筛查", "screened": "待绘制", "held": "待审核", "rejected": "已驳回", "rendered": "已绘制", "failed": "绘制失败",
+              "published": "播出中", "withdrawn": "已撤下", "expired": "已过期"}  # fmt: skip
+#: A poll's or a source's last status as the operator reads it (JSON keeps the English value).
+POLL_SAID = {"ok": "正常", "not_modified": "未变", "error": "失败", "never": "从未采集"}
+
+
 @app.command()
 def poll(
     sources: Annotated[list[str] | None, typer.Argument(help="Source names (default: every enabled source).", show_default=False)] = None,
@@ -66,9 +73,10 @@ def poll(
         shown = [{f.name: getattr(r, f.name) for f in dataclasses.fields(r) if f.repr} for r in reports]
         out.print_json(json.dumps(shown, ensure_ascii=False))
     else:
-        t = Table("source", "status", "listed", "new", "changed", "withdrawn", "errors", title="poll")
+        t = table("来源", "结果", "列表条数", "新增", "更新", "撤下", "错误", title="采集")
         for r in reports:
-            t.add_row(r.source, r.status, str(r.listed), str(r.new), str(r.changed), str(r.withdrawn), r.error or str(len(r.item_errors)))
+            said = POLL_SAID.get(r.status, r.status)
+            t.add_row(r.source, said, str(r.listed), str(r.new), str(r.changed), str(r.withdrawn), r.error or str(len(r.item_errors)))
         out.print(t)
     if any(r.status == "error" for r in reports):
         raise typer.Exit(1)
@@ -94,13 +102,13 @@ def push(
 
 
 def _print_round(rnd: RoundReport) -> None:
-    from pusher.cli.delivery import _delivery_line
+    from pusher.cli.delivery import delivery_line
 
     r = rnd.rendered
     line = f"筛查 {rnd.screened} 条，绘制 {r.items} 条（{r.pages} 页）" + (f"，绘制失败 {r.failed} 条" if r.failed else "")
     out.print(line + "，" + (f"频道版本 {rnd.version.version}" if rnd.version else "频道未变"), markup=False)
     for d in rnd.deliveries:
-        out.print(_delivery_line(d), markup=False)
+        out.print(delivery_line(d), markup=False)
 
 
 @app.command()
@@ -150,9 +158,7 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     over = f"，超过上限 {ch.max_cycle_seconds:g} 秒！" if ch.max_cycle_seconds and ch.cycle_seconds > ch.max_cycle_seconds else ""
     out.print(f"轮播：每周期 {ch.cycle_seconds:g} 秒（{ch.bitrate_kbps:g} kbit/s）{over}"
               + (f"，预算 {kb(ch.budget_bytes)}" if ch.budget_bytes else ""), markup=False)  # fmt: skip
-    said = {"new": "待筛查", "screened": "待绘制", "held": "待审核", "rejected": "已驳回", "rendered": "已绘制", "failed": "绘制失败",
-            "published": "播出中", "withdrawn": "已撤下", "expired": "已过期"}  # fmt: skip
-    out.print("条目：" + ("，".join(f"{said.get(k, k)} {v}" for k, v in st.items.items() if v) or "无"), markup=False)
+    out.print("条目：" + ("，".join(f"{STATE_SAID.get(k, k)} {v}" for k, v in st.items.items() if v) or "无"), markup=False)
     b = st.backlog
     out.print(f"积压：待筛查 {b.to_screen}，待审核 {b.held_for_review}，待绘制 {b.to_render}，待推送 {b.deliveries}", markup=False)
     for a in st.alerts:
@@ -166,7 +172,8 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         out.print(f"……另有 {len(st.failed) - 20} 条绘制失败（pusher review list --state failed）", markup=False)
     t = table("来源", "类型", "上次采集", "状态", "次数", "错误", "最近错误", title="来源")
     for s in st.sources:
-        t.add_row(s.name, s.kind, s.last_poll_at or "从未", s.last_status, str(s.polls), str(s.errors), s.last_error)
+        t.add_row(s.name, s.kind, s.last_poll_at or "从未", POLL_SAID.get(s.last_status, s.last_status), str(s.polls), str(s.errors),
+                  s.last_error)  # fmt: skip
     out.print(t)
     t = table("目标", "类型", "已送达版本", "时间", "积压", "待传", "下次尝试", "最近错误", title="目标")
     for g in st.targets:
@@ -180,8 +187,10 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     health = st.health
     word = {"ok": "正常", "degraded": "降级", "failing": "故障"}[health.state]
     out.print(f"健康：{word} ({health.state})", markup=False)
+    from pusher.cli.said import health_said
+
     for p in (*health.problems, *health.degraded):
-        out.print(f"  - {p}", markup=False)
+        out.print(f"  - {health_said(p)}", markup=False)
 
 
 def table(*headers: str, title: str) -> Table:
@@ -273,29 +282,29 @@ def _demo_summary(rep: Any, portal_url: str, workdir: Path, no_serve: bool, prev
 
     headend = workdir / "headend"
     manifest = headend / "channel.xml"
-    out.print(f"polled {rep.polled} sources: {rep.new} new, {rep.changed} changed, {rep.withdrawn} withdrawn items")
+    out.print(f"采集 {rep.polled} 个来源：新增 {rep.new} 条，更新 {rep.changed} 条，撤下 {rep.withdrawn} 条")
     for e in rep.source_errors:
-        out.print(f"  source error: {e}", markup=False)
-    out.print(f"screened {rep.screened}; rendered {rep.rendered_items} items into {rep.rendered_pages} pages")
-    out.print("items by state: " + ", ".join(f"{k} {v}" for k, v in rep.states.items()))
+        out.print(f"  来源错误：{e}")
+    out.print(f"筛查 {rep.screened} 条；绘制 {rep.rendered_items} 条，共 {rep.rendered_pages} 页")
+    out.print("条目状态：" + "，".join(f"{STATE_SAID.get(k, k)} {v}" for k, v in rep.states.items()))
     cfg = write_demo_config(portal_url, workdir)
     if rep.states.get("held"):
-        out.print(f"  {rep.states['held']} held by the sensitive-information gate: see `pusher review list --config {cfg}`", markup=False)
+        out.print(f"  敏感信息筛查暂扣 {rep.states['held']} 条待审核：见 pusher review list --config {cfg}")
     if rep.version:
-        out.print(f"published channel version {rep.version}")
+        out.print(f"已发布频道版本 {rep.version}")
     else:
-        out.print("channel unchanged: nothing to publish")
-    for d in rep.delivered:
-        out.print(f"delivered {d}", markup=False)
-    for e in rep.delivery_errors:
-        out.print(f"delivery error: {e}", markup=False)
+        out.print("频道未变，无需发布")
+    from pusher.cli.delivery import delivery_line
+
+    for d in rep.deliveries:
+        out.print(delivery_line(d))
     from feeds.channel import manifest_assets
 
     if manifest.exists():
         assets = manifest_assets(manifest.read_bytes())
         total = sum(b for _, b in assets.values())
-        out.print(f"channel: {manifest} ({len(assets)} pages, {total / 1024:.0f} KB)", markup=False)
-    out.print(f"the other commands see the demo with --config {cfg} (e.g. pusher status --config {cfg})", markup=False)
+        out.print(f"频道：{manifest}（{len(assets)} 个文件，{total / 1024:.0f} KB）")
+    out.print(f"其他命令加 --config {cfg} 即可查看演示（例如 pusher status --config {cfg}）")
     if rep.delivery_errors or rep.source_errors:
         raise typer.Exit(1)
     if no_serve:
@@ -307,7 +316,7 @@ def serve_headend(folder: Path, port: int) -> None:
     from pusher.web.preview import preview_forever
 
     def ready(url: str) -> None:
-        out.print(f"viewer: {url}  (Ctrl-C to stop)", markup=False)
+        out.print(f"机顶盒查看器：{url}（Ctrl-C 停止）")
 
     with contextlib.suppress(KeyboardInterrupt):
         preview_forever(folder, port=port, on_ready=ready)

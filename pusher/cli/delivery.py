@@ -24,7 +24,7 @@ def _runtime(config: Path | None) -> Runtime:
     return Runtime(load(config))
 
 
-def _delivery_line(r: DeliveryReport) -> str:
+def delivery_line(r: DeliveryReport) -> str:
     if r.status == "done":
         return f"{r.target}：已送达版本 {r.version}（{r.files} 个文件，{r.bytes} 字节，删除过期 {r.deleted} 个）"
     if r.status == "failed":
@@ -63,7 +63,7 @@ def verify_cmd(
         for name in r.corrupt[:10]:
             out.print(f"  损坏 {name}", markup=False)
         if r.repaired is not None:
-            out.print("  修复：" + _delivery_line(r.repaired), markup=False)
+            out.print("  修复：" + delivery_line(r.repaired), markup=False)
     if any(not r.ok and (r.repaired is None or r.repaired.status != "done") for r in reports):
         raise typer.Exit(1)
 
@@ -84,6 +84,6 @@ def retract_cmd(
     finally:
         rt.close()
     for r in rnd.deliveries:
-        out.print(_delivery_line(r), markup=False)
+        out.print(delivery_line(r), markup=False)
     if any(r.status in ("failed", "busy") for r in rnd.deliveries):
         raise typer.Exit(1)

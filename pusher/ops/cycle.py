@@ -8,6 +8,7 @@ from pusher.ops.round import run_round
 from pusher.ops.status import collect_status
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
+from pusher.stages.outbox import DeliveryReport
 
 
 @dataclass
@@ -22,6 +23,7 @@ class CycleReport:
     rendered_pages: int = 0
     version: int | None = None
     delivered: list[str] = field(default_factory=list)
+    deliveries: list[DeliveryReport] = field(default_factory=list)  # every target's, as the CLI prints them
     delivery_errors: list[str] = field(default_factory=list)
     states: dict[str, int] = field(default_factory=dict)  # items by state after the round
 
@@ -40,6 +42,7 @@ def run_cycle(rt: Runtime, sources: list[str] | None = None) -> CycleReport:
     rep.screened = rnd.screened
     rep.rendered_items, rep.rendered_pages = rnd.rendered.items, rnd.rendered.pages
     rep.version = rnd.version.version if rnd.version else None
+    rep.deliveries = list(rnd.deliveries)
     for d in rnd.deliveries:
         if d.status == "done":
             rep.delivered.append(f"{d.target}: version {d.version}, {d.files} files, {d.bytes} bytes")

@@ -94,11 +94,11 @@ def test_alert_command_raises_and_clears(tmp_path: Path, capsys) -> None:  # typ
     )
     assert main(["alert", "燃气管道抢修，城西片区暂停供气。", "--level", "warning", "--until", "2h", "--config", str(cfg)]) == 0
     said = capsys.readouterr().out
-    assert "alert 1 (warning) on air until" in said and "headend: delivered version 1" in said
+    assert "提示 #1（警示）已播出，至 " in said and "headend：已送达版本 1" in said
     assert _alerts((tmp_path / "headend" / "channel.xml").read_bytes()) == [("warning", "燃气管道抢修，城西片区暂停供气。")]
     assert main(["alert", "--clear", "--config", str(cfg)]) == 0
     said = capsys.readouterr().out
-    assert "cleared alert 1" in said and "headend: delivered version 2" in said
+    assert "已结束提示 #1" in said and "headend：已送达版本 2" in said
     assert _alerts((tmp_path / "headend" / "channel.xml").read_bytes()) == []
     assert main(["alert", "--config", str(cfg)]) == 2  # neither text nor --clear
     assert main(["alert", "x", "--until", "yesterday", "--config", str(cfg)]) == 2

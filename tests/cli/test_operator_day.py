@@ -165,7 +165,7 @@ def test_status_is_degraded_the_moment_a_target_fails(portal: StaticServer, tmp_
     assert st["health"]["state"] == "degraded" and st["health"]["ok"]  # /healthz waits for its threshold
     assert any(d.startswith("target headend failing since ") for d in st["health"]["degraded"])
     code, out, _ = run(capsys, "status", "--config", str(path))
-    assert "健康：降级" in out and "target headend failing since" in out and "…" not in out
+    assert "健康：降级" in out and "目标 headend 自 " in out and "…" not in out  # English in JSON, Chinese on screen
 
 
 def test_a_huge_article_is_cut_to_max_pages_and_a_slow_cycle_fails_health(

@@ -34,11 +34,11 @@ def test_demo_builds_a_valid_channel_and_a_rerun_changes_nothing(tmp_path: Path)
     for href, (sha, size) in manifest_assets(data).items():
         blob = (tmp_path / "headend" / href).read_bytes()
         assert len(blob) == size and hashlib.sha256(blob).hexdigest() == sha, href
-    assert "published channel version 1" in first.stdout
+    assert "已发布频道版本 1" in first.stdout
 
     second = run_demo(tmp_path, port)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "0 new" in second.stdout and "channel unchanged" in second.stdout
+    assert "新增 0 条" in second.stdout and "频道未变" in second.stdout
     assert manifest.read_bytes() == data
 
 
