@@ -1,5 +1,6 @@
-"""Screens to look at: home, column menu, article, heading-heavy, contents, table and picture
-pages at SD and HD, and the 长辈版 (``render.style = "elderly"``) of the home, menu and article.
+"""Screens to look at: home, column menu, article, heading-heavy, contents, table, picture and
+single pages and the last page of an item cut at ``render.max_pages``, at SD, HD and FHD, and the
+长辈版 (``render.style = "elderly"``) of the home, menu, contents, article, table and single page.
 
     python bench/render_screens.py [OUT_DIR]      (default: /work/notes/screens)
 
@@ -72,9 +73,10 @@ def main(out: Path) -> None:
     short = Document(
         url=pic_doc.url, title="关于调整部分公交线路的公告", blocks=(Block("p", "自12月1日起，K3路公交线路延伸至市行政服务中心。"),)
     )
-    for profile in ("sd", "hd"):
+    for profile in ("sd", "hd", "fhd"):
         r = make_renderer(profile, images=lambda _src: picture())
         old = make_renderer(profile, RenderSettings(style="elderly"), images=lambda _src: picture())
+        cut = make_renderer(profile, RenderSettings(max_pages=5))
         home_ctx = PageContext(CTX.channel, "", CTX.today)
         menu_ctx = PageContext(CTX.channel, "信息公开目录", CTX.today)
         report = r.render_item(reference_doc(), CTX)
@@ -93,6 +95,9 @@ def main(out: Path) -> None:
             "elderly-menu": old.render_menu(column, menu_ctx)[0],
             "elderly-contents": old_report[0],
             "elderly-article": old_report[heading_page(list(old_report), 2)],
+            "elderly-table": old.render_item(table_doc(), menu_ctx)[1],
+            "elderly-single": old.render_item(short, CTX)[0],
+            "rest": cut.render_item(reference_doc(), CTX)[-1],
         }
         for name, page in shots.items():
             path = out / f"{profile}-{name}.png"

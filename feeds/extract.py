@@ -373,20 +373,12 @@ def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:
             if t:
                 out.append(Block("p", t))
 
-    def inline_text(el: html.HtmlElement) -> str:
-        parts: list[str] = [el.text or ""]
-        for child in el:
-            if not isinstance(child.tag, str) or child.tag in SKIP_TAGS:
-                parts.append(child.tail or "")
-                continue
-            if child.tag == "br":
-                parts.append("\n")
-            elif child.tag == "img":
-                pass
-            else:
-                parts.append(inline_text(child))
-            parts.append(child.tail or "")
-        return "".join(parts)
+    def lines(el: html.HtmlElement) -> None:
+        """Inline content as paragraphs, a short line that is bold throughout as a heading."""
+        for text, bold in _bold_lines(el):
+            t = clean(text)
+            if t:
+                out.append(Block("h" if bold and _heading_like(t) else "p", t))
 
     def walk(el: html.HtmlElement) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -409,7 +401,7 @@ def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:
             return
         has_blocks = any(isinstance(c.tag, str) and (c.tag in BLOCK_TAGS or c.tag == "img") for c in el)
         if not has_blocks:
-            para(inline_text(el))
+            lines(el)
             for img in el.iter("img"):
                 walk(img)
             return
@@ -418,11 +410,51 @@ def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:
             if isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or child.tag == "img"):
                 walk(child)
             elif isinstance(child.tag, str) and child.tag not in SKIP_TAGS:
-                para(inline_text(child))
+                lines(child)
             para(child.tail)
 
     walk(container)
     return out
+
+
+BOLD_TAGS = ("strong", "b")
+_SENTENCE_INSIDE = re.compile(r"[。！？；，,][^”’）)]")
+
+
+def _heading_like(text: str) -> bool:
+    """A bold line that reads as a heading: short, no sentence or clause inside it (a bold
+    sentence of emphasis, ``请于3月1日前，…``, stays a paragraph)."""
+    return len(text) <= 30 and not _SENTENCE_INSIDE.search(text)
+
+
+def _bold_lines(el: html.HtmlElement) -> list[tuple[str, bool]]:
+    """The inline text of ``el`` split into lines (``<br>`` and newlines, as ``para`` splits),
+    each with whether all of its visible text is inside ``<strong>``/``<b>``: portals set many
+    section headings as a bold paragraph (``<p><strong>工作目标</strong></p>``) or a bold lead
+    line (``<strong>一、总体要求</strong><br>正文…``)."""
+    texts, bold_ = [""], [True]
+
+    def add(text: str | None, bold: bool) -> None:
+        for k, part in enumerate((text or "").split("\n")):
+            if k:
+                texts.append("")
+                bold_.append(True)
+            texts[-1] += part
+            if clean(part):
+                bold_[-1] = bold_[-1] and bold
+
+    def visit(node: html.HtmlElement, bold: bool) -> None:
+        add(node.text, bold)
+        for child in node:
+            if isinstance(child.tag, str) and child.tag not in SKIP_TAGS:
+                if child.tag == "br":
+                    add("\n", bold)
+                elif child.tag != "img":
+                    visit(child, bold or child.tag in BOLD_TAGS)
+            add(child.tail, bold)
+
+    visit(el, el.tag in BOLD_TAGS)
+    return [(t, b and bool(clean(t))) for t, b in zip(texts, bold_, strict=True)]
 
 
 def table_rows(table: html.HtmlElement) -> tuple[tuple[str, ...], ...]:

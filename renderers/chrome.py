@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -312,7 +313,8 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
             if one_line and len(lines) > 1:
                 lines = _entry_lines(e.label, text_w, r.body, 1)
             h = len(lines) * line_h + gap
-            if page and (used + h > bottom - top or len(page) == r.menu_entries):
+            # The last entry of a page needs no gap under it.
+            if page and (used + h - gap > bottom - top or len(page) == r.menu_entries):
                 break
             page.append((e, lines, date))
             used += h
@@ -354,6 +356,19 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
     return out
 
 
+_COUNT = re.compile(r"[（(]\d+[）)]$")
+
+
+def _tile_label(label: str, width: int, f: Face) -> str:
+    """A column's name on its tile: a count that does not fit goes (``政务动态（3）`` →
+    ``政务动态``) before the name is cut (``政务动态（…``)."""
+    if f.width(label) > width and _COUNT.search(label):
+        name = _COUNT.sub("", label)
+        if f.width(name) <= width:
+            return name
+    return fit(label, width, f)
+
+
 def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
     """Columns as numbered tiles, two a row, that share the page's height: each says its
     column's name and, under it, the column's newest title. Fewer columns, larger tiles."""
@@ -389,7 +404,7 @@ def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
             x, y = m.left + col * (tile_w + gap), y0 + row * (tile_h + gap)
             c.rect(x, y, x + tile_w, y + tile_h, "band")
             c.text(x + pad, y + r.title.baseline(tile_h), str(i), r.title, "accent", "band", record=False)
-            label = fit(e.label, text_w, r.bold)
+            label = _tile_label(e.label, text_w, r.bold)
             note_lines = (
                 _entry_lines(e.note, text_w, r.small)[:note_n]
                 if e.note and note_n > 1
