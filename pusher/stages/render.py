@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import String, cast, exists, literal
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, func, select
 
 from pusher import metrics
 from pusher.errors import RenderError
@@ -22,7 +22,7 @@ from pusher.runtime import Runtime
 from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store import claims
 from pusher.store.codec import bounded, document_of
-from pusher.store.models import Item, Page
+from pusher.store.models import Audit, AuditAction, Item, Page
 from pusher.timeutil import local, utcnow
 
 log = logging.getLogger("tvpusher.render")
@@ -74,10 +74,18 @@ def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
     return report
 
 
-#: A render failure is tried again after this long even when nothing it depends on seems to
-#: have changed (a font installed under a name fontconfig already matched, a renderer upgrade).
-RETRY_AFTER = 3600.0
+#: A render failure is tried again by itself after this long, then twice as long after each
+#: automatic retry that failed again (at most ``RETRY_MAX``), even when nothing it depends on seems
+#: to have changed (a font installed under a name fontconfig already matched, a renderer upgrade,
+#: a crash on a busy node); a persistent failure then costs a few attempts a day, not 24.
+RETRY_AFTER = 600.0
+RETRY_MAX = 86400.0
 RENDER_FAILURE = "render: "
+
+
+def retry_delay(retries: int) -> float:
+    """Seconds a render failure waits after ``retries`` automatic retries of the same version."""
+    return min(RETRY_MAX, RETRY_AFTER * 2 ** min(retries, 32))
 
 
 def _inputs_changed_at(rt: Runtime) -> datetime | None:
@@ -96,33 +104,46 @@ def _inputs_changed_at(rt: Runtime) -> datetime | None:
 def requeue_failed(rt: Runtime, item_ids: Sequence[int] | None = None, *, reason: str = "") -> list[int]:
     """Items that failed to render go back to SCREENED to be drawn again: those in ``item_ids``
     (``pusher retry``; every failed item for ``[]``) at once, otherwise those whose cause may
-    have gone — the configuration or a font changed after the failure, or ``RETRY_AFTER`` passed."""
+    have gone — the configuration or a font changed after the failure, or :func:`retry_delay`
+    passed. Each is audited (``render.retry`` or ``render.heal``, with the failure it had)."""
     now = utcnow()
     changed = _inputs_changed_at(rt) if item_ids is None else None
     with rt.store.read() as db:
-        q = select(Item.id, Item.updated_at, Item.state_reason).where(Item.state == ItemState.FAILED)
+        q = select(Item.id, Item.version, Item.updated_at, Item.state_reason).where(Item.state == ItemState.FAILED)
         rows = list(db.exec(q))
-    due = []
-    for item_id, at, why in rows:
+        if not rows:
+            return []
+        ids = [r[0] for r in rows if r[0] is not None]
+        healed = select(Audit.item_id, Audit.detail, func.count()).where(Audit.action == AuditAction.RENDER_HEAL.value)
+        retries = {
+            (i, d): n for i, d, n in db.exec(healed.where(col(Audit.item_id).in_(ids)).group_by(col(Audit.item_id), col(Audit.detail)))
+        }
+    due: dict[int, str] = {}  # item → why it is drawn again
+    for item_id, version, at, why in rows:
         if item_id is None:
             continue
         if item_ids is not None:
             if not item_ids or item_id in item_ids:
-                due.append(item_id)
+                due[item_id] = "by operator"
             continue
         if not why.startswith(RENDER_FAILURE):
             continue
         at = at if at.tzinfo else at.replace(tzinfo=UTC)
-        if (changed is not None and changed > at) or (now - at).total_seconds() >= RETRY_AFTER:
-            due.append(item_id)
+        wait = retry_delay(retries.get((item_id, f"version {version}"), 0))
+        if changed is not None and changed > at:
+            due[item_id] = "configuration or font changed"
+        elif (now - at).total_seconds() >= wait:
+            due[item_id] = f"{wait:.0f} s after the failure"
     if not due:
         return []
+    action = AuditAction.RENDER_HEAL if item_ids is None else AuditAction.RENDER_RETRY
     with rt.store.write() as db:
-        for it in db.exec(select(Item).where(col(Item.id).in_(due), col(Item.state) == ItemState.FAILED)):
+        for it in db.exec(select(Item).where(col(Item.id).in_(list(due)), col(Item.state) == ItemState.FAILED)):
+            rt.store.audit(db, action, item_id=it.id, reason=f"{due[it.id or 0]}: {it.state_reason}", detail=f"version {it.version}")
             set_state(it, ItemState.SCREENED, reason or f"render again after: {it.state_reason}", now=now)
             db.add(it)
     log.info("%d items that failed to render go back to be drawn", len(due))
-    return due
+    return list(due)
 
 
 def _requeue_undrawn(rt: Runtime) -> int:

@@ -36,6 +36,10 @@ class AuditAction(enum.StrEnum):
     ALERT_RAISE = "alert.raise"
     ALERT_CLEAR = "alert.clear"
     ALERT_EXPIRE = "alert.expire"
+    # A failed render drawn again: by the operator (``pusher retry``) or by itself (a changed
+    # configuration or font, or its backoff passed); ``detail`` is "version N" of the item.
+    RENDER_RETRY = "render.retry"
+    RENDER_HEAL = "render.heal"
 
     @property
     def is_review(self) -> bool:
