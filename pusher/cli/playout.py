@@ -33,7 +33,7 @@ def playout_cmd(
         signal.signal(sig, lambda *_: stop.set())
     rt = runtime(config)
     try:
-        rep = air(rt, url, stop, version=version, on_version=lambda v: out.print(f"on air: channel version {v} → {url}", markup=False))
+        rep = air(rt, url, stop, version=version, on_version=lambda v: out.print(f"直播：频道版本 {v} → {url}"))
     finally:
         rt.close()
-    out.print(f"stopped after {rep.segments} segments (versions {', '.join(map(str, rep.versions)) or '—'})", markup=False)
+    out.print(f"已停止：共发送 {rep.segments} 个分片（频道版本 {'、'.join(map(str, rep.versions)) or '—'}）")

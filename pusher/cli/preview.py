@@ -41,11 +41,11 @@ def preview(
     root = folder if folder is not None else _default_folder(config)
 
     def ready(url: str) -> None:
-        out.print(f"viewer: {url}  (folder {root.resolve()}; Ctrl-C stops)", markup=False)
+        out.print(f"机顶盒查看器：{url}（目录 {root.resolve()}；Ctrl-C 停止）")
         if not (root / "channel.xml").is_file():
-            out.print("note: no channel.xml yet; the viewer waits for one", markup=False)
+            out.print("提示：目录里还没有 channel.xml，查看器会等它出现")
 
     try:
         preview_forever(root, port=port, on_ready=ready)
     except KeyboardInterrupt:
-        out.print("stopped", markup=False)
+        out.print("已停止")

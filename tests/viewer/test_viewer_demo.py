@@ -79,7 +79,7 @@ def preview_cli(demo: Path) -> Iterator[str]:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        m = re.match(r"viewer: (http://127\.0\.0\.1:\d+/)", line)
+        m = re.match(r"机顶盒查看器：(http://127\.0\.0\.1:\d+/)", line)
         assert m, f"no URL from pusher preview: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
         yield m.group(1)
     finally:

@@ -101,14 +101,14 @@ def test_pusher_preview_prints_url_serves_and_stops_on_ctrl_c(folder: Path) -> N
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        m = re.match(r"viewer: (http://127\.0\.0\.1:\d+/)  \(folder (.+); Ctrl-C stops\)$", line.rstrip("\n"))
+        m = re.match(r"机顶盒查看器：(http://127\.0\.0\.1:\d+/)（目录 (.+)；Ctrl-C 停止）$", line.rstrip("\n"))
         assert m, line
         assert Path(m.group(2)) == folder.resolve()
         assert _get(m.group(1) + "channel.xml")[2] == b"<channel/>"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
-        assert out.strip().endswith("stopped")
+        assert out.strip().endswith("已停止")
     finally:
         if proc.poll() is None:
             proc.kill()
