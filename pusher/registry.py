@@ -166,6 +166,11 @@ DETECTORS: Registry[Detector] = Registry(
             "",
             "Bank card numbers: 16–19 digits, a card issuer prefix and a valid Luhn check digit.",
         ),
+        "content": (
+            _D + "content:ContentCheckDetector",
+            "",
+            "The inspection's content checks: near misses of proper nouns, typos, outdated terms.",
+        ),
         "classification": (
             _D + "classification:ClassificationDetector",
             "",

@@ -10,6 +10,7 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from pusher.gate.attachments import Extracted
 from pusher.gate.detectors import Detector
@@ -62,11 +63,12 @@ class DetectorGate:
         self.rules = rules
         self.allow = frozenset(contact_key(a) for a in allow)
 
-    def scan(self, text: str, units: Sequence[tuple[int, int]] = ()) -> list[Finding]:
+    def scan(self, text: str, units: Sequence[tuple[int, int]] = (), when: date | None = None) -> list[Finding]:
         """Findings in ``text``, offsets into it, sorted by position. The detectors read the text
         as a viewer will (:func:`normalize`: invisible characters gone, styled digits plain);
         offsets are mapped back. ``units``: spans read as one (a table row), for the detectors
-        that look at context (names beside personal data)."""
+        that look at context (names beside personal data). ``when``: the item's date, for the
+        content checks (a formulation outdated since a day, a leader's term that ended)."""
         for d in self.detectors:
             d.refresh()  # keyword lists edited on disk take effect now
         norm = normalize(text)
@@ -76,7 +78,12 @@ class DetectorGate:
         found: list[Finding] = []
         for d in self.detectors:
             action = _ACTION[self.rules[d.name]]
-            matches = d.find(norm.text, units=units) if getattr(d, "uses_units", False) else d.find(norm.text)  # type: ignore[call-arg]
+            if getattr(d, "uses_units", False):
+                matches = d.find(norm.text, units=units)  # type: ignore[call-arg]
+            elif getattr(d, "uses_date", False):
+                matches = d.find(norm.text, when=when)  # type: ignore[call-arg]
+            else:
+                matches = d.find(norm.text)
             for m in matches:
                 start, end = norm.span(m.start, m.end)
                 matched = text[start:end]
@@ -101,7 +108,7 @@ class DetectorGate:
 
     def screen(self, doc: Document) -> Screening:
         text = screened_text(doc)
-        findings = self.scan(text, row_units(doc))
+        findings = self.scan(text, row_units(doc), item_date(doc))
         masked = self.mask(text, findings)
         # rebuild() also drops what no renderer draws (U+180E, styled digits made plain): the
         # aired text is the text the detectors read.
@@ -155,6 +162,11 @@ def _header_findings(gate: DetectorGate, got: Extracted) -> list[Finding]:
     return out
 
 
+def item_date(doc: Document) -> date | None:
+    """The day an item speaks from: published, else written (成文日期), else unknown (today)."""
+    return doc.published.date() if doc.published else doc.written
+
+
 def row_units(doc: Document) -> list[tuple[int, int]]:
     """Offsets (into :func:`screened_text`) of every table row: its cells are one unit."""
     units: list[tuple[int, int]] = []
@@ -190,5 +202,5 @@ class PassGate:
     def screen(self, doc: Document) -> Screening:
         return Screening(action=Action.PASS, findings=(), document=doc)
 
-    def scan(self, text: str, units: Sequence[tuple[int, int]] = ()) -> list[Finding]:
+    def scan(self, text: str, units: Sequence[tuple[int, int]] = (), when: date | None = None) -> list[Finding]:
         return []

@@ -16,6 +16,7 @@ on), ``hold`` (item waits for ``pusher review``), ``mask+hold`` (hidden, and hel
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -39,7 +40,34 @@ DEFAULT_POLICY: dict[str, Rule] = {
     # an attachment that cannot be read (or only in part) holds the item.
     "person_name": "mask+hold",
     "attachment": "hold",
+    # The inspection's content checks: a serious typo or a wrong formulation is a single-item veto.
+    "content": "hold",
 }
+
+
+class LeaderSettings(SettingsModel):
+    """One of the county's leaders: near misses of the name, a title not theirs, or the title
+    after ``until`` are content findings."""
+
+    name: str
+    title: str  # 县长, or several: "县委副书记、县长"
+    since: date | None = None
+    until: date | None = None
+
+
+class TypoSettings(SettingsModel):
+    """A typo or (with ``since``) a formulation outdated from that day, and what is right."""
+
+    wrong: str = Field(min_length=1)
+    right: str
+    since: date | None = None
+
+
+class ContentSettings(SettingsModel):
+    shipped: bool = True  # the shipped list: state bodies' names, serious typos, outdated formulations
+    terms: tuple[str, ...] = ()  # more proper nouns whose near misses are findings (the county's bodies)
+    typos: tuple[TypoSettings, ...] = ()
+    leaders: tuple[LeaderSettings, ...] = ()
 
 
 class GateSettings(SettingsModel):
@@ -47,6 +75,7 @@ class GateSettings(SettingsModel):
     keyword_files: tuple[Path, ...] = ()
     allow: tuple[str, ...] = ()  # public contacts (office phones, e-mails) that pass untouched
     policy: dict[str, Rule] = Field(default_factory=dict)
+    content: ContentSettings = ContentSettings()
 
     @field_validator("policy")
     @classmethod

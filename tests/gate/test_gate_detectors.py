@@ -253,6 +253,12 @@ class TestPersonName(DetectorContract):
         assert [text[m.start : m.end] for m in detector.find(text, units=[row])] == ["王桂兰"]  # type: ignore[call-arg]
 
 
+class TestContent(DetectorContract):
+    name = "content"
+    positives = ("攻府", "中华人民共合国", "应急管里部")  # a listed typo, a near miss by sound
+    negatives = ("中华人民共和国", "县农业部门", "财政补贴按时发放", "应急管理部")
+
+
 def test_every_detector_has_a_contract_test() -> None:
     tested = {cls.name for cls in DetectorContract.__subclasses__()}
     # "attachment" is the gate's own finding for an attachment it cannot read, not a detector.
