@@ -40,6 +40,9 @@ class AuditAction(enum.StrEnum):
     # configuration or font, or its backoff passed); ``detail`` is "version N" of the item.
     RENDER_RETRY = "render.retry"
     RENDER_HEAL = "render.heal"
+    # An item on air screened again (the gate's lists, policy or code, or its attachments
+    # changed) and taken off the air or sent to be drawn with new masking; ``detail`` says which.
+    GATE_RESCREEN = "gate.rescreen"
 
     @property
     def is_review(self) -> bool:
