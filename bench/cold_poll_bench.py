@@ -43,7 +43,7 @@ PAGES = ROOT / "tests" / "fixtures" / "pages"
 # Where each site keeps its text, as an operator would write body_xpath for it.
 BODY_XPATH = (
     "//td[@id='UCAP-CONTENT'] | //div[@id='UCAP-CONTENT'] | //*[@id='zoom'] | //*[contains(@class,'TRS_Editor')]"
-    " | //div[contains(@class,'article-content')] | //div[contains(@class,'content')]"
+    " | //div[contains(@class,'article-content')] | //div[@id='content'] | //div[contains(@class,'content')]"
 )
 
 
