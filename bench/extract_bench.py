@@ -97,19 +97,20 @@ def main() -> None:
     print(f"{'method':<12} {'pages':<9} {'mean F1':>8} {'min F1':>8} {'F1≥0.95':>8} {'title ok':>9} {'ms/page':>9} {'errors':>7}")
     for name, fn in methods().items():
         rows: dict[str, list[tuple[float, float, bool]]] = {"tuned": [], "held out": []}
-        errors = 0
+        errors = {"tuned": 0, "held out": 0}
         for key, (text, want) in pages.items():
+            group = "tuned" if TUNED.get(key.split("/")[0], False) else "held out"
             try:
                 got = fn(text)
             except ParseError:
-                got, errors = "", errors + 1
+                got, errors[group] = "", errors[group] + 1
             t0 = time.perf_counter()
             for _ in range(args.repeat):
                 with contextlib.suppress(ParseError):
                     fn(text)
             ms = (time.perf_counter() - t0) / args.repeat * 1000
             title_ok = name == "tvpusher" and _title(text) == want["title"]
-            rows["tuned" if TUNED.get(key.split("/")[0], False) else "held out"].append((char_f1(got, want["body"]), ms, title_ok))
+            rows[group].append((char_f1(got, want["body"]), ms, title_ok))
         for group, r in rows.items():
             if not r:
                 continue
@@ -118,7 +119,7 @@ def main() -> None:
             titles = f"{sum(t for _, _, t in r)}/{len(r)}" if name == "tvpusher" else "—"
             print(
                 f"{name:<12} {group:<9} {statistics.mean(f1s):>8.3f} {min(f1s):>8.3f} {ok:>5}/{len(f1s):<2} {titles:>9}"
-                f" {statistics.mean(m for _, m, _ in r):>9.2f} {errors:>7}"
+                f" {statistics.mean(m for _, m, _ in r):>9.2f} {errors[group]:>7}"
             )
 
 
