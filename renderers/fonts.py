@@ -69,28 +69,79 @@ def pil_font(font: FontFile, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(font.path, size, index=font.index)
 
 
+def _usable(spec: str) -> tuple[FontFile, frozenset[int]]:
+    """The font and its coverage, or a FontError saying why it cannot be used (not installed, or
+    a file fontTools or FreeType cannot read: a truncated download, a font package half-removed)."""
+    font = find_font(spec)
+    try:
+        cover = coverage(font)
+        pil_font(font, 16)
+    except Exception as exc:  # fontTools and FreeType raise many kinds (TTLibError, OSError, struct.error…)
+        raise FontError(f"font {spec!r} ({font.path}) cannot be read: {type(exc).__name__}: {exc}") from None
+    if not cover:
+        raise FontError(f"font {spec!r} ({font.path}) has no character map")
+    return font, cover
+
+
+#: What fontconfig is asked for when a configured font cannot be used: its choice for Chinese.
+SYSTEM_FALLBACK = "sans-serif:lang=zh-cn"
+
+
+def _system_fallback() -> FontFile | None:
+    """fontconfig's font for Chinese, if it has one (its family name need not match the pattern)."""
+    if not shutil.which("fc-match"):
+        return None
+    out = subprocess.run(["fc-match", "-f", "%{file}|%{index}", SYSTEM_FALLBACK], capture_output=True, text=True, check=False).stdout
+    file, _, index = out.partition("|")
+    return FontFile(file, int(index or 0)) if file and Path(file).is_file() else None
+
+
 class FontChain:
     """Fonts in fallback order; ``check`` fails on the first character none of them has.
 
-    The first font must exist; a missing fallback is skipped (logged), because a box without
-    it can still draw every text its other fonts cover, and ``check`` says when it cannot.
+    A configured font that is missing or unreadable is skipped, the first one too, with the
+    reason kept in ``problems`` (check-config reports them) and logged: one bad font file must
+    not stop the channel. When one is skipped, fontconfig's font for Chinese joins the end of the
+    chain, so the pages are still drawn (in a substitute face) rather than every item failing.
+    With no usable font at all the chain is empty and every drawing fails with a FontError
+    naming the problems: only what cannot be drawn fails, never the construction.
     """
 
     def __init__(self, specs: tuple[str, ...]) -> None:
-        if not specs:
-            raise FontError("no font configured")
-        fonts = [find_font(specs[0])]
-        for spec in specs[1:]:
+        fonts: list[FontFile] = []
+        covers: list[frozenset[int]] = []
+        problems: list[str] = [] if specs else ["no font configured"]
+        for spec in specs:
             try:
-                fonts.append(find_font(spec))
+                font, cover = _usable(spec)
             except FontError as exc:
-                log.warning("fallback font skipped: %s", exc)
-        self.fonts = tuple(dict.fromkeys(fonts))
-        self._cover = [coverage(f) for f in self.fonts]
+                problems.append(str(exc))
+                log.error("font skipped: %s", exc)
+                continue
+            if font not in fonts:
+                fonts.append(font)
+                covers.append(cover)
+        if problems:
+            sub = _system_fallback()
+            if sub is not None and sub not in fonts:
+                try:
+                    cover = coverage(sub)
+                    pil_font(sub, 16)
+                except Exception as exc:  # as in _usable
+                    problems.append(f"fontconfig's fallback {sub.path} cannot be read either: {exc}")
+                else:
+                    fonts.append(sub)
+                    covers.append(cover)
+                    log.error("drawing with fontconfig's %s (%s) in place of the fonts skipped", sub.path, SYSTEM_FALLBACK)
+        self.fonts = tuple(fonts)
+        self.problems = tuple(problems)
+        self._cover = covers
         self._which: dict[str, FontFile] = {}
 
     @property
     def primary(self) -> FontFile:
+        if not self.fonts:
+            raise FontError(f"no usable font: {'; '.join(self.problems)}")
         return self.fonts[0]
 
     def font_for(self, ch: str) -> FontFile:
@@ -102,6 +153,8 @@ class FontChain:
             if cp in cover:
                 self._which[ch] = font
                 return font
+        if not self.fonts:
+            raise FontError(f"no usable font: {'; '.join(self.problems)}", char=ch)
         raise FontError(f"no configured font has a glyph for {ch!r} (U+{cp:04X})", char=ch)
 
     def check(self, text: str, item: str | None = None) -> None:
@@ -151,7 +204,11 @@ class Face:
     def advance(self, ch: str) -> float:
         a = self._adv.get(ch)
         if a is None:
-            a = self._adv[ch] = pil_font(self.chain.font_for(ch), self.size).getlength(ch)
+            font = self.chain.font_for(ch)
+            try:
+                a = self._adv[ch] = pil_font(font, self.size).getlength(ch)
+            except OSError as exc:  # FreeType on a damaged glyph: this text fails, not the process
+                raise FontError(f"font {font.path} cannot draw {ch!r} (U+{ord(ch):04X}): {exc}", char=ch) from None
         return a
 
     def width(self, text: str) -> float:
@@ -164,8 +221,11 @@ class Face:
     def _step_image(self, ch: str) -> tuple[Image.Image, int, int] | None:
         if ch in self._steps:
             return self._steps[ch]
-        font = pil_font(self.chain.font_for(ch), self.size)
-        core, (dx, dy) = font.getmask2(ch, "L", anchor="ls")
+        file = self.chain.font_for(ch)
+        try:
+            core, (dx, dy) = pil_font(file, self.size).getmask2(ch, "L", anchor="ls")
+        except OSError as exc:  # as in advance
+            raise FontError(f"font {file.path} cannot draw {ch!r} (U+{ord(ch):04X}): {exc}", char=ch) from None
         out: tuple[Image.Image, int, int] | None = None
         if core.size[0] and core.size[1]:
             cov = Image.frombytes("L", core.size, bytes(core))

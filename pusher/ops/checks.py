@@ -73,6 +73,9 @@ def check_fonts(settings: Settings) -> list[Check]:
         except TvPusherError as exc:
             checks.append(Check(what, False, str(exc)))
             continue
+        if chain.problems:  # a skipped font is drawn around (a fallback), but the setting is wrong
+            checks.append(Check(what, False, "; ".join(chain.problems)))
+            continue
         missing = []
         for ch in need:
             if ch.isspace():

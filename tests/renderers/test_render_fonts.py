@@ -32,9 +32,13 @@ def test_without_the_fallback_the_item_fails_naming_the_character() -> None:
     assert exc.value.char == "₹" and "U+20B9" in str(exc.value)
 
 
-def test_a_missing_primary_font_is_a_clear_error() -> None:
-    with pytest.raises(FontError, match="not installed"):
-        make_renderer("sd", RenderSettings(fonts=("No Such Font Family Zz",)))
+def test_a_missing_primary_font_is_a_clear_problem_and_drawn_around() -> None:
+    # Issue 18: a missing font used to fail the whole push; now it is skipped with its reason
+    # (check-config reports it) and fontconfig's Chinese font draws the pages.
+    r = make_renderer("sd", RenderSettings(fonts=("No Such Font Family Zz",)))
+    (regular, _) = r.chains
+    assert any("not installed" in p for p in regular.problems)
+    assert r.render_item(Document(url="", title="标题", blocks=(Block("p", "正文。"),)), CTX)
 
 
 def test_a_missing_fallback_is_skipped() -> None:
