@@ -583,11 +583,16 @@
   }
 
   /** A digit on an item page: a page number, taken when it has as many digits as the last
-   *  page's number or after a short pause. */
+   *  page's number or after a short pause. On a contents page a single digit is the section
+   *  of that number (as the page labels it), two or more a page number. */
   function typeDigit(key, t0) {
     var page = state.m.pages[state.pageId];
     var num = pageNumber(page);
-    if (!num || num.of < 2) return;
+    if (!num || num.of < 2) {
+      var only = entryByNumber(page, key === "0" ? 10 : parseInt(key, 10));
+      if (only) go(only.to, { t0: t0 });
+      return;
+    }
     if (state.typedTimer) clearTimeout(state.typedTimer);
     state.typed = (state.typed + key).replace(/^0+/, "");
     if (!state.typed) {
@@ -599,7 +604,12 @@
     var commit = function () {
       var n = parseInt(state.typed, 10);
       var list = state.m.items[page.owner.id] ? state.m.items[page.owner.id].pages : [];
+      var section = state.typed.length === 1 ? entryByNumber(page, n) : null;
       clearTyped();
+      if (section && state.pageId === page.id) {
+        go(section.to, { t0: t0 });
+        return;
+      }
       if (n >= 1 && n <= list.length && state.pageId === page.id) {
         go(list[n - 1], { t0: t0 });
       } else {
@@ -735,7 +745,7 @@
     var page = m.pages[state.pageId];
     var from = page.owner.kind === "home" ? "" : page.owner.id;
     if (/^[0-9]$/.test(key)) {
-      if (!page.entries.length && page.owner.kind === "item") {
+      if (page.owner.kind === "item") {
         typeDigit(key, t0);
         return;
       }
