@@ -232,10 +232,12 @@ class WebDavTarget:
         ns = "{DAV:}"
         out: dict[str, int] = {}
         for resp in root.iter(f"{ns}response"):
-            href = unquote(resp.findtext(f"{ns}href") or "")
+            href = unquote(urlsplit(resp.findtext(f"{ns}href") or "").path)
             size = resp.findtext(f".//{ns}getcontentlength")
-            leaf = href.rstrip("/").rsplit("/", 1)[-1]
-            if size is not None and not href.endswith("/") and leaf and not leaf.startswith("."):
+            parent, _, leaf = href.rpartition("/")
+            # Depth 1 lists the folder's own files; a deeper href (…/assets/sub/x.png) is not
+            # assets/x.png, whatever its last segment says.
+            if size is not None and leaf and not leaf.startswith(".") and parent.rsplit("/", 1)[-1] == "assets":
                 out[f"assets/{leaf}"] = self._size(size, f"PROPFIND assets/: getcontentlength of {leaf!r}")
         return out
 

@@ -374,6 +374,18 @@ def test_an_odd_json_listing_fails_the_delivery_and_releases_it(dav: HostileDav,
     assert deliver(rt)[0].status == "done"
 
 
+def test_a_propfind_href_below_the_folder_is_not_an_asset_of_it(dav: HostileDav) -> None:
+    data = page_bytes("deep")
+    leaf = f"{hashlib.sha256(data).hexdigest()}.png"
+    dav.files[f"assets/sub/{leaf}"] = data
+    dav.extra.append((f"http://127.0.0.1/assets/sub/{leaf}", str(len(data))))
+    t = make_dav(dav.url)
+    try:
+        assert t.list_assets() == {}, "an asset below assets/ would be taken as present and never sent"
+    finally:
+        t.close()
+
+
 def test_an_unparsable_propfind_is_a_target_error(dav: HostileDav) -> None:
     dav.answers[("PROPFIND", "assets/")] = lambda: (207, {}, [b"<D:multistatus xmlns:D='DAV:'><D:response>"])
     t = make_dav(dav.url)
