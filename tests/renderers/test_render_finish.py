@@ -5,6 +5,7 @@ page (else split evenly, marked 续), bold-run headings from the portal's HTML, 
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from functools import cache
 
@@ -67,7 +68,7 @@ def test_elderly_menu_shows_at_least_four_entries(profile: str) -> None:
     # Entries do not overlap, and all sit above the legend.
     for p in pages:
         boxes = sorted((y, h) for *_, y, _w, h in p.entries)
-        assert all(a[0] + a[1] <= b[0] for a, b in zip(boxes, boxes[1:], strict=False))
+        assert all(a[0] + a[1] <= b[0] for a, b in itertools.pairwise(boxes))
 
 
 def test_short_titles_keep_two_lines_on_a_narrow_elderly_page() -> None:
@@ -197,12 +198,12 @@ def test_titles_balanced_no_lone_last_character(profile: str, style: str) -> Non
         multi += 1
         assert not _lonely(lines[-1]), (title, lines)
         assert r.title.width(lines[-1]) >= r.title.width(lines[0]) / 3, (title, lines)
-        starts, cut = sorted(word_starts(title)) + [len(title)], 0
+        starts, cut = [*sorted(word_starts(title)), len(title)], 0
         for ln in lines[:-1]:
             cut += len(ln)
             wide = "\u4e00" <= title[cut - 1] <= "\u9fff" and "\u4e00" <= title[cut] <= "\u9fff"
             # Only a word wider than the line itself (人民代表大会常务委员会 at SD) is cut inside.
-            word = next(title[a:b] for a, b in zip(starts, starts[1:], strict=False) if a < cut < b) if cut not in starts else ""
+            word = next(title[a:b] for a, b in itertools.pairwise(starts) if a < cut < b) if cut not in starts else ""
             assert not wide or not word or r.title.width(word) > side, (title, lines)
         assert lines[0][0] not in NO_START and lines[0][-1] not in NO_END
     assert multi >= 10
@@ -253,3 +254,25 @@ def test_an_item_cut_at_max_pages_numbers_the_pages_on_air(profile: str, style: 
         # The pages before the cut are the start of the item's text, nothing skipped.
         kept = "".join(t for p in pages[:-1] for t in of_role(p, "body"))
         assert kept and "".join(t for p in whole for t in of_role(p, "body")).startswith(kept)
+
+
+# ------------------------------------------------------------------ chrome --
+
+
+def test_a_narrow_header_drops_the_year_before_the_column_name() -> None:
+    """SD in the 长辈版: 永康政务 · 信息公开目录 whole, the date as 11月27日 星期五."""
+    menu_ctx = type(CTX)(CTX.channel, "信息公开目录", CTX.today)
+    page = renderer("sd", "elderly").render_menu(dingxi_menu(), menu_ctx)[0]
+    assert of_role(page, "header") == ["永康政务 · 信息公开目录", "11月27日 星期五"]
+    wide = renderer("hd", "elderly").render_menu(dingxi_menu(), menu_ctx)[0]
+    assert of_role(wide, "header") == ["永康政务 · 信息公开目录", "2026年11月27日 星期五"]
+
+
+def test_a_tile_drops_its_count_before_cutting_the_name() -> None:
+    home = Menu(
+        "永康政务", tuple(MenuEntry(f"c{i}", f"{n}（{i + 3}）", note="最新") for i, n in enumerate(["政务动态", "通知公告"])), "home"
+    )
+    page = renderer("sd", "elderly").render_menu(home, type(CTX)(CTX.channel, "", CTX.today))[0]
+    names = [e.split(" ")[1] for e in of_role(page, "entry")]
+    assert names == ["政务动态", "通知公告"] or names == ["政务动态（3）", "通知公告（4）"]
+    assert not any(n.endswith("…") for n in names)
