@@ -101,11 +101,14 @@ def review_show(item_id: ItemArg, config: ConfigOpt = None) -> None:
     out.print(item.url, markup=False)
     text = Text(screened_text(document_of(item)))
     for f in findings:
-        text.stylize(STYLE.get(f["action"], "reverse"), f["start"], f["end"])
+        if not f.get("source"):  # an attachment finding's offsets are into the attachment's text
+            text.stylize(STYLE.get(f["action"], "reverse"), f["start"], f["end"])
     out.print(text)
     out.print()
     for f in findings:
-        out.print(f"  {f['detector']:<15} {f['action']:<6} {f['start']:>6}–{f['end']:<6} {f['text']}", markup=False)
+        where = f"附件：{f['source']}" if f.get("source") else f"{f['start']:>6}–{f['end']:<6}"
+        note = f"  （{f['note']}）" if f.get("note") else ""
+        out.print(f"  {f['detector']:<15} {f['action']:<6} {where} {f['text']}{note}", markup=False)
     if item.screened_body and item.screened_body != item.body:
         out.print("\n审核通过（--mask）后播出：", markup=False)
         out.print(screened_text(document_of(item, screened=True)), markup=False)
