@@ -128,3 +128,48 @@ def test_an_attachment_that_changes_is_screened_again(site: Portal) -> None:
     assert path not in site.manifest()
     assert audits(site, item.id) == [("gate.rescreen", f"version {item.version}: held")]
     assert main(["review", "list", "--config", str(site.config)]) == 0
+
+
+def test_a_roster_in_an_attached_xlsx_is_held_shown_and_aired_masked_only_after_approval(
+    site: Portal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upload = site.root / "upload" / "2026" / "dibao.xlsx"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(
+        xlsx(
+            ["序号", "姓名", "身份证号码", "联系电话", "救助类别"],
+            [1, "王桂兰", ID, "13812345678", "低保"],
+            [2, "欧阳娜娜", ID[:-1] + ("1" if ID[-1] != "1" else "2"), "13987654321", "特困"],  # a mistyped check digit
+        )
+    )
+    link = '<a href="/upload/2026/dibao.xlsx">2026年低保对象名单.xlsx</a>'
+    path = site.add(5, "2026年第四季度低保对象公示", "现将低保对象名单予以公示，详见附件。", link)
+    site.cycle()
+    item = site.item(path)
+    assert item.state == ItemState.HELD
+    in_file = {(f["detector"], f["text"]) for f in json.loads(item.findings) if f.get("source") == "2026年低保对象名单.xlsx"}
+    assert {("person_name", "王桂兰"), ("person_name", "欧阳娜娜"), ("id_card", ID), ("mobile", "13812345678")} <= in_file
+    assert site.page_lines(item) == []  # never drawn
+    headend = [p for p in site.headend.rglob("*") if p.is_file()]
+    assert all(b not in p.read_bytes() for p in headend for b in (ID.encode(), "王桂兰".encode(), b"13812345678"))
+    assert path not in site.manifest()
+
+    capsys.readouterr()
+    assert site.cli("review", "show", str(item.id)) == 0
+    shown = capsys.readouterr().out
+    assert "附件：2026年低保对象名单.xlsx" in shown and "check digit wrong" in shown
+    assert "王*" in shown and ID[:6] + "********" + ID[-4:] in shown  # how it would air if approved masked
+
+    site.cycle()  # still held: nothing reaches the headend before a decision
+    assert site.item(path).state == ItemState.HELD and path not in site.manifest()
+
+    assert site.cli("review", "approve", str(item.id), "--reason", "低保公示，脱敏后播出") == 0
+    site.cycle()
+    aired = site.item(path)
+    assert aired.state in ON_AIR and path in site.manifest()
+    text = "".join(site.page_lines(aired))
+    assert ID[:6] + "********" + ID[-4:] in text and "王*" in text and "欧阳**" in text and "138****5678" in text
+    for p in site.headend.rglob("*"):
+        if p.is_file():
+            data = p.read_bytes()
+            assert ID.encode() not in data and "王桂兰".encode() not in data and b"13812345678" not in data, p.name
