@@ -167,7 +167,8 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     if not st.alerts:
         out.print("播出中的提示：无")
     for f in st.failed[:20]:
-        out.print(f"绘制失败 #{f.id} {f.title}（{f.source}，{f.since}）：{f.reason}", markup=False)
+        again = f"，下次自动重试 {f.retry_at}" if f.retry_at else ""
+        out.print(f"绘制失败 #{f.id} {f.title}（{f.source}，{f.since}{again}）：{f.reason}", markup=False)
     if len(st.failed) > 20:
         out.print(f"……另有 {len(st.failed) - 20} 条绘制失败（pusher review list --state failed）", markup=False)
     t = table("来源", "类型", "上次采集", "状态", "次数", "错误", "最近错误", title="来源")

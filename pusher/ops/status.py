@@ -20,7 +20,7 @@ from pusher.logs import redact, register_secrets
 from pusher.runtime import Runtime
 from pusher.stages.retention import cycle_seconds
 from pusher.states import ItemState
-from pusher.store.models import Alert, ChannelVersion, Delivery, DeliveryState, Item, Node, SourceRow
+from pusher.store.models import Alert, Audit, AuditAction, ChannelVersion, Delivery, DeliveryState, Item, Node, SourceRow
 from pusher.timeutil import utcnow
 
 
@@ -73,6 +73,9 @@ class FailedItem:
     source: str
     reason: str
     since: str | None
+    # When it is drawn again by itself (its backoff ends; sooner if the configuration or a font
+    # changes); None for a failure that does not heal by itself.
+    retry_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,9 +252,21 @@ def collect_status(rt: Runtime) -> Status:
             for a in db.exec(select(Alert).where(col(Alert.ended_at).is_(None)).order_by(col(Alert.id)))
             if a.until is None or (a.until if a.until.tzinfo else a.until.replace(tzinfo=UTC)) > now
         )
+        failed_rows = list(db.exec(select(Item).where(Item.state == ItemState.FAILED).order_by(col(Item.id))))
+        healed = select(Audit.item_id, Audit.detail, func.count()).where(
+            Audit.action == AuditAction.RENDER_HEAL.value, col(Audit.item_id).in_([i.id for i in failed_rows])
+        )
+        retries = {(i, d): n for i, d, n in db.exec(healed.group_by(col(Audit.item_id), col(Audit.detail)))} if failed_rows else {}
         failed = tuple(
-            FailedItem(id=i.id or 0, title=i.title, source=i.source, reason=redact(i.state_reason), since=_iso(i.updated_at, tz))
-            for i in db.exec(select(Item).where(Item.state == ItemState.FAILED).order_by(col(Item.id)))
+            FailedItem(
+                id=i.id or 0,
+                title=i.title,
+                source=i.source,
+                reason=redact(i.state_reason),
+                since=_iso(i.updated_at, tz),
+                retry_at=_retry_at(i, retries.get((i.id, f"version {i.version}"), 0), tz),
+            )
+            for i in failed_rows
         )
     sources = []
     for s in rt.settings.sources:
@@ -323,6 +338,17 @@ def collect_status(rt: Runtime) -> Status:
     degraded = degradations(st)
     state = "failing" if problems else ("degraded" if degraded else "ok")
     return replace(st, health=Health(ok=not problems, problems=tuple(problems), degraded=tuple(degraded), state=state))
+
+
+def _retry_at(item: Item, retries: int, tz: str) -> str | None:
+    from datetime import timedelta
+
+    from pusher.stages.render import RENDER_FAILURE, retry_delay
+
+    if not item.state_reason.startswith(RENDER_FAILURE):
+        return None
+    at = item.updated_at if item.updated_at.tzinfo else item.updated_at.replace(tzinfo=UTC)
+    return _iso(at + timedelta(seconds=retry_delay(retries)), tz)
 
 
 def _travelling(cv: ChannelVersion | None) -> dict[str, int]:

@@ -4,8 +4,9 @@ or a font changes, and now with ``pusher retry``; every retry is in the audit lo
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,14 @@ def test_failed_renders_back_off_exponentially_and_are_audited(
         assert len(_audit(rt, AuditAction.RENDER_HEAL)) == 2 * n
     finally:
         rt.close()
+    # status says when each heals by itself: 4 × RETRY_AFTER after its (back-dated) failure.
+    code, out, _ = run(capsys, "status", "--json", "--config", str(cfg))
+    failed = json.loads(out)["failed"]
+    for f in failed:
+        due = datetime.fromisoformat(f["retry_at"]) - datetime.fromisoformat(f["since"])
+        assert due == timedelta(seconds=4 * RETRY_AFTER), f
+    code, out, _ = run(capsys, "status", "--config", str(cfg))
+    assert f"下次自动重试 {failed[0]['retry_at']}" in out
 
     # The operator retries one now, whatever the backoff: audited as render.retry.
     rt = Runtime(load_settings(cfg))
