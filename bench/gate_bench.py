@@ -1,6 +1,8 @@
 """Benchmark the gate: findings per second on 10 MB of government text, against rendering.
 
-The text is the labelled corpus of ``gate_eval.py`` (real text with personal data and
+Every detector runs, the content checks (pinyin near misses) and the names beside personal
+data (jieba) included; attachments are not fetched here (``gate_eval.py --attachments`` reads
+them). The text is the labelled corpus of ``gate_eval.py`` (real text with personal data and
 look-alikes inserted), cut into documents of 3–8 paragraphs and screened one document at a time
 through ``Gate.screen`` — detectors, allowlist, keyword lists (``config/keywords``) and masking —
 as the screen stage does. The baseline, in the same run, is the renderer (``renderers.make_renderer``)
@@ -90,9 +92,13 @@ def main() -> None:
     for d in sample:
         gate.screen(d)
     gate_s = time.perf_counter() - t0
-    per = f"{render_s / pages * 1000:.1f} ms/page, {render_s / len(sample) * 1000:.1f} ms/document"
+    sample_mb = sum(len((d.title + "\n" + d.text).encode("utf-8")) for d in sample) / 1e6
+    per = f"{render_s / pages * 1000:.1f} ms/page, {render_s / len(sample) * 1000:.1f} ms/document, {sample_mb / render_s:.3f} MB/s of text"
     print(f"render ({args.profile}): {len(sample)} of the same documents, {pages} pages, {per}")
-    print(f"gate on those documents: {gate_s / len(sample) * 1000:.3f} ms/document, {gate_s / pages * 1000:.3f} ms per rendered page")
+    print(
+        f"gate on those documents: {gate_s / len(sample) * 1000:.3f} ms/document, {gate_s / pages * 1000:.3f} ms per rendered page, "
+        f"{sample_mb / gate_s:.3f} MB/s of text"
+    )
     print(f"ratio: rendering costs {render_s / gate_s:,.0f}× the gate for the same items")
 
 

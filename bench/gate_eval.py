@@ -516,6 +516,7 @@ def lookalike_rates(n: int, seed: int, carriers: list[str]) -> list[str]:
     gate = build_gate(GateSettings(allow=ALLOW))
     rows = [f"look-alikes, {n} of each kind, each in a carrier sentence: share with any finding (target <= 0.50%)"]
     examples: list[str] = []
+    carrier_findings: dict[str, set[tuple[str, str]]] = {}
     worst = 0.0
     for make in lookalikes(g):
         flagged = 0
@@ -525,7 +526,9 @@ def lookalike_rates(n: int, seed: int, carriers: list[str]) -> list[str]:
             at = rnd.choice(cut)
             text = para[:at] + make() + "。" + para[at:]
             # Carrier findings (the real text's own numbers) are not this look-alike's.
-            base = {(f.detector, f.text) for f in gate.scan(para)}
+            if para not in carrier_findings:
+                carrier_findings[para] = {(f.detector, f.text) for f in gate.scan(para)}
+            base = carrier_findings[para]
             extra = [f for f in gate.scan(text) if (f.detector, f.text) not in base]
             if extra:
                 flagged += 1

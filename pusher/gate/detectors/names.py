@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from pusher.gate.detectors.bankcard import BankCardDetector
 from pusher.gate.detectors.base import DetectorBase, Match
@@ -31,7 +32,7 @@ from pusher.gate.detectors.phone import MobileDetector
 SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
     # Less common, from 百家姓 and the census tables: a name is caught with its rarer surnames too.
-    "萧傅阎赖洪官封谈匡鞠惠荆冀郁胥班储栗燕楚鄢劳谌奚皮粟冼蔺楼满闻厉伊仝郜阚权帅屠豆朴盖练廉禹井祖漆巴丰卿狄平索宣晋云容敬扈晁芮"
+    "萧傅阎赖洪官封谈匡鞠惠荆冀郁胥班储栗燕楚鄢劳谌奚皮粟冼蔺楼满闻厉伊仝郜阚权帅屠豆朴盖练廉禹井祖漆巴丰卿狄平宣晋云容敬扈晁芮"
     "阙浦戈伏鹿薄邸雍辜羊乌母裘亓邰赫杭况宿鲜印逯隆茹诸慕亢嵇戎勾茅尉冶斯束檀阴昝幸奉植衡富尧闭钮邴滑荀於羿汲糜宓郗暴钭蓟怀鄂咸籍苍莘贡逄扶堵宰郦濮寿郏庾暨訾乜蒯竺桓"
     "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
@@ -224,6 +225,7 @@ _NOT_A_PERSON_AFTER = re.compile(
 FUNCTION_CHARS = frozenset("和与及同向于从对将把被在为以由按经各全所其该本")
 
 
+@lru_cache(maxsize=65536)  # a pure function of the word: jieba's HMM is the gate's dearest step
 def _role_word(word: str) -> bool:
     """申请人, 负责人, 户主: a role, not a name (a dictionary word ending in a role suffix)."""
     import jieba
@@ -232,6 +234,7 @@ def _role_word(word: str) -> bool:
     return bool(_ROLE.search(word)) and jieba.dt.FREQ.get(word, 0) > 0
 
 
+@lru_cache(maxsize=65536)  # a pure function of the word: jieba's HMM is the gate's dearest step
 def _word_head(word: str) -> bool:
     """索引号, 金额数: the candidate opens with a common word (索引, 金额), not a surname and a name."""
     import jieba
@@ -240,6 +243,7 @@ def _word_head(word: str) -> bool:
     return any(jieba.dt.FREQ.get(word[:n], 0) > 50 and not _jieba_name(word[:n]) for n in range(2, len(word)))
 
 
+@lru_cache(maxsize=65536)  # a pure function of the word: jieba's HMM is the gate's dearest step
 def _oov(word: str) -> bool:
     """Not a dictionary word: most full names are not in jieba's dictionary."""
     import jieba
@@ -248,15 +252,18 @@ def _oov(word: str) -> bool:
     return jieba.dt.FREQ.get(word, 0) == 0
 
 
+@lru_cache(maxsize=65536)  # a pure function of the word: jieba's HMM is the gate's dearest step
 def _jieba_name(word: str) -> bool:
     return any(f.startswith("nr") for _, f in _posseg().cut(word))  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=65536)  # a pure function of the word: jieba's HMM is the gate's dearest step
 def _place_word(word: str) -> bool:
     tokens = list(_posseg().cut(word))  # type: ignore[attr-defined]
     return len(tokens) == 1 and tokens[0].flag == "ns"
 
 
+@lru_cache(maxsize=65536)  # a pure function of the word: jieba's HMM is the gate's dearest step
 def _frequent_word(word: str) -> bool:
     """文明, 建设: so frequent a word that its nr tag is the rarer reading."""
     import jieba
@@ -282,6 +289,7 @@ def _given_name(word: str, flag: str) -> bool:
     return len(word) == 1 or jieba.dt.FREQ.get(word, 0) < 1000
 
 
+@lru_cache(maxsize=65536)  # a pure function of the word: jieba's HMM is the gate's dearest step
 def _dictionary_word(word: str) -> bool:
     """A common word jieba does not take for a name (文明, 桂花): a frequent dictionary entry."""
     import jieba
@@ -294,6 +302,7 @@ def _dictionary_word(word: str) -> bool:
 PLACE_SUFFIX = frozenset("村镇乡街路巷弄区县市省组队湾桥塘坑岭溪庄寨屯垟畈")
 
 
+@lru_cache(maxsize=65536)  # a pure function of the word: jieba's HMM is the gate's dearest step
 def _common_word(cell: str) -> bool:
     """A dictionary word that happens to start with a surname character (合计, 金额, 方式…)."""
     import jieba
