@@ -3,13 +3,19 @@
 
 The whole tree is built, then serialised once. ``digest`` covers everything but the version
 number and the generation time, so that an unchanged channel is recognised as unchanged.
+
+One item's data must never cost the channel (issue 15: one link that was no ``xs:anyURI`` made
+every publish fail, alerts included): :func:`invalid_items` names the items whose data the
+schema refuses, with the schema's reason, so that the publish stage leaves them out alone. Text
+is stripped of the characters XML 1.0 cannot hold, so no title or alert can fail that way.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -121,8 +127,17 @@ def _page(parent: etree._Element, p: PageRef) -> None:
         etree.SubElement(el, _q("key"), code=code, to=to)
 
 
+# What XML 1.0 cannot hold (C0 controls but tab and newlines, lone surrogates, U+FFFE/FFFF):
+# lxml refuses such a string outright, so one in a title would stop the whole manifest.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
 def _text(parent: etree._Element, tag: str, value: str | None) -> None:
-    if value:
+    if value and (value := xml_text(value)):
         etree.SubElement(parent, _q(tag)).text = value
 
 
@@ -171,7 +186,7 @@ def _tree(spec: ChannelSpec, version: int, generated: datetime) -> etree._Elemen
         _text(el, "docNo", i.doc_no)
         _text(el, "topic", i.topic)
         for name, url in i.attachments:
-            etree.SubElement(el, _q("attachment"), url=url).text = name
+            etree.SubElement(el, _q("attachment"), url=xml_text(url)).text = xml_text(name)
         for p in i.pages:
             _page(el, p)
     return root
@@ -200,6 +215,39 @@ def validate(data: bytes) -> None:
     schema = _schema()
     if not schema.validate(root):
         raise ChannelError(f"channel.xml fails its schema: {schema.error_log.last_error}")
+
+
+def invalid_items(spec: ChannelSpec) -> dict[str, str]:
+    """Items (their manifest ids) whose data the schema refuses → the schema's reason. Empty when
+    the channel is valid; an error outside every item (the channel's own settings) is not an
+    item's and raises :class:`ChannelError` as :func:`build_manifest` would."""
+    bad: dict[str, str] = {}
+    items = list(spec.items)
+    schema = _schema()
+    for _ in range(len(items) + 1):
+        root = parse_xml(etree.tostring(_tree(replace(spec, items=tuple(items)), 1, datetime(2000, 1, 1)), pretty_print=True))
+        if schema.validate(root):
+            return bad
+        # Each <item> starts a line of its own in the parsed document; an error belongs to the
+        # last item that starts at or before its line (items are the document's last section).
+        starts = [(el.sourceline or 0, el.get("id", "")) for el in root.iter(_q("item"))]
+        found = False
+        for err in schema.error_log:
+            owner = next((iid for line, iid in reversed(starts) if line <= err.line), None)
+            if owner is None:
+                raise ChannelError(f"channel.xml fails its schema: {err.message}")
+            if owner not in bad:
+                bad[owner] = _reason(err.message)
+                found = True
+        if not found:
+            raise ChannelError(f"channel.xml fails its schema: {schema.error_log.last_error}")
+        items = [i for i in items if i.id not in bad]
+    return bad
+
+
+def _reason(message: str) -> str:
+    """The schema's message without the namespace in every element name."""
+    return message.replace(f"{{{NS}}}", "")
 
 
 def manifest_assets(data: bytes) -> dict[str, tuple[str, int]]:

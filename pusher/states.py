@@ -7,6 +7,7 @@
      ├──▶ HELD ───────┘   └──▶ (changed) NEW ◀────────────────────┤
      ├──▶ REJECTED (blocked, or an operator's reject)              ├──▶ WITHDRAWN (gone from portal / retracted)
      └──▶ FAILED (render error; retried when the item changes)     └──▶ EXPIRED (retention)
+    RENDERED, PUBLISHED ──▶ FAILED (publish: its data fails the channel schema; left out alone)
 
 Any state may go back to NEW when the portal's content changes (a new version is screened
 again from scratch). An expired item that leaves the portal, or that an operator retracts, is
@@ -45,9 +46,9 @@ TRANSITIONS: dict[ItemState, frozenset[ItemState]] = {
     S.SCREENED: frozenset({S.RENDERED, S.FAILED, S.HELD, S.WITHDRAWN}),
     S.HELD: frozenset({S.SCREENED, S.REJECTED, S.WITHDRAWN}),
     S.REJECTED: frozenset({S.WITHDRAWN}),
-    S.RENDERED: frozenset({S.PUBLISHED, S.SCREENED, S.WITHDRAWN, S.EXPIRED}),
+    S.RENDERED: frozenset({S.PUBLISHED, S.SCREENED, S.WITHDRAWN, S.EXPIRED, S.FAILED}),
     S.FAILED: frozenset({S.SCREENED, S.WITHDRAWN}),
-    S.PUBLISHED: frozenset({S.RENDERED, S.SCREENED, S.WITHDRAWN, S.EXPIRED}),
+    S.PUBLISHED: frozenset({S.RENDERED, S.SCREENED, S.WITHDRAWN, S.EXPIRED, S.FAILED}),
     S.WITHDRAWN: frozenset(),
     S.EXPIRED: frozenset({S.PUBLISHED, S.RENDERED, S.WITHDRAWN}),
 }

@@ -103,20 +103,33 @@ def settings_of(rt: Runtime) -> tuple[VideoProfile, MuxSettings]:
     return profile, mux
 
 
+def _segment_ref(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mux: MuxSettings) -> Path:
+    key = hashlib.sha256(repr((ENCODER_VERSION, page.sha256, profile, seconds, mux, page_aspect(rt))).encode()).hexdigest()
+    return rt.assets.root.parent / "segments" / key
+
+
+def cached_segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mux: MuxSettings) -> tuple[str, int] | None:
+    """(sha256, bytes) of the page's segment if it is encoded and kept, else None (for the
+    publish stage's byte budget, which must not encode what it may leave out)."""
+    try:
+        sha, size = _segment_ref(rt, page, seconds, profile, mux).read_text(encoding="ascii").split()
+        if rt.assets.has(sha, "ts"):
+            return sha, int(size)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mux: MuxSettings) -> tuple[str, int, bool]:
     """The segment of one page: (sha256, bytes, whether it was encoded now)."""
     from renderers.video.encode import encode_segment
 
     sar = page_aspect(rt)
-    key = hashlib.sha256(repr((ENCODER_VERSION, page.sha256, profile, seconds, mux, sar)).encode()).hexdigest()
-    index = rt.assets.root.parent / "segments"
-    ref = index / key
-    try:
-        sha, size = ref.read_text(encoding="ascii").split()
-        if rt.assets.has(sha, "ts"):
-            return sha, int(size), False
-    except (OSError, ValueError):
-        pass
+    ref = _segment_ref(rt, page, seconds, profile, mux)
+    index = ref.parent
+    cached = cached_segment(rt, page, seconds, profile, mux)
+    if cached:
+        return cached[0], cached[1], False
     try:
         png = rt.assets.read(page.sha256, "png")
     except OSError as exc:
@@ -125,12 +138,54 @@ def _segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mu
     try:
         sha = rt.assets.put(data, "ts")
         index.mkdir(parents=True, exist_ok=True)
-        tmp = ref.with_name(f".{key}.{os.getpid()}.tmp")
+        tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
         tmp.write_text(f"{sha} {len(data)}", encoding="ascii")
         os.replace(tmp, ref)
     except OSError as exc:  # a full disk: this version keeps the loop on air, nothing half-written is referenced
         raise PlayoutError(f"page {page.id}: cannot keep its segment ({exc.strerror or exc})") from None
     return sha, len(data), True
+
+
+@dataclass(frozen=True)
+class Estimate:
+    bytes: int  # segments (each once), playlists and the loop the channel's playout would add
+    per_page: dict[str, int]  # page id in the manifest → bytes of its segment(s)
+
+
+def estimate(rt: Runtime, spec: ChannelSpec) -> Estimate:
+    """What the playout of ``spec`` adds to a version, for the byte budget, without encoding the
+    pages it may yet leave out: cached segments count their size, the others the bytes per second
+    of those (of one page encoded now, when none is cached; it is kept for the build)."""
+    from renderers.video.hls import ffconcat_text, hls_text
+
+    b = rt.settings.broadcast
+    if not b.playout.enabled:
+        return Estimate(0, {})
+    profile, mux = settings_of(rt)
+    loop = entries(spec, b.page_seconds, b.alert_every)
+    if not loop:
+        return Estimate(0, {})
+    known = [cached_segment(rt, e.page, e.seconds, profile, mux) for e in loop]
+    if not any(known):
+        sha, size, _ = _segment(rt, loop[0].page, loop[0].seconds, profile, mux)
+        known[0] = (sha, size)
+    sized = [(k[1], e.seconds) for k, e in zip(known, loop, strict=True) if k]
+    rate = sum(n for n, _ in sized) / max(1, sum(secs for _, secs in sized))
+    per_page: dict[str, int] = {}
+    segments: dict[str, int] = {}  # each once, as they travel
+    in_order = 0  # as the loop holds them (a page shown twice, twice)
+    for n, (k, e) in enumerate(zip(known, loop, strict=True)):
+        size = k[1] if k else round(rate * e.seconds)
+        per_page[e.page.id] = per_page.get(e.page.id, 0) + size
+        segments[k[0] if k else f"estimate-{n}"] = size
+        in_order += size
+    total = sum(segments.values())
+    if "hls" in b.playout.outputs:
+        listed = [(asset_name("0" * 64, "ts"), float(e.seconds), e.title) for e in loop]
+        total += len(hls_text(listed).encode("utf-8")) + len(ffconcat_text(listed).encode("utf-8"))
+    if "loop" in b.playout.outputs:
+        total += in_order
+    return Estimate(total, per_page)
 
 
 def build(rt: Runtime, spec: ChannelSpec, outputs: Sequence[str] | None = None) -> Playout:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
-from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest
+from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest, invalid_items
 from feeds.exports import EXPORTERS, PLAYOUT, ExportInput, attach, manifest_exports
 from pusher.errors import TvPusherError
 from pusher.interfaces import Menu, MenuEntry, PageContext
@@ -122,33 +122,94 @@ class Plan:
     spec: ChannelSpec
     dropped: dict[int, str]  # item id → why it leaves the air (retention, budget)
     descriptions: dict[str, str]  # item id in the manifest → opening of its text, for exports
+    failed: dict[int, str] = field(default_factory=dict)  # item id → why its data cannot air
+    cost: Cost | None = None  # what a cycle of this channel carries (with a byte budget)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Bytes one carousel cycle carries: every file that travels with a version."""
+
+    pages: int
+    exports: int  # XMLTV, RSS, playlist
+    video: int  # playout segments, playlists and the loop (estimated for pages not yet encoded)
+    video_of: dict[str, int] = field(default_factory=dict)  # page id → its segments' bytes
+
+    @property
+    def total(self) -> int:
+        return self.pages + self.exports + self.video
 
 
 DESCRIPTION_CHARS = 160
+#: An item whose data the channel schema refuses (a link no ``xs:anyURI``): left out of the
+#: channel alone, FAILED with this reason until the portal changes it or ``pusher retry``.
+SCHEMA_FAILURE = "publish: left out of the channel, its data fails the channel schema: "
 
 
 def plan(rt: Runtime) -> Plan:
-    """The channel as it will air: retention limits, alerts, then items dropped oldest-first
-    (never pinned ones, never alerts) until the whole channel fits the byte budget."""
+    """The channel as it will air: retention limits, alerts, items whose data the schema refuses
+    left out, then items dropped oldest-first (never pinned ones, never alerts) until what a
+    cycle carries — pages, exports and video — fits the byte budget."""
     from pusher.stages.alerts import active_alerts, alert_pages
 
     sel = apply_limits(_candidates(rt), rt.settings.broadcast, utcnow())
     chosen, dropped = sel.kept, dict(sel.dropped)
+    failed: dict[int, str] = {}
     alerts = [(a, alert_pages(rt, a)) for a in active_alerts(rt)]
     budget = rt.settings.broadcast.budget_bytes
+    descriptions = describe([i for i, _ in chosen])
+    cost: Cost | None = None
     while True:
         spec = _assemble(rt, chosen, alerts)
-        total = sum(spec.assets().values())
-        if not budget or total <= budget:
+        bad = {parse_item_ref(ref): f"{SCHEMA_FAILURE}{why}" for ref, why in invalid_items(spec).items()}
+        if bad:
+            for item_id, why in bad.items():
+                log.error("item %d left out of the channel: %s", item_id, why)
+            failed.update(bad)
+            chosen = [p for p in chosen if (p[0].id or 0) not in bad]
+            continue
+        if not budget:
             break
-        cut = trim_to(chosen, total - budget)
+        cost = cycle_cost(rt, spec, descriptions)
+        log.debug("plan: %d items, %d bytes a cycle (pages %d, exports %d, video %d) for a budget of %d",
+                  len(chosen), cost.total, cost.pages, cost.exports, cost.video, budget)  # fmt: skip
+        if cost.total <= budget:
+            break
+        cut = trim_to(chosen, cost.total - budget, _item_cost(cost))
         if not cut.dropped:
-            log.warning("channel is %d bytes over its budget of %d with only pinned items and alerts left", total - budget, budget)
+            log.warning("channel is %d bytes over its budget of %d with only pinned items and alerts left", cost.total - budget, budget)
             break
         chosen = cut.kept
         dropped.update(cut.dropped)
-    descriptions = describe([i for i, _ in chosen])
-    return Plan(spec, dropped, descriptions)
+    kept = {item_ref(i.id) for i, _ in chosen}
+    return Plan(spec, dropped, {k: v for k, v in descriptions.items() if k in kept}, failed, cost)
+
+
+def cycle_cost(rt: Runtime, spec: ChannelSpec, descriptions: dict[str, str]) -> Cost:
+    """What one cycle of ``spec`` carries. Exports are made (they are small and quick) with the
+    next version's number; video is estimated by :func:`pusher.stages.playout.estimate`."""
+    pages = sum(spec.assets().values())
+    exports = 0
+    if rt.settings.broadcast.exports:
+        inp = export_input(rt, spec, 1, local(utcnow(), rt.settings.channel.timezone), descriptions)
+        exports = sum(len(EXPORTERS[kind].make(inp)) for kind in rt.settings.broadcast.exports)
+    try:
+        video = playout_stage.estimate(rt, spec)
+    except TvPusherError as exc:  # the build will say so too, and keep the last loop on air
+        log.warning("playout bytes not estimated, the budget counts pages and exports only: %s", exc)
+        video = playout_stage.Estimate(0, {})
+    return Cost(pages, exports, video.bytes, video.per_page)
+
+
+def _item_cost(cost: Cost) -> Callable[[Item, list[Page]], int]:
+    """What leaving an item out saves: its pages and their video. (Not a share of the exports:
+    the XMLTV fills its hours with the loop, so a shorter loop repeats more, not less.)"""
+
+    def of(it: Item, pages: list[Page]) -> int:
+        ref = item_ref(it.id)
+        return sum(p.bytes for p in pages) + sum(cost.video_of.get(f"{ref}-{n}", 0) for n in range(1, len(pages) + 1))
+
+    return of
 
 
 def build_spec(rt: Runtime) -> ChannelSpec:
@@ -260,6 +321,18 @@ def _expire(rt: Runtime, dropped: dict[int, str]) -> None:
     log.info("%d items left the air (retention, budget)", len(dropped))
 
 
+def _fail(rt: Runtime, failed: dict[int, str]) -> None:
+    """Items whose data cannot be in a valid manifest are FAILED, with the schema's reason: the
+    operator sees it in ``status`` and ``review``; the rest of the channel airs without them."""
+    if not failed:
+        return
+    now = utcnow()
+    with rt.store.write() as db:
+        for it in db.exec(select(Item).where(col(Item.id).in_(list(failed)), col(Item.state).in_(list(ON_AIR)))):
+            set_state(it, ItemState.FAILED, failed[it.id or 0], now=now)
+            db.add(it)
+
+
 def _site(rt: Runtime) -> str:
     if rt.settings.broadcast.site_url or not rt.settings.sources:
         return rt.settings.broadcast.site_url
@@ -362,14 +435,24 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
     """One plan and, if the channel changed, its version; (False, None) if the plan went stale."""
     p = plan(rt)
     spec = p.spec
-    _expire(rt, p.dropped)
     d = digest(spec)
     with rt.store.read() as db:
         last = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
     if last is not None and last.digest == d and not force and not _stale_epg(rt, last) and not _playout_missing(rt, last):
+        _expire(rt, p.dropped)
+        _fail(rt, p.failed)
         return True, None
     # Encoding happens before the write transaction: a cold loop takes seconds.
     playout = _playout(rt, spec, last)
+    budget = rt.settings.broadcast.budget_bytes
+    if budget and p.cost and p.cost.total <= budget:
+        video = sum(playout.segments.values()) + sum(o.bytes for o in playout.outputs)
+        if p.cost.pages + p.cost.exports + video > budget:
+            # The plan estimated pages not encoded yet; they are now, so the next plan is exact.
+            log.info("playout came out %d bytes larger than estimated: planning again", video - p.cost.video)
+            return False, None
+    _expire(rt, p.dropped)
+    _fail(rt, p.failed)
     now = utcnow()
     with rt.store.write() as db:
         if not _still_current(db, spec):

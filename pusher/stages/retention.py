@@ -11,7 +11,7 @@ the publish log says so).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -71,15 +71,16 @@ def apply_limits(chosen: Sequence[tuple[Item, list[Page]]], settings: BroadcastS
     return Selection([p for p in chosen if (p[0].id or 0) not in dropped], dropped)
 
 
-def trim_to(chosen: Sequence[tuple[Item, list[Page]]], excess: int) -> Selection:
-    """Drops unpinned items, oldest first, until their pages add up to ``excess`` bytes."""
+def trim_to(chosen: Sequence[tuple[Item, list[Page]]], excess: int, cost: Callable[[Item, list[Page]], int] | None = None) -> Selection:
+    """Drops unpinned items, oldest first, until what they cost adds up to ``excess`` bytes
+    (``cost``: what leaving an item out saves a cycle, its video too; default its pages)."""
     dropped: dict[int, str] = {}
     freed = 0
     for it, pages in oldest_first([p for p in chosen if not p[0].pinned]):
         if freed >= excess:
             break
         dropped[it.id or 0] = BUDGET
-        freed += sum(p.bytes for p in pages)
+        freed += cost(it, pages) if cost else sum(p.bytes for p in pages)
     if freed < excess:
         log.warning("pinned items and alerts alone exceed the byte budget by %d bytes", excess - freed)
     return Selection([p for p in chosen if (p[0].id or 0) not in dropped], dropped)

@@ -7,6 +7,7 @@ test can say that the "internal" service was never reached at all.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,12 +94,39 @@ def article(title: str, body: str, extra: str = "") -> str:
     )
 
 
-def runtime(tmp_path: Path, sources: list[dict[str, Any]]) -> Runtime:
-    raw = {
+def config(tmp_path: Path, sources: list[dict[str, Any]], **broadcast: Any) -> dict[str, Any]:
+    return {
         "channel": {"name": "测试频道", "workdir": str(tmp_path / "work")},
+        "http": {"timeout": 2.0, "delay": 0.0, "per_host": 2, "max_redirects": 3},
+        "broadcast": broadcast,
         "columns": [{"id": "tzgg", "name": "通知公告"}],
         "sources": [{"column": "tzgg", **s} for s in sources],
         "targets": [{"name": "headend", "kind": "folder", "options": {"path": str(tmp_path / "headend")}}],
-        "http": {"timeout": 2.0, "delay": 0.0, "per_host": 2, "max_redirects": 3},
     }
-    return Runtime(parse_settings(raw, tmp_path))
+
+
+def runtime(tmp_path: Path, sources: list[dict[str, Any]], **broadcast: Any) -> Runtime:
+    return Runtime(parse_settings(config(tmp_path, sources, **broadcast), tmp_path))
+
+
+def write_toml(path: Path, cfg: dict[str, Any]) -> Path:
+    """The same configuration as a file, for the CLI (tables, arrays of tables, inline values)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        return "[" + ", ".join(value(x) for x in v) + "]"
+
+    lines: list[str] = []
+    for section, body in cfg.items():
+        for table in body if isinstance(body, list) else [body]:
+            lines.append(f"[[{section}]]" if isinstance(body, list) else f"[{section}]")
+            lines += [f"{k} = {value(v)}" for k, v in table.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
