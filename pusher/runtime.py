@@ -11,6 +11,7 @@ from pusher.registry import RENDERERS, SOURCES, TARGETS
 from pusher.store.assets import AssetStore
 from pusher.store.db import Store, guard_existing, record_existing
 from pusher.store.images import ImageCache
+from pusher.store.redraw import Drawing, Redrawer
 
 
 class Runtime:
@@ -26,6 +27,10 @@ class Runtime:
             self.store.migrate()
             record_existing(self.store, workdir)
         self.assets = AssetStore(settings.channel.assets_dir)
+        # A page lost from the cache is drawn again from the store when it is read.
+        drawing = Drawing(settings.channel.name, {c.id: c.name for c in settings.columns}, settings.channel.timezone,
+                          settings.render.max_pages)  # fmt: skip
+        self.assets.restore = Redrawer(self.store, self.assets, lambda: self.renderer, drawing)
         self.images = ImageCache(settings.channel.workdir / "images")
         self.stopping = threading.Event()  # set by SIGTERM: stages finish the current item and return
 

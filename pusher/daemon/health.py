@@ -49,8 +49,10 @@ class HealthServer:
     """Serves ``/healthz`` and ``/metrics`` from a thread; ``status`` reads the store."""
 
     def __init__(self, address: tuple[str, int], status: Callable[[], Status], settings: Any,
-                 beat_age: Callable[[], float | None], is_leader: Callable[[], bool]) -> None:  # fmt: skip
-        self.status, self.settings, self.beat_age = status, settings, beat_age
+                 beat_age: Callable[[], float | None], is_leader: Callable[[], bool],
+                 own: Callable[[], list[str]] = list) -> None:  # fmt: skip
+        """``own``: problems of this process's own parts (:func:`pusher.ops.health.process_problems`)."""
+        self.status, self.settings, self.beat_age, self.own = status, settings, beat_age, own
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(StoreCollector(status))
         self.registry.register(_DaemonCollector(beat_age, is_leader))
@@ -73,13 +75,14 @@ class HealthServer:
         self.httpd.server_close()
 
     def healthz(self) -> tuple[int, dict[str, Any]]:
+        from pusher.logs import redact
+
         try:
+            own = self.own()
             st = self.status()
         except Exception as exc:  # the store is away: that is the answer, not a crash
-            from pusher.logs import redact
-
             return 503, {"ok": False, "problems": [redact(f"store unreachable: {exc}")]}
-        problems = evaluate(st, self.settings, self.beat_age())
+        problems = [redact(p) for p in own] + evaluate(st, self.settings, self.beat_age())
         return (503 if problems else 200), {"ok": not problems, "problems": problems}
 
     def metrics(self) -> bytes:

@@ -82,6 +82,7 @@ class Daemon:
         self._signals = 0
         self._shutdown: threading.Thread | None = None
         self._last_beat: float | None = None
+        self._said_lost = False
         self.health: Any = None
         wd = watchdog_interval()
         self.beat_every = min(d.heartbeat, wd / 3) if wd else d.heartbeat
@@ -247,6 +248,14 @@ class Daemon:
             lock.release()
 
     def _guarded(self, name: str, fn: Callable[[], object]) -> None:
+        lost = self.rt.store.lost
+        if lost:
+            # The database file went away under us: no step may run against another one. Said
+            # once here; /healthz answers 503 with the reason until an operator restarts.
+            if not self._said_lost:
+                self._said_lost = True
+                log.error("stopping work: %s", lost, extra={"event": "store_lost"})
+            return
         try:
             fn()
         except TvPusherError as exc:
@@ -299,11 +308,12 @@ class Daemon:
         if address is None:
             return
         from pusher.daemon.health import HealthServer
+        from pusher.ops.health import process_problems
         from pusher.ops.status import collect_status
 
         try:
             self.health = HealthServer(address, lambda: collect_status(self.rt), self.rt.settings, self.beat_age,
-                                       lambda: self.leader).start()  # fmt: skip
+                                       lambda: self.leader, lambda: process_problems(self.rt)).start()  # fmt: skip
         except OSError as exc:  # the port is taken: run without it rather than not at all
             log.error("cannot serve health and metrics on %s:%d: %s", *address, exc)
 

@@ -6,10 +6,17 @@ with it, and the operations layer needs nothing of the daemon to do so.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+
+from pusher.names import parse_asset_name
+from pusher.store.models import ChannelVersion
 
 if TYPE_CHECKING:
     from pusher.ops.status import Status
+    from pusher.runtime import Runtime
 
 
 def evaluate(st: Status, settings: Any, beat_age: float | None = None) -> list[str]:
@@ -46,3 +53,23 @@ def degradations(st: Status) -> list[str]:
     if st.failed:
         out.append(f"{len(st.failed)} items failed to render (pusher retry --all once the cause is fixed)")
     return out
+
+
+def process_problems(rt: Runtime) -> list[str]:
+    """What this process found wrong with its own parts, beyond the store's figures: the
+    database file it opened gone or replaced, pages of the channel on air lost from the asset
+    cache that could not be drawn again (they are drawn anew for the next version)."""
+    if rt.store.lost:
+        return [rt.store.lost]
+    lost = set(rt.assets.lost)
+    if not lost:
+        return []
+    with rt.store.read() as db:
+        cv = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
+    if cv is None:
+        return []
+    gone = sorted(n for n, _ in json.loads(cv.assets) if n in lost and not rt.assets.has(*parse_asset_name(n)))
+    if not gone:
+        return []
+    return [f"{len(gone)} assets of channel version {cv.version} are missing from the local asset cache {rt.assets.root} and cannot "
+            f"be drawn again (first {gone[0]}): a headend that lost them cannot be repaired until the next version"]  # fmt: skip

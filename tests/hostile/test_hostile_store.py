@@ -89,6 +89,7 @@ def test_database_deleted_under_the_daemon_stops_it_with_503_and_no_new_store(in
         wait_for(lambda: False, 12)  # a poll and two publish rounds
         assert not db.exists(), "the daemon created a new database where one was deleted"
         assert len(manifest_items(headend)) == 6, "a version from another store went on air"
+        assert "stopping work: the database file" in proc.text()
     finally:
         proc.stop()
     # No command starts an empty store where this workdir held one: not a restart, not a push.
