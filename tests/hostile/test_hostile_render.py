@@ -12,6 +12,7 @@ cost a bounded render and fail no more than what cannot be drawn.
 
 from __future__ import annotations
 
+import gc
 import io
 import random
 import shutil
@@ -92,13 +93,19 @@ def notice_pages(cfg: Path) -> tuple[str, list[str]]:
         rt.close()
 
 
-def cpu(fn: Callable[[], object], repeat: int = 2) -> float:
-    """The best CPU time of ``repeat`` calls (CPU, not wall: the machine is shared)."""
+def cpu(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The best CPU time of ``repeat`` calls (CPU, not wall: the machine is shared; the cyclic
+    collector off, as its passes over the larger input's lists are noise, not the algorithm)."""
     best = float("inf")
     for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
+        gc.collect()
+        gc.disable()
+        try:
+            t = time.process_time()
+            fn()
+            best = min(best, time.process_time() - t)
+        finally:
+            gc.enable()
     return best
 
 
@@ -123,13 +130,16 @@ HOSTILE_TEXT: dict[str, Callable[[int, int], str]] = {
 def test_line_breaking_is_linear_in_long_narrow_text(kind: str) -> None:
     face = make_renderer("hd").body
     make = HOSTILE_TEXT[kind]
-    n = 40_000
+    n = 100_000
 
     def lay(text: str) -> Callable[[], object]:
         return lambda: wrap(normalize_punctuation(text), 1600, face.advance, squeeze=True)
 
     lay(make(2_000, 0))()  # glyph advances and caches warm
-    small, large = cpu(lay(make(n, 1))), cpu(lay(make(2 * n, 2)))
+    # Interleaved, best of each: a neighbour's burst on the shared CPUs hits both sizes alike.
+    one, two = lay(make(n, 1)), lay(make(2 * n, 2))
+    runs = [(cpu(one, 1), cpu(two, 1)) for _ in range(3)]
+    small, large = min(r[0] for r in runs), min(r[1] for r in runs)
     assert large / max(small, 1e-3) < 2.6, f"{kind}: {small:.2f} s for {n} characters, {large:.2f} s for {2 * n}"
 
 
