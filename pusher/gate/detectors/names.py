@@ -46,6 +46,7 @@ TITLES = (
 )
 _TITLE_BEFORE = re.compile(rf"(?:{TITLES})\s*[:：]?\s*$")
 # One character may sit between (黄玉 / 英同志: jieba cut the given name short).
+_TITLE_START = re.compile(rf"(?:{TITLES})")
 _TITLE_AFTER = re.compile(rf"[\u4e00-\u9fff]?\s*(?:同志|{TITLES})")
 
 # Home addresses down to the house or the village group; sensitive personal information (PIPL 28).
@@ -196,6 +197,8 @@ class PersonNameDetector(DetectorBase):
         for s, e, _ in sorted(set(spans)):
             if _TITLE_BEFORE.search(unit, max(0, s - 12), s) or _TITLE_AFTER.match(unit, e):
                 continue  # an official in their role
+            if e - s == 3 and _TITLE_START.match(unit, e - 1):
+                continue  # 王杰书 / 记: jieba took the title's first character into the name
             if _ORG_AFTER.match(unit, e) or _NOT_NAME_BEFORE.search(unit, max(0, s - 24), s):
                 continue  # part of a firm's or a bank's name (戴硕电子科技有限公司), or of an address
             if e - s == 4 and unit[s : s + 2] not in COMPOUND and (s, e) not in labelled:
