@@ -165,7 +165,7 @@ class WebDavTarget:
                 declared = resp.headers.get("Content-Length", "")
                 if method != "HEAD" and feed is None and declared.isdigit() and int(declared) > limit:
                     raise TargetError(f"{method} {name}: answer of {int(declared)} bytes exceeds the cap of {limit}", target=self.name)
-                for part in resp.iter_raw(CHUNK):
+                for part in resp.iter_raw():  # as it arrives: a chunk_size would wait for 64 KB past the deadline
                     size += len(part)
                     if size > limit:
                         if feed is not None:
