@@ -4,13 +4,17 @@ generated portal of N items served on loopback, time per stage, and a second (id
 Baseline in the same run: plain sequential httpx GETs of the same list and detail pages, the
 floor any poller pays for the network.
 
-    python bench/pipeline_bench.py [--items 200]
+    python bench/pipeline_bench.py [--items 200] [--status]
+
+``--status`` prints what ``pusher status`` shows an operator for the channel the round built.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from pusher.config.settings import parse_settings
-from pusher.demo import PORTAL, demo_config
+from pusher.demo import PORTAL, demo_config, write_config
 from pusher.runtime import Runtime
 from pusher.stages import deliver, poll_source, publish, render_items, screen_items
 from pusher.web.httpserve import StaticServer
@@ -47,6 +51,7 @@ def make_portal(root: Path, n: int) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=200)
+    ap.add_argument("--status", action="store_true", help="print `pusher status` of the channel after the rounds")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tvp-bench-"))
     urls = make_portal(tmp / "portal", args.items)
@@ -81,6 +86,10 @@ def main() -> None:
         idle_publish = publish(rt)
         idle = time.perf_counter() - t
         rt.close()
+        if args.status:
+            conf = write_config(cfg, tmp / "work" / "tvpusher.toml")
+            cmd = [sys.executable, "-m", "pusher", "status", "--config", str(conf)]
+            print(subprocess.run(cmd, capture_output=True, text=True, env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"}).stdout)
     n = args.items + 6
     print(f"\nitems {n}; full round {total:.2f} s = {n / total:.1f} items/s")
     print(f"poll {times['poll']:.2f} s vs plain sequential GETs of the same pages {baseline:.2f} s (ratio {times['poll'] / baseline:.2f})")

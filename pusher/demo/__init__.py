@@ -85,14 +85,18 @@ def _toml_value(v: Any) -> str:
 def write_demo_config(portal_url: str, workdir: Path) -> Path:
     """The demo's configuration as a file, so that every other command can look at the demo's
     store (``pusher --config var/demo/tvpusher.toml review list``)."""
+    return write_config(demo_config(portal_url, workdir), workdir / "tvpusher.toml")
+
+
+def write_config(config: dict[str, Any], path: Path) -> Path:
+    """A configuration (as ``demo_config`` builds it) as a TOML file the commands read."""
     lines = ["# Written by `pusher demo`: the configuration it ran with."]
-    for key, value in demo_config(portal_url, workdir).items():
+    for key, value in config.items():
         if isinstance(value, dict):
             lines += ["", f"[{key}]", *(f"{k} = {_toml_value(v)}" for k, v in value.items())]
         else:
             for row in value:
                 lines += ["", f"[[{key}]]", *(f"{k} = {_toml_value(v)}" for k, v in row.items())]
-    path = workdir / "tvpusher.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
