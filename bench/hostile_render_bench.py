@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from pusher.demo import PORTAL, _toml_value, demo_config  # noqa: E402
+from pusher.demo import PORTAL, demo_config  # noqa: E402
+from pusher.demo import write_config as write_toml  # noqa: E402
 from pusher.web.httpserve import StaticServer  # noqa: E402
 
 ARTICLE = "art/2026/11/20/art_1001_5101.html"
@@ -70,15 +71,7 @@ def write_config(path: Path, portal_url: str, work: Path, max_pages: int) -> Pat
     cfg = demo_config(portal_url, work)
     cfg["sources"] = [s for s in cfg["sources"] if s["name"] == "notices"]
     cfg["render"] = {"max_pages": max_pages}
-    lines: list[str] = []
-    for key, value in cfg.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{key}]", *(f"{k} = {_toml_value(v)}" for k, v in value.items())]
-        else:
-            for row in value:
-                lines += ["", f"[[{key}]]", *(f"{k} = {_toml_value(v)}" for k, v in row.items())]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_toml(cfg, path)
 
 
 #: Runs its arguments as a child and prints that child's peak RSS in KB. The measured process

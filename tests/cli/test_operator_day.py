@@ -11,22 +11,15 @@ from typing import Any
 import pytest
 
 from pusher.cli import main
-from pusher.demo import _toml_value, demo_config
+from pusher.demo import demo_config
+from pusher.demo import write_config as write_toml
 from pusher.web.httpserve import StaticServer
 
 LATIN_ONLY = {"fonts": ["DejaVu Sans"], "bold_fonts": ["DejaVu Sans:bold"]}
 
 
 def write_config(path: Path, cfg: dict[str, Any]) -> Path:
-    lines: list[str] = []
-    for key, value in cfg.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{key}]", *(f"{k} = {_toml_value(v)}" for k, v in value.items())]
-        else:
-            for row in value:
-                lines += ["", f"[[{key}]]", *(f"{k} = {_toml_value(v)}" for k, v in row.items())]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_toml(cfg, path)
 
 
 def small_channel(portal_url: str, work: Path, **overrides: Any) -> dict[str, Any]:

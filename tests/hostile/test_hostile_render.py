@@ -28,7 +28,8 @@ import pytest
 from PIL import Image, ImageChops
 
 from pusher.cli import main
-from pusher.demo import PORTAL, _toml_value, demo_config
+from pusher.demo import PORTAL, demo_config
+from pusher.demo import write_config as write_toml
 from pusher.interfaces import Block, Document, PageContext
 from pusher.web.httpserve import StaticServer
 from renderers import make_renderer
@@ -63,15 +64,7 @@ def write_config(path: Path, portal_url: str, work: Path, render: dict[str, Any]
     cfg = demo_config(portal_url, work)
     cfg["sources"] = [s for s in cfg["sources"] if s["name"] == "notices"]
     cfg["render"] = render
-    lines: list[str] = []
-    for key, value in cfg.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{key}]", *(f"{k} = {_toml_value(v)}" for k, v in value.items())]
-        else:
-            for row in value:
-                lines += ["", f"[[{key}]]", *(f"{k} = {_toml_value(v)}" for k, v in row.items())]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_toml(cfg, path)
 
 
 def notice_pages(cfg: Path) -> tuple[str, list[str]]:
