@@ -33,6 +33,8 @@ app.add_typer(review_app, name="review")
 # Required, but checked by the command so that a missing reason is one clear line, not a usage dump.
 ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why (required; kept in the audit log).", show_default=False)]
 ItemArg = Annotated[int, typer.Argument(help="Item id (from `pusher review list`).", show_default=False)]
+# The rule words stay beside the Chinese: they are what the operator writes in [gate.policy].
+ACTION_SAID = {"block": "拦截", "hold": "暂扣", "mask": "遮盖", "mask+hold": "遮盖并暂扣", "pass": "仅报告"}
 STYLE = {"block": "bold white on red", "hold": "bold black on yellow", "mask": "black on cyan", "pass": "underline"}
 
 
@@ -162,7 +164,7 @@ def scan(
     try:
         text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TvPusherError(f"cannot read {text_file}: {exc}") from exc
+        raise TvPusherError(f"无法读取 {text_file}：{exc}") from exc
     gate = build_gate(settings)
     findings = gate.scan(text)
     if as_json:
@@ -172,6 +174,5 @@ def scan(
     for f in findings:
         out.print(f"{f.start:>7}–{f.end:<7} {f.detector:<15} {f.action.value:<6} {f.text}", markup=False)
     actions = Counter(f.action.value for f in findings)
-    out.print(
-        f"{len(findings)} findings" + (": " + ", ".join(f"{k} {v}" for k, v in sorted(actions.items())) if findings else ""), markup=False
-    )
+    said = "，".join(f"{ACTION_SAID.get(k, k)}（{k}）{v} 处" for k, v in sorted(actions.items()))
+    out.print(f"发现 {len(findings)} 处" + (f"：{said}" if findings else "（未发现敏感信息）"), markup=False)

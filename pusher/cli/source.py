@@ -48,7 +48,7 @@ def test(
         doc: Document | Gone | None = None
         if item and listing.entries:
             if item > len(listing.entries):
-                raise UsageError(f"--item {item}: the list has only {len(listing.entries)} entries", key="--item")
+                raise UsageError(f"--item {item}：列表只有 {len(listing.entries)} 个条目", key="--item")
             doc = src.detail(http, listing.entries[item - 1])
         requests = http.requests
     channel_column = classify(doc, s, columns) if isinstance(doc, Document) else ""
@@ -64,7 +64,7 @@ def _resolve(
     settings = load_settings(config) if (config or name) else None
     if name:
         if url or kind:
-            raise UsageError("give a source NAME or --url with --kind, not both", key="source")
+            raise UsageError("请给出来源名称 NAME，或 --url 加 --kind，不能同时给出", key="source")
         assert settings is not None
         s = settings.source(name)
         if options:
@@ -72,7 +72,7 @@ def _resolve(
             s.validated_options()
         return s, settings.http, settings.columns
     if not (url and kind):
-        raise UsageError("give a source NAME, or both --url and --kind", key="source")
+        raise UsageError("请给出来源名称 NAME，或同时给出 --url 和 --kind", key="source")
     raw = {"name": "test", "kind": kind, "url": url, "column": "-", "options": _parse_options(options)}
     s = SourceSettings.model_validate(raw)
     s.validated_options()
@@ -84,7 +84,7 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
     for p in pairs:
         key, sep, value = p.partition("=")
         if not sep or not key:
-            raise UsageError(f"expected key=value, got {p!r}", key="--option")
+            raise UsageError(f"应为 key=value，实际为 {p!r}", key="--option")
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -98,19 +98,19 @@ def _day(dt: Any) -> str:
 
 def _print(s: SourceSettings, listing: Listing, doc: Document | Gone | None, channel_column: str, requests: int, limit: int) -> None:
     # Plain lines rather than a table: long Chinese titles and URLs stay whole and greppable.
-    out.print(f"{s.name} ({s.kind}): {len(listing.entries)} entries, {requests} requests", markup=False)
+    out.print(f"{s.name}（{s.kind} 适配器）：{len(listing.entries)} 个条目，{requests} 次请求", markup=False)
     for i, e in enumerate(listing.entries[:limit], 1):
         out.print(f"{i:>3}  {_day(e.published)}  {e.title}\n     {e.url}", markup=False)
     if len(listing.entries) > limit:
-        out.print(f"… and {len(listing.entries) - limit} more")
+        out.print(f"……另有 {len(listing.entries) - limit} 个条目（--limit 可显示更多）")
     if not listing.complete:
-        out.print("note: the list did not cover every watched page")
+        out.print("注意：列表没有读全所有关注的页面")
     if isinstance(doc, Gone):
-        out.print(f"detail: HTTP {doc.status}, the item is gone ({doc.url})", markup=False)
+        out.print(f"详情：HTTP {doc.status}，该条目已不存在（{doc.url}）", markup=False)
         return
     if doc is None:
         return
-    out.print("\ndetail:")
+    out.print("\n详情：")
     for label, value in (
         ("标题", doc.title),
         ("网址", doc.url),
@@ -127,16 +127,16 @@ def _print(s: SourceSettings, listing: Listing, doc: Document | Gone | None, cha
         out.print(f"  {label}：{value or '—'}", markup=False)
     for a in doc.attachments:
         out.print(f"  附件：{a.name} <{a.url}>", markup=False)
-    out.print(f"正文 ({len(doc.blocks)} blocks, {len(doc.text)} characters):")
+    out.print(f"正文（{len(doc.blocks)} 段，{len(doc.text)} 字）：")
     for b in doc.blocks[:12]:
         if b.kind == "table":
-            out.print(f"  [table, {len(b.rows)} rows] " + (" | ".join(b.rows[0]) if b.rows else ""), markup=False)
+            out.print(f"  [表格，{len(b.rows)} 行] " + (" | ".join(b.rows[0]) if b.rows else ""), markup=False)
         elif b.kind == "img":
-            out.print(f"  [image {b.src}] {b.text}", markup=False)
+            out.print(f"  [图片 {b.src}] {b.text}", markup=False)
         else:
             out.print(("  # " if b.kind == "h" else "  ") + b.text[:200], markup=False)
     if len(doc.blocks) > 12:
-        out.print(f"  … {len(doc.blocks) - 12} more blocks")
+        out.print(f"  ……另有 {len(doc.blocks) - 12} 段")
 
 
 def _as_json(listing: Listing, doc: Document | Gone | None, channel_column: str, requests: int, limit: int) -> dict[str, Any]:

@@ -59,8 +59,8 @@ def test_scan_uses_the_allowlist_and_policy_of_the_config(tmp_path: Path, capsys
 def test_scan_plain_output_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = scan(tmp_path, capsys)
     assert code == 0
-    assert out.splitlines()[-1] == "6 findings: block 1, hold 4, pass 1"
+    assert out.splitlines()[-1] == "发现 6 处：拦截（block）1 处，暂扣（hold）4 处，仅报告（pass）1 处"
     assert ID in out
     capsys.readouterr()
     assert main(["scan", "--text-file", str(tmp_path / "missing.txt")]) == 1
-    assert capsys.readouterr().err.startswith("错误：cannot read")
+    assert capsys.readouterr().err.startswith("错误：无法读取")

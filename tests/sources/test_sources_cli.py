@@ -21,7 +21,7 @@ def test_source_test_by_url_and_kind(
     rc = main(["source", "test", "--url", site.url + "/col/col1/index.html", "--kind", "hanweb", "--item", "2"])
     printed = capsys.readouterr().out
     assert rc == 0, printed
-    assert "3 entries" in printed
+    assert "3 个条目" in printed and "详情：" in printed
     assert "关于2026年冬季森林防火工作的通告" in printed and "永康市2026年秋季征兵工作公告" in printed
     # The second entry, in detail.
     assert "关于调整城区部分公交线路的公告。全文如下。" in printed
