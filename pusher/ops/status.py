@@ -18,9 +18,10 @@ from sqlmodel import col, select
 
 from pusher.logs import redact, register_secrets
 from pusher.runtime import Runtime
+from pusher.stages.render import automatic_retries
 from pusher.stages.retention import cycle_seconds
 from pusher.states import ItemState
-from pusher.store.models import Alert, Audit, AuditAction, ChannelVersion, Delivery, DeliveryState, Item, Node, SourceRow
+from pusher.store.models import Alert, ChannelVersion, Delivery, DeliveryState, Item, Node, SourceRow
 from pusher.timeutil import utcnow
 
 
@@ -253,10 +254,8 @@ def collect_status(rt: Runtime) -> Status:
             if a.until is None or (a.until if a.until.tzinfo else a.until.replace(tzinfo=UTC)) > now
         )
         failed_rows = list(db.exec(select(Item).where(Item.state == ItemState.FAILED).order_by(col(Item.id))))
-        healed = select(Audit.item_id, Audit.detail, func.count()).where(
-            Audit.action == AuditAction.RENDER_HEAL.value, col(Audit.item_id).in_([i.id for i in failed_rows])
-        )
-        retries = {(i, d): n for i, d, n in db.exec(healed.group_by(col(Audit.item_id), col(Audit.detail)))} if failed_rows else {}
+        # The same count the backoff uses (reset by an operator's `pusher retry`).
+        retries = automatic_retries(db, [i.id for i in failed_rows if i.id is not None]) if failed_rows else {}
         failed = tuple(
             FailedItem(
                 id=i.id or 0,
@@ -264,7 +263,7 @@ def collect_status(rt: Runtime) -> Status:
                 source=i.source,
                 reason=redact(i.state_reason),
                 since=_iso(i.updated_at, tz),
-                retry_at=_retry_at(i, retries.get((i.id, f"version {i.version}"), 0), tz),
+                retry_at=_retry_at(i, retries.get((i.id or 0, f"version {i.version}"), 0), tz),
             )
             for i in failed_rows
         )

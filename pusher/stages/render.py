@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import String, cast, exists, literal
-from sqlmodel import col, delete, func, select
+from sqlmodel import Session, col, delete, select
 
 from pusher import metrics
 from pusher.errors import RenderError
@@ -88,6 +88,24 @@ def retry_delay(retries: int) -> float:
     return min(RETRY_MAX, RETRY_AFTER * 2 ** min(retries, 32))
 
 
+def automatic_retries(db: Session, item_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+    """(item, ``"version N"``) → automatic retries (``render.heal``) since the operator's last
+    ``pusher retry`` of the item: an operator's retry starts the backoff again from
+    ``RETRY_AFTER`` (a retry after the cause was fixed must not leave a day's wait behind it)."""
+    actions = (AuditAction.RENDER_HEAL.value, AuditAction.RENDER_RETRY.value)
+    q = select(Audit.item_id, Audit.action, Audit.detail).where(col(Audit.action).in_(actions), col(Audit.item_id).in_(list(item_ids)))
+    counts: dict[tuple[int, str], int] = {}
+    for item_id, action, detail in db.exec(q.order_by(col(Audit.id))):
+        if item_id is None:
+            continue
+        if action == AuditAction.RENDER_RETRY.value:
+            for key in [k for k in counts if k[0] == item_id]:
+                del counts[key]
+        else:
+            counts[(item_id, detail)] = counts.get((item_id, detail), 0) + 1
+    return counts
+
+
 def _inputs_changed_at(rt: Runtime) -> datetime | None:
     """When the configuration file or a font file of the renderer last changed: a failure
     older than that may be gone (the operator fixed ``render.fonts`` or installed a font)."""
@@ -114,10 +132,7 @@ def requeue_failed(rt: Runtime, item_ids: Sequence[int] | None = None, *, reason
         if not rows:
             return []
         ids = [r[0] for r in rows if r[0] is not None]
-        healed = select(Audit.item_id, Audit.detail, func.count()).where(Audit.action == AuditAction.RENDER_HEAL.value)
-        retries = {
-            (i, d): n for i, d, n in db.exec(healed.where(col(Audit.item_id).in_(ids)).group_by(col(Audit.item_id), col(Audit.detail)))
-        }
+        retries = automatic_retries(db, ids)
     due: dict[int, str] = {}  # item → why it is drawn again
     for item_id, version, at, why in rows:
         if item_id is None:

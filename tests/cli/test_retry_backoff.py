@@ -110,3 +110,44 @@ def _first_failed(rt: Runtime) -> int:
         ids = list(db.exec(select(Item.id).where(Item.state == ItemState.FAILED).order_by(col(Item.id))))
     assert ids
     return int(ids[0] or 0)
+
+
+def test_pusher_retry_resets_the_backoff_of_the_items_it_retries(
+    portal: StaticServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two automatic retries failed (the next would wait 4 × RETRY_AFTER); after the operator's
+    `pusher retry` fails too, the next automatic retry waits RETRY_AFTER again, and status says so."""
+    cfg = write_config(tmp_path / "c.toml", {**small_channel(portal.url, tmp_path / "w"), "render": LATIN_ONLY})
+    assert run(capsys, "poll", "--config", str(cfg))[0] == 0
+    os.utime(cfg, (0, 0))  # only the backoff heals
+    rt = Runtime(load_settings(cfg))
+    try:
+        assert screen_items(rt)
+        n = render_items(rt).failed
+        assert n >= 2
+        for wait in (RETRY_AFTER, 2 * RETRY_AFTER):
+            _failed_at(rt, wait + 1)
+            assert len(requeue_failed(rt)) == n
+            assert render_items(rt).failed == n
+        _failed_at(rt, 2 * RETRY_AFTER + 1)
+        assert requeue_failed(rt) == []  # 4 × RETRY_AFTER now
+        first = _first_failed(rt)
+    finally:
+        rt.close()
+    code, out, err = run(capsys, "retry", str(first), "--config", str(cfg))
+    assert code == 2 and "重新绘制 1 条" in out, out + err  # still the Latin font
+    code, out, _ = run(capsys, "status", "--json", "--config", str(cfg))
+    [again] = [f for f in json.loads(out)["failed"] if f["id"] == first]
+    assert datetime.fromisoformat(again["retry_at"]) - datetime.fromisoformat(again["since"]) == timedelta(seconds=RETRY_AFTER)
+    rt = Runtime(load_settings(cfg))
+    try:
+        _failed_at(rt, RETRY_AFTER - 30)
+        assert requeue_failed(rt) == []
+        _failed_at(rt, RETRY_AFTER + 1)
+        assert requeue_failed(rt) == [first]  # the others still wait 4 × RETRY_AFTER
+    finally:
+        rt.close()
+    code, out, _ = run(capsys, "status", "--json", "--config", str(cfg))
+    due = {f["id"]: datetime.fromisoformat(f["retry_at"]) - datetime.fromisoformat(f["since"]) for f in json.loads(out)["failed"]}
+    assert first not in due  # requeued: no longer failed
+    assert set(due.values()) == {timedelta(seconds=4 * RETRY_AFTER)}
