@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -121,9 +122,19 @@ def on_air(rt: Runtime) -> list[tuple[Item, list[Page]]]:
 class Plan:
     spec: ChannelSpec
     dropped: dict[int, str]  # item id → why it leaves the air (retention, budget)
-    descriptions: dict[str, str]  # item id in the manifest → opening of its text, for exports
+    items: tuple[Item, ...]  # the items that air
     failed: dict[int, str] = field(default_factory=dict)  # item id → why its data cannot air
     cost: Cost | None = None  # what a cycle of this channel carries (with a byte budget)
+    known: dict[str, str] | None = None  # descriptions already made for the budget
+
+    @cached_property
+    def descriptions(self) -> dict[str, str]:
+        """Item id in the manifest → opening of its text, for exports. Made when asked: an idle
+        round (the digest unchanged) must not decode every item's text."""
+        if self.known is None:
+            return describe(self.items)
+        kept = {item_ref(i.id) for i in self.items}
+        return {k: v for k, v in self.known.items() if k in kept}
 
 
 @dataclass(frozen=True)
@@ -157,7 +168,7 @@ def plan(rt: Runtime) -> Plan:
     failed: dict[int, str] = {}
     alerts = [(a, alert_pages(rt, a)) for a in active_alerts(rt)]
     budget = rt.settings.broadcast.budget_bytes
-    descriptions = describe([i for i, _ in chosen])
+    descriptions = describe([i for i, _ in chosen]) if budget else None
     cost: Cost | None = None
     while True:
         spec = _assemble(rt, chosen, alerts)
@@ -170,6 +181,7 @@ def plan(rt: Runtime) -> Plan:
             continue
         if not budget:
             break
+        assert descriptions is not None
         cost = cycle_cost(rt, spec, descriptions)
         log.debug("plan: %d items, %d bytes a cycle (pages %d, exports %d, video %d) for a budget of %d",
                   len(chosen), cost.total, cost.pages, cost.exports, cost.video, budget)  # fmt: skip
@@ -181,8 +193,7 @@ def plan(rt: Runtime) -> Plan:
             break
         chosen = cut.kept
         dropped.update(cut.dropped)
-    kept = {item_ref(i.id) for i, _ in chosen}
-    return Plan(spec, dropped, {k: v for k, v in descriptions.items() if k in kept}, failed, cost)
+    return Plan(spec, dropped, tuple(i for i, _ in chosen), failed, cost, descriptions)
 
 
 def cycle_cost(rt: Runtime, spec: ChannelSpec, descriptions: dict[str, str]) -> Cost:

@@ -223,11 +223,12 @@ def rescreen_on_air(rt: Runtime, *, now: datetime | None = None) -> int:
     fingerprint = gate_fingerprint(rt.settings.gate)
     gate_changed = state.get("fingerprint") != fingerprint
     seen = _attachments_state(state)
+    q = select(Item).where(col(Item.state).in_(list(ON_AIR)))
+    if not gate_changed:
+        # Only items with attachments can be due: an idle round must not decode every item on air.
+        q = q.where(col(Item.attachments).not_in(["[]", ""]))
     with rt.store.read() as db:
-        rows = [
-            (i.id, i.version, document_of(i), i.source, i.findings, i.screened_body)
-            for i in db.exec(select(Item).where(col(Item.state).in_(list(ON_AIR))).order_by(col(Item.id)))
-        ]
+        rows = [(i.id, i.version, document_of(i), i.source, i.findings, i.screened_body) for i in db.exec(q.order_by(col(Item.id)))]
     changed = 0
     for item_id, version, stored, source, old_findings, old_screened in rows:
         if rt.stopping.is_set():
