@@ -72,6 +72,16 @@ _WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 200)
 out = Console(file=cast("IO[str]", _Redacted("stdout")), highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
 err = Console(file=cast("IO[str]", _Redacted("stderr")), highlight=False, soft_wrap=True, markup=False)
 
+
+def echo(text: str, *, nl: bool = True) -> None:
+    """Data for a pipe (an export to ``-``, a report as CSV or JSON), as it is — no
+    console wrapping or styling — but masked like everything else a command prints: an item's
+    link keeps the ``user:password@`` of a source URL, and ``typer.echo`` wrote it out raw."""
+    stream = _Redacted("stdout")
+    stream.write(text + "\n" if nl else text)
+    stream.flush()
+
+
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", envvar="PUSHER_CONFIG", help="Configuration file (TOML); default $PUSHER_CONFIG.", show_default=False),

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pusher.cli import ConfigOpt, JsonOpt, app, out
+from pusher.cli import ConfigOpt, JsonOpt, app, echo, out
 from pusher.cli.core import runtime
 from pusher.cli.delivery import delivery_line
 from pusher.errors import UsageError
@@ -139,7 +139,7 @@ def export(
         rt.close()
     data, number = exp.data, exp.version
     if str(out_file) == "-":
-        typer.echo(data.decode("utf-8"), nl=False)
+        echo(data.decode("utf-8"), nl=False)
         return
     try:
         out_file.write_bytes(data)
@@ -179,7 +179,7 @@ def report(
         if out_file:
             out_file.write_text(text, encoding="utf-8")
         else:
-            typer.echo(text, nl=False)
+            echo(text, nl=False)
         return
     t = Table("类别", "项目", "数值", title=f"{rep.channel} {year} 年度统计")
     for section, key, value in rep.rows():
@@ -205,14 +205,14 @@ def _as_run(day_text: str, fmt: ReportFormat, config: Path | None) -> None:
     data = [{"aired_at": local(r.aired_at, tz).isoformat(timespec="seconds"), "seconds": r.seconds, "version": r.channel_version,
              "page": r.page, "item": r.item, "kind": r.kind, "output": r.output} for r in rows]  # fmt: skip
     if fmt == ReportFormat.json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if fmt == ReportFormat.csv:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=list(data[0]) if data else ["aired_at"])
         w.writeheader()
         w.writerows(data)
-        typer.echo(buf.getvalue(), nl=False)
+        echo(buf.getvalue(), nl=False)
         return
     t = Table("播出时间", "秒", "版本", "页面", "条目", "输出", title=f"播出记录 {day}")
     for d in data:  # the day is in the title: the time of day is enough

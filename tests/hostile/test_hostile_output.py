@@ -189,3 +189,42 @@ def test_static_server_answers_a_nul_in_the_path_with_an_error_status(tmp_path: 
         assert resp.status in (400, 404)
         conn.close()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_credentials_in_a_source_url_never_reach_exports_or_reports_on_stdout(
+    markup_portal: StaticServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Data written for a pipe (export to ``-``, report as CSV or JSON) passes the same masking
+    as the consoles: an item's link is resolved against the source URL and keeps its password."""
+    from pusher.config.settings import load_settings
+    from pusher.ops.exports import export_version
+    from pusher.runtime import Runtime
+
+    url = markup_portal.url.replace("http://", f"http://admin:{SECRET}@") + "/col/index.html"
+    cfg = _config(tmp_path, _source("auth", url))
+    assert main(["poll", "--config", str(cfg)]) == 0, capsys.readouterr()
+    assert main(["push", "--config", str(cfg)]) == 0, capsys.readouterr()
+    rt = Runtime(load_settings(cfg))
+    try:
+        raw = export_version(rt, "rss").data.decode("utf-8")
+    finally:
+        rt.close()
+    assert SECRET in raw  # the export itself carries it: only the printing masks it
+    capsys.readouterr()
+    for args in (["export", "rss", "--out", "-"], ["export", "xmltv", "--out", "-"], ["export", "playlist", "--out", "-"]):
+        assert main([*args, "--config", str(cfg)]) == 0
+        shown = capsys.readouterr().out
+        assert shown and SECRET not in shown, (args, shown)
+    assert "admin:***@127.0.0.1" in (main(["export", "rss", "--out", "-", "--config", str(cfg)]), capsys.readouterr().out)[1]
+    for fmt in ("csv", "json"):
+        assert main(["report", "--year", "2026", "--format", fmt, "--config", str(cfg)]) == 0
+        shown = capsys.readouterr().out
+        assert shown and SECRET not in shown, (fmt, shown)
+
+
+def test_echo_masks_what_it_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    from pusher.cli import echo
+
+    echo(f"aired_at,output\n2026-11-03T09:30:00+08:00,udp://tv:{SECRET}@239.1.1.1:5000\n", nl=False)
+    shown = capsys.readouterr().out
+    assert SECRET not in shown and shown.endswith("udp://tv:***@239.1.1.1:5000\n"), shown
