@@ -55,6 +55,18 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, path, _quote(parts.query, _QUERY_SAFE), _quote(parts.fragment, _QUERY_SAFE)))
 
 
+def public_url(url: str) -> str:
+    """``url`` without the ``user:password@`` a source URL may carry: links resolved against such a
+    source inherit it, and what airs (QR codes, 原文地址, channel.xml, the exports) is public."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def origin_of(url: str) -> Origin | None:
     """(scheme, host, port) of an http(s) URL, the port filled in from the scheme; None for
     anything else (another scheme, no host, no URL)."""

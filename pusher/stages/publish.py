@@ -19,6 +19,7 @@ from sqlmodel import Session, col, delete, select, update
 
 from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest, invalid_items
 from feeds.exports import EXPORTERS, PLAYOUT, ExportInput, attach, manifest_exports
+from feeds.urls import public_url
 from pusher.errors import TvPusherError
 from pusher.interfaces import Menu, MenuEntry, PageContext
 from pusher.names import alert_ref, item_owner, item_ref, menu_owner, parse_alert_ref, parse_asset_name, parse_item_owner, parse_item_ref
@@ -310,10 +311,10 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
         )
         item_specs.append(
             ItemSpec(
-                id=iid, column=it.column, version=it.version, title=it.screened_title or it.title, url=it.url, pages=refs,
+                id=iid, column=it.column, version=it.version, title=it.screened_title or it.title, url=public_url(it.url), pages=refs,
                 published=local(it.published, tz) if it.published else None, publisher=it.publisher, index_no=it.index_no,
-                doc_no=it.doc_no, topic=it.topic, attachments=tuple((a.name, a.url) for a in attachments_from_json(it.attachments)),
-                pinned=it.pinned,
+                doc_no=it.doc_no, topic=it.topic, pinned=it.pinned,
+                attachments=tuple((a.name, public_url(a.url)) for a in attachments_from_json(it.attachments)),
             )
         )  # fmt: skip
     prof = rt.renderer.profile
@@ -347,7 +348,7 @@ def _fail(rt: Runtime, failed: dict[int, str]) -> None:
 def _site(rt: Runtime) -> str:
     if rt.settings.broadcast.site_url or not rt.settings.sources:
         return rt.settings.broadcast.site_url
-    u = urlsplit(rt.settings.sources[0].url)
+    u = urlsplit(public_url(rt.settings.sources[0].url))
     return f"{u.scheme}://{u.netloc}/"
 
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from feeds.urls import public_url
 from pusher.interfaces import Attachment, Block, Document
 from pusher.store.models import Item
 
@@ -61,7 +62,7 @@ def document_of(item: Item, *, screened: bool = False) -> Document:
     body = item.screened_body if screened and item.screened_body else item.body
     title = item.screened_title if screened and item.screened_title else item.title
     return Document(
-        url=item.url,
+        url=public_url(item.url),
         title=title,
         blocks=blocks_from_json(body),
         published=item.published,
