@@ -9,11 +9,14 @@ import json
 import os
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -154,6 +157,23 @@ def start_daemon(config: Path, log: Path, env: dict[str, str] | None = None, jso
     proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=fh, stderr=subprocess.STDOUT)
     fh.close()
     return DaemonProc(proc, log)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def healthz(url: str) -> tuple[int, dict[str, Any]]:
+    """(status, body) of the daemon's /healthz at ``url``; (0, {}) while nothing answers."""
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+    except OSError:
+        return 0, {}
 
 
 def wait_for(pred: Callable[[], object], timeout: float = 60, every: float = 0.1) -> bool:

@@ -7,7 +7,6 @@ test can say that the "internal" service was never reached at all.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pusher.config.settings import parse_settings
+from pusher.demo import write_config
 from pusher.runtime import Runtime
 
 Answer = tuple[int, dict[str, str], bytes]
@@ -110,23 +110,5 @@ def runtime(tmp_path: Path, sources: list[dict[str, Any]], **broadcast: Any) -> 
 
 
 def write_toml(path: Path, cfg: dict[str, Any]) -> Path:
-    """The same configuration as a file, for the CLI (tables, arrays of tables, inline values)."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, str):
-            return json.dumps(v, ensure_ascii=False)
-        if isinstance(v, dict):
-            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
-        return "[" + ", ".join(value(x) for x in v) + "]"
-
-    lines: list[str] = []
-    for section, body in cfg.items():
-        for table in body if isinstance(body, list) else [body]:
-            lines.append(f"[[{section}]]" if isinstance(body, list) else f"[{section}]")
-            lines += [f"{k} = {value(v)}" for k, v in table.items()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    """The same configuration as a file, for the CLI."""
+    return write_config(cfg, path)

@@ -13,10 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import col, select
 
@@ -32,25 +29,7 @@ from pusher.store.models import Item, Page
 from pusher.store.redraw import REDRAW_REASON
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))
-from daemonkit import Portal, check_headend, manifest_items, start_daemon, wait_for, write_config
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthz(url: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-    except OSError:
-        return 0, {}
+from daemonkit import Portal, check_headend, free_port, healthz, manifest_items, start_daemon, wait_for, write_config
 
 
 def _page_files(headend: Path) -> list[Path]:
@@ -61,7 +40,7 @@ def test_cache_deleted_under_the_daemon_then_a_headend_that_lost_files_is_repair
     portal = Portal(tmp_path / "portal")
     portal.add(5)
     headend, work = tmp_path / "headend", tmp_path / "work"
-    port = _free_port()
+    port = free_port()
     with portal.server:
         config = write_config(tmp_path / "tvpusher.toml", portal=portal, work=work, headend=headend, health=f"127.0.0.1:{port}",
                               publish_interval=5)  # fmt: skip
@@ -73,7 +52,7 @@ def test_cache_deleted_under_the_daemon_then_a_headend_that_lost_files_is_repair
             portal.add(2)  # the daemon publishes again with its cache gone
             assert wait_for(lambda: len(manifest_items(headend)) == 7 or proc.proc.poll() is not None, 90), proc.text()[-3000:]
             check_headend(headend)
-            assert _healthz(f"http://127.0.0.1:{port}")[0] == 200
+            assert healthz(f"http://127.0.0.1:{port}")[0] == 200
         finally:
             assert proc.stop() == 0
     # The headend loses the pages of the items published before the cache was deleted.

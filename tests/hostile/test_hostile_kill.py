@@ -38,15 +38,21 @@ def _on_air_in_manifest(headend: Path) -> int:
     return sum(1 for _ in parse_xml((headend / "channel.xml").read_bytes()).iter(f"{NS}item"))
 
 
-def test_push_killed_while_rendering_then_run_again_publishes_every_item(portal: StaticServer, tmp_path: Path) -> None:
-    work = tmp_path / "work"
+def _screened_demo(portal: StaticServer, work: Path) -> tuple[Path, Runtime]:
+    """The demo's configuration in ``work``, its portal polled and screened: ready to draw."""
     work.mkdir()
     config = write_demo_config(portal.url, work)
     rt = Runtime(load_settings(config))
+    for s in rt.settings.sources:
+        poll_source(rt, s.name)
+    screen_items(rt)
+    return config, rt
+
+
+def test_push_killed_while_rendering_then_run_again_publishes_every_item(portal: StaticServer, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    config, rt = _screened_demo(portal, work)
     try:
-        for s in rt.settings.sources:
-            poll_source(rt, s.name)
-        screen_items(rt)
         screened = _count(rt, col(Item.state) == ItemState.SCREENED)
         assert screened >= 30, screened
 
@@ -81,13 +87,8 @@ def test_push_killed_while_rendering_then_run_again_publishes_every_item(portal:
 def test_a_version_says_which_items_another_live_process_is_drawing(portal: StaticServer, tmp_path: Path) -> None:
     """A live holder keeps its claim (it will draw), but the push says the version waits for it."""
     work = tmp_path / "work"
-    work.mkdir()
-    config = write_demo_config(portal.url, work)
-    rt = Runtime(load_settings(config))
+    config, rt = _screened_demo(portal, work)
     try:
-        for s in rt.settings.sources:
-            poll_source(rt, s.name)
-        screen_items(rt)
         with rt.store.write() as db:
             first = db.exec(select(Item).where(col(Item.state) == ItemState.SCREENED).order_by(col(Item.id))).first()
             assert first is not None

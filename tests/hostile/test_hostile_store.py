@@ -8,14 +8,11 @@ SQLite file and a portal on 127.0.0.1.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +27,7 @@ from pusher.stages import poll_source
 from pusher.store.models import Item, SourceRow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))
-from daemonkit import Portal, manifest_items, start_daemon, wait_for, write_config
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from daemonkit import Portal, free_port, healthz, manifest_items, start_daemon, wait_for, write_config
 
 
 def _pusher(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
@@ -52,22 +41,12 @@ def _one_line_error(res: subprocess.CompletedProcess[str]) -> str:
     return err
 
 
-def _healthz(url: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-    except OSError:
-        return 0, {}
-
-
 @pytest.fixture
 def installation(tmp_path: Path) -> Any:
     portal = Portal(tmp_path / "portal")
     portal.add(6)
     with portal.server:
-        port = _free_port()
+        port = free_port()
         config = write_config(tmp_path / "tvpusher.toml", portal=portal, work=tmp_path / "work", headend=tmp_path / "headend",
                               health=f"127.0.0.1:{port}", interval=10, publish_interval=5)  # fmt: skip
         yield portal, config, tmp_path / "work" / "tvpusher.db", tmp_path / "headend", f"http://127.0.0.1:{port}"
@@ -79,12 +58,12 @@ def test_database_deleted_under_the_daemon_stops_it_with_503_and_no_new_store(in
     try:
         assert wait_for(lambda: len(manifest_items(headend)) == 6 or proc.proc.poll() is not None, 90)
         assert len(manifest_items(headend)) == 6, proc.text()[-3000:]
-        assert wait_for(lambda: _healthz(health)[0] == 200, 30)
+        assert wait_for(lambda: healthz(health)[0] == 200, 30)
         for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
             p.unlink(missing_ok=True)
         portal.add(3)  # work the daemon would otherwise write into a new, empty database
-        assert wait_for(lambda: _healthz(health)[0] == 503, 40), proc.text()[-3000:]
-        _, body = _healthz(health)
+        assert wait_for(lambda: healthz(health)[0] == 503, 40), proc.text()[-3000:]
+        _, body = healthz(health)
         assert any("was deleted" in p for p in body["problems"]), body
         wait_for(lambda: False, 12)  # a poll and two publish rounds
         assert not db.exists(), "the daemon created a new database where one was deleted"
