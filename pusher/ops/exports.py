@@ -13,6 +13,7 @@ from feeds.exports import EXPORTERS, playlist, spec_of_manifest
 from pusher.errors import TvPusherError
 from pusher.names import ASSET_DIR, parse_asset_name, parse_item_ref
 from pusher.runtime import Runtime
+from pusher.stages.manifest import full_manifest
 from pusher.stages.publish import describe, export_input
 from pusher.store.models import ChannelVersion, Item
 
@@ -40,7 +41,7 @@ def channel_version(rt: Runtime, version: int | None = None) -> ChannelVersion:
 def export_version(rt: Runtime, kind: str, version: int | None = None, *, prefix: str = ASSET_DIR) -> Export:
     """``kind`` (xmltv, playlist, rss) of a channel version; ``prefix``: the playlist's page path prefix."""
     cv = channel_version(rt, version)
-    spec, number, generated = spec_of_manifest(cv.manifest.encode("utf-8"))
+    spec, number, generated = spec_of_manifest(full_manifest(rt, cv))
     ids = [parse_item_ref(i.id) for i in spec.items]
     with rt.store.read() as db:
         items = list(db.exec(select(Item).where(col(Item.id).in_(ids)))) if ids else []
@@ -56,7 +57,7 @@ def export_hls(rt: Runtime, out: Path, version: int | None = None) -> tuple[int,
     from pusher.stages import playout
 
     cv = channel_version(rt, version)
-    spec, number, _ = spec_of_manifest(cv.manifest.encode("utf-8"))
+    spec, number, _ = spec_of_manifest(full_manifest(rt, cv))
     pl = playout.build(rt, spec, outputs=("hls",))
     made = {o.kind: o for o in pl.outputs}
     (out / ASSET_DIR).mkdir(parents=True, exist_ok=True)
@@ -77,7 +78,7 @@ def export_ts(rt: Runtime, out: Path, version: int | None = None) -> tuple[int, 
     from renderers.video.loop import build_loop
 
     cv = channel_version(rt, version)
-    spec, number, _ = spec_of_manifest(cv.manifest.encode("utf-8"))
+    spec, number, _ = spec_of_manifest(full_manifest(rt, cv))
     pl = playout.build(rt, spec, outputs=())
     _, mux = playout.settings_of(rt)
     info = build_loop([rt.assets.path(*parse_asset_name(name)) for name in pl.order], out, mux)

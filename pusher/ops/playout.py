@@ -21,6 +21,7 @@ from pusher.names import parse_asset_name
 from pusher.ops.exports import channel_version
 from pusher.runtime import Runtime
 from pusher.stages import playout
+from pusher.stages.manifest import full_manifest
 from pusher.store.models import AsRun, ChannelVersion
 
 log = logging.getLogger("tvpusher.playout")
@@ -41,7 +42,7 @@ class AirReport:
 
 def loop_of(rt: Runtime, cv: ChannelVersion) -> Loop:
     """A channel version's loop as segment files (encoded now where the cache lacks them)."""
-    spec, number, _ = spec_of_manifest(cv.manifest.encode("utf-8"))
+    spec, number, _ = spec_of_manifest(full_manifest(rt, cv))
     b = rt.settings.broadcast
     pl = playout.build(rt, spec, outputs=())
     paths = [rt.assets.path(*parse_asset_name(name)) for name in pl.order]

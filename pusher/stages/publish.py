@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
-from feeds.channel import AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, digest, invalid_items
+from feeds.channel import PART_EXT, AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_channel, digest, invalid_items
 from feeds.exports import EXPORTERS, PLAYOUT, ExportInput, attach, manifest_exports
 from feeds.urls import public_url
 from pusher.errors import TvPusherError
@@ -25,6 +25,7 @@ from pusher.interfaces import Menu, MenuEntry, PageContext
 from pusher.names import alert_ref, item_owner, item_ref, menu_owner, parse_alert_ref, parse_asset_name, parse_item_owner, parse_item_ref
 from pusher.runtime import Runtime
 from pusher.stages import playout as playout_stage
+from pusher.stages.manifest import parts_missing
 from pusher.stages.render import store_pages
 from pusher.stages.retention import apply_limits, cycle_seconds, trim_to
 from pusher.states import ON_AIR, ItemState, set_state
@@ -450,7 +451,10 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
     d = digest(spec)
     with rt.store.read() as db:
         last = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
-    if last is not None and last.digest == d and not force and not _stale_epg(rt, last) and not _playout_missing(rt, last):
+    if (
+        last is not None and last.digest == d and not force and not _stale_epg(rt, last) and not _playout_missing(rt, last)
+        and not parts_missing(rt, last)
+    ):  # fmt: skip
         _expire(rt, p.dropped)
         _fail(rt, p.failed)
         return True, None
@@ -472,8 +476,13 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             return False, None
         number = (db.exec(select(func.max(ChannelVersion.version))).one() or 0) + 1
         generated = local(now, rt.settings.channel.timezone)
-        manifest = build_manifest(spec, number, generated)
-        assets = spec.assets()
+        # channel.xml is the small root; the column manifests it names travel as assets, with
+        # the pages and before the root (issue 19: a one-item edit sends its column's shelf).
+        built = build_channel(spec, number, generated)
+        for data in built.parts.values():
+            rt.assets.put(data, PART_EXT)
+        manifest = built.root
+        assets = {**spec.assets(), **built.assets()}
         exports = _exports(rt, p, number, generated)
         listed = [(EXPORTERS[k], href, sha, n) for k, href, sha, n in exports]
         listed += [(PLAYOUT[o.kind], o.href, o.sha256, o.bytes) for o in playout.outputs]

@@ -28,7 +28,10 @@ class NulSafeHandler(SimpleHTTPRequestHandler):
         return super().send_head()
 
 
-class _Quiet(NulSafeHandler):
+class ConditionalHandler(NulSafeHandler):
+    """Files with an ETag and Last-Modified; a conditional GET of an unchanged file answers 304
+    (a set-top box polling an unchanged channel.xml costs headers, not the manifest)."""
+
     _etag: str | None = None
 
     def send_head(self) -> Any:
@@ -50,6 +53,8 @@ class _Quiet(NulSafeHandler):
             self._etag = None
         super().end_headers()
 
+
+class _Quiet(ConditionalHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 

@@ -1,8 +1,10 @@
 """Preview a headend folder in a browser: the reference viewer plus the folder, on loopback.
 
 The viewer (``pusher/web/viewer``) is served at ``/``; ``channel.xml`` and ``assets/`` come from the
-folder, exactly as a headend's web server would serve them next to the viewer. Assets are
-named by their content hash, so they may be cached for good; the manifest never is.
+folder, exactly as a headend's web server would serve them next to the viewer. Assets (pages
+and column manifests) are named by their content hash, so they may be cached for good;
+``channel.xml`` is revalidated on every poll (``no-cache``) and a poll of an unchanged one is
+answered 304 from its ETag or Last-Modified, as nginx does for a static file.
 
 ``serve_preview`` runs the server in a thread (for ``pusher demo`` and tests);
 ``preview_forever`` blocks until interrupted (for ``pusher preview``).
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pusher.errors import ConfigError
-from pusher.web.httpserve import NulSafeHandler, QuietServer
+from pusher.web.httpserve import ConditionalHandler, QuietServer
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ VIEWER_DIR = Path(__file__).with_name("viewer")
 VIEWER_FILES = {"/": "index.html", "/index.html": "index.html", "/viewer.js": "viewer.js", "/viewer.css": "viewer.css"}
 
 
-class _Handler(NulSafeHandler):
+class _Handler(ConditionalHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a page turn should not wait for a TCP handshake
     extensions_map = {  # noqa: RUF012 - the base class declares it as a plain class attribute
         ".html": "text/html; charset=utf-8",
@@ -61,6 +63,8 @@ class _Handler(NulSafeHandler):
         # A missing asset may arrive later (assets first, manifest last): never cache a 404.
         if clean.startswith("/assets/") and self._status == 200:
             self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+        elif self._status in (200, 304):
+            self.send_header("Cache-Control", "no-cache")
         else:
             self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from PIL import Image, ImageDraw
-from viewer_channel import browse_plan, href_of, item_pages, menu, write_atomic
+from viewer_channel import browse_plan, href_of, item_pages, menu, read_channel, write_atomic
 
 from feeds.channel import validate
 from pusher.web.preview import serve_preview
@@ -96,7 +96,7 @@ class Manifest:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.root = etree.fromstring((folder / "channel.xml").read_bytes())
+        self.root = etree.fromstring(read_channel(folder))
 
     @property
     def data(self) -> bytes:
@@ -150,7 +150,7 @@ def _multi_page_item(xml: bytes) -> tuple[int, str, int, str]:
 
 
 def test_demo_browse_digits_arrows_pages_back_colours(preview_cli: str, demo: Path, tv) -> None:
-    xml = (demo / "channel.xml").read_bytes()
+    xml = read_channel(demo)
     home = menu(xml, "home-1")
     cn, col_page, n, item = _multi_page_item(xml)
     pages = item_pages(xml, item)
@@ -203,7 +203,7 @@ def test_demo_browse_digits_arrows_pages_back_colours(preview_cli: str, demo: Pa
 
 
 def test_demo_item_updated_then_withdrawn_while_viewing(preview: str, demo: Path, tv) -> None:
-    xml = (demo / "channel.xml").read_bytes()
+    xml = read_channel(demo)
     cn, col_page, n, item = _multi_page_item(xml)
     pages = item_pages(xml, item)
     t = tv(preview)
@@ -235,7 +235,7 @@ def test_demo_item_updated_then_withdrawn_while_viewing(preview: str, demo: Path
 
 def test_demo_script_in_titles_and_alert_is_text(preview: str, demo: Path, tv) -> None:
     evil = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-    xml = (demo / "channel.xml").read_bytes()
+    xml = read_channel(demo)
     cn, col_page, n, item = _multi_page_item(xml)
     m = Manifest(demo)
     m.root.set("name", "政务频道" + evil)
@@ -264,7 +264,7 @@ def test_demo_script_in_titles_and_alert_is_text(preview: str, demo: Path, tv) -
 
 
 def test_demo_broken_manifest_keeps_last_good(preview: str, demo: Path, tv) -> None:
-    xml = (demo / "channel.xml").read_bytes()
+    xml = read_channel(demo)
     cn, col_page, n, item = _multi_page_item(xml)
     t = tv(preview)
     t.shown("home-1")
@@ -286,7 +286,7 @@ def test_demo_broken_manifest_keeps_last_good(preview: str, demo: Path, tv) -> N
 
 
 def test_demo_key_to_paint_latency(preview: str, demo: Path, tv) -> None:
-    keys = browse_plan((demo / "channel.xml").read_bytes())
+    keys = browse_plan(read_channel(demo))
     t = tv(preview)
     t.shown("home-1")
     for k in keys:

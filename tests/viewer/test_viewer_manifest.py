@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from viewer_channel import Alert, Builder, It, base_spec, href_of, write_atomic
+from viewer_channel import Alert, Builder, It, base_spec, href_of, read_channel, write_atomic
 
 pytestmark = pytest.mark.browser
 
@@ -100,7 +100,7 @@ def test_broken_manifest_keeps_last_good_one(served: str, headend: Path, builder
     t.press("1")
     t.shown("col-notices-1")
     src = t.src()
-    good = (headend / "channel.xml").read_bytes()
+    good = read_channel(headend)
     for broken in (
         good[: len(good) // 2],  # truncated
         b"<html><body>502 Bad Gateway</body></html>",  # not a channel
@@ -196,7 +196,7 @@ def test_alert_ticker_comes_and_goes(served: str, headend: Path, builder: Builde
 
 
 def test_missing_page_image_keeps_the_screen_and_recovers(served: str, headend: Path, tv) -> None:
-    xml = (headend / "channel.xml").read_bytes()
+    xml = read_channel(headend)
     asset = headend / href_of(xml, "n1-2")
     hidden = asset.with_name("moved.png")
     t = tv(served, query="preload=0")  # a preloaded image would hide the hole

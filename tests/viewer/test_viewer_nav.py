@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from viewer_channel import entry_rect, href_of, item_pages
+from viewer_channel import entry_rect, href_of, item_pages, read_channel
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ def test_opens_on_home_with_first_entry_focused(served: str, headend: Path, tv) 
     t = tv(served)
     d = t.shown("home-1", focus="1", version="1", status="ok")
     assert d["item"] == "" and d["column"] == ""
-    xml = (headend / "channel.xml").read_bytes()
+    xml = read_channel(headend)
     assert t.src() == href_of(xml, "home-1")
     # The focus box is the first entry's rectangle exactly (the renderer leaves the air inside it).
     x, y, w, h = entry_rect(xml, "home-1", 1)
@@ -25,7 +25,7 @@ def test_opens_on_home_with_first_entry_focused(served: str, headend: Path, tv) 
 
 
 def test_digit_arrows_ok_pages_back_and_colour_keys(served: str, headend: Path, tv) -> None:
-    xml = (headend / "channel.xml").read_bytes()
+    xml = read_channel(headend)
     t = tv(served)
     t.shown("home-1")
     t.press("2")  # digit: the second column

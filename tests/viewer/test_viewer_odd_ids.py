@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from viewer_channel import write_atomic
+from viewer_channel import read_channel, write_atomic
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 def test_a_key_to_an_inherited_property_is_no_page(served: str, headend: Path, tv, to: str) -> None:
     # The ids match the id pattern, but no page has them: pages[id] must not find Object's
     # own members, or the viewer "shows" a page without an href and requests .../undefined.
-    xml = (headend / "channel.xml").read_bytes()
+    xml = read_channel(headend)
     xml, n = re.subn(rb'(<page id="home-1"[^>]*>)', rb'\1<key code="RIGHT" to="' + to.encode() + rb'"/>', xml, count=1)
     assert n == 1
     write_atomic(headend / "channel.xml", xml)

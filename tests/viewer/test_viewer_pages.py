@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from viewer_channel import ITEMS, Builder, It, base_spec, entry_rect, item_pages, menu
+from viewer_channel import ITEMS, Builder, It, base_spec, entry_rect, item_pages, menu, read_channel
 
 from pusher.web.preview import serve_preview
 from renderers.theme import BAND, BG
@@ -36,7 +36,7 @@ def _frame(t, scale: float = 1.0) -> list[int]:
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (1000, 700)])
 def test_focus_frame_sits_on_the_home_tile_at_any_window_size(served: str, headend: Path, tv, size: tuple[int, int]) -> None:
     """The frame is the tile's rectangle scaled as the page is: its edges on the tile's edges."""
-    xml = (headend / "channel.xml").read_bytes()
+    xml = read_channel(headend)
     t = tv(served, width=size[0], height=size[1])
     t.shown("home-1", focus="1")
     for n in (1, 2, 3):
@@ -53,7 +53,7 @@ def test_focus_frame_sits_on_the_home_tile_at_any_window_size(served: str, heade
 def test_the_tile_edge_is_under_the_frame_not_inside_it(served: str, headend: Path, tv) -> None:
     """In the screenshot, the column just inside the frame's left border is tile, not background:
     the old frame started 16 px left of the tile and showed the tile's edge inside it."""
-    xml = (headend / "channel.xml").read_bytes()
+    xml = read_channel(headend)
     t = tv(served)
     t.shown("home-1", focus="1")
     x, y, _w, h = entry_rect(xml, "home-1", 1)
@@ -65,7 +65,7 @@ def test_the_tile_edge_is_under_the_frame_not_inside_it(served: str, headend: Pa
 
 
 def test_column_entry_frames_keep_off_the_text(served: str, headend: Path, tv) -> None:
-    xml = (headend / "channel.xml").read_bytes()
+    xml = read_channel(headend)
     t = tv(served)
     t.shown("home-1")
     t.press("3")

@@ -49,7 +49,7 @@ def test_serves_viewer_manifest_and_assets(folder: Path) -> None:
             assert (status, headers["content-type"].split(";")[0]) == (200, ctype)
             assert body == (VIEWER_DIR / name).read_bytes()
         status, headers, body = _get(url + "channel.xml")
-        assert (status, body, headers["cache-control"]) == (200, b"<channel/>", "no-store")
+        assert (status, body, headers["cache-control"]) == (200, b"<channel/>", "no-cache")
         assert headers["content-type"] == "application/xml"
         status, headers, body = _get(url + f"assets/{SHA}.png")
         assert (status, body, headers["content-type"]) == (200, b"\x89PNG fake", "image/png")
@@ -73,6 +73,31 @@ def test_manifest_changes_are_seen_at_once(folder: Path) -> None:
         assert _get(server.url + "channel.xml")[2] == b"<channel/>"
         (folder / "channel.xml").write_bytes(b"<channel version='2'/>")
         assert _get(server.url + "channel.xml")[2] == b"<channel version='2'/>"
+
+
+def _conditional(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    req = urllib.request.Request(url, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+def test_an_unchanged_manifest_is_a_304(folder: Path) -> None:
+    """A box polling an unchanged channel gets headers only (issue 19), by ETag or by date; a
+    changed one gets the new manifest whatever validator it sent."""
+    with serve_preview(folder)[0] as server:
+        url = server.url + "channel.xml"
+        status, headers, _ = _get(url)
+        etag, modified = headers["etag"], headers["last-modified"]
+        status, headers, body = _conditional(url, If_None_Match=etag)
+        assert (status, body, headers["etag"], headers["cache-control"]) == (304, b"", etag, "no-cache")
+        assert _conditional(url, If_Modified_Since=modified)[0] == 304
+        assert _conditional(url, If_None_Match='"other"')[0] == 200
+        (folder / "channel.xml").write_bytes(b"<channel version='3'/>")
+        status, headers, body = _conditional(url, If_None_Match=etag)
+        assert (status, body) == (200, b"<channel version='3'/>") and headers["etag"] != etag
 
 
 def test_missing_folder_and_busy_port_are_config_errors(folder: Path, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from viewer_channel import COLUMNS, ITEMS, Builder, Spec, entry_rect
+from viewer_channel import COLUMNS, ITEMS, Builder, Spec, entry_rect, read_channel
 
 from pusher.web.preview import serve_preview
 
@@ -26,7 +26,7 @@ def test_hd_channel_fills_hd_screen_and_letterboxes_on_sd(served: str, headend: 
     # 1280×720 scaled by 0.5625 into 720×576: 720×405, centred vertically.
     x, y, w, h = _rect(sd.box("#page"))
     assert (x, w, h) == (0, 720, 405) and y in (85, 86)
-    _, ey, _, eh = entry_rect((headend / "channel.xml").read_bytes(), "home-1", 1)
+    _, ey, _, eh = entry_rect(read_channel(headend), "home-1", 1)
     f = sd.box("#focus")
     assert abs(f["y"] - (y + ey * 0.5625)) < 1.5 and abs(f["height"] - eh * 0.5625) < 1.5
     sd.press("1")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from feeds.channel import expand_manifest, split_manifest
 from pusher.interfaces import Block, Document, Menu, MenuEntry, PageContext, PageImage
 from renderers.tv import make_renderer
 
@@ -111,7 +112,9 @@ class Builder:
             self._menus[key] = self.r.render_menu(menu, PageContext(CHANNEL, "" if kind == "home" else title, TODAY))
         return self._menus[key]
 
-    def write(self, folder: Path, spec: Spec) -> bytes:
+    def write(self, folder: Path, spec: Spec, *, fmt: int = 2) -> bytes:
+        """Writes the channel (format 2: channel.xml names a manifest per column, as publish
+        writes it; 1: everything in channel.xml) and returns it whole, in format 1."""
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "assets").mkdir(exist_ok=True)
         E = _Maker()
@@ -215,8 +218,25 @@ class Builder:
             ext.text = "晴"
         data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
         self.schema.assertValid(etree.fromstring(data))
-        write_atomic(folder / "channel.xml", data)
+        if fmt == 2:
+            built = split_manifest(data)
+            for href, part in built.parts.items():
+                if not (folder / href).exists():
+                    write_atomic(folder / href, part)
+            write_atomic(folder / "channel.xml", built.root)
+        else:
+            write_atomic(folder / "channel.xml", data)
         return data
+
+
+def read_channel(folder: Path) -> bytes:
+    """A headend's channel.xml whole (format 1), its column manifests read back into it."""
+
+    def read(href: str) -> bytes | None:
+        path = folder / href
+        return path.read_bytes() if path.is_file() else None
+
+    return expand_manifest((folder / "channel.xml").read_bytes(), read)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -6,6 +6,12 @@
  * must match assets/<sha256>.png|jpg, anything else is dropped). Everything taken from the
  * manifest is text: it reaches the DOM through textContent or attributes, never as markup.
  *
+ * channel.xml of format 2 names one manifest per column (assets/<sha256>.xml, a <part>): its
+ * menu pages, its items, or further parts. Parts are named by their content, so each is fetched
+ * once and kept while a manifest names it; a poll of an unchanged channel is a conditional GET
+ * (If-None-Match / If-Modified-Since) answered 304, and a new version fetches only the parts
+ * that changed. Format 1 (everything in channel.xml) is read as before.
+ *
  * URL query (for operators and tests): poll=<ms> manifest poll interval (default 5000),
  * preload=0 disables preloading of the pages one key away (a baseline for latency),
  * digits=<ms> how long page-number entry waits for the next digit (default 1500).
@@ -19,6 +25,8 @@
   var NS = "urn:tvpusher:channel:1";
   var ID_RE = /^[A-Za-z0-9_.\-]{1,64}$/;
   var HREF_RE = /^assets\/[0-9a-f]{64}\.(png|jpg)$/;
+  var PART_RE = /^assets\/[0-9a-f]{64}\.xml$/;
+  var MAX_PARTS = 4096; // a manifest naming more parts than this is refused, not fetched
   var KEY_CODES = ["LEFT", "RIGHT", "UP", "DOWN", "OK", "BACK", "CH_UP", "CH_DOWN"];
   var COLOURS = ["red", "green", "yellow", "blue"];
   var RECENT = 16; // decoded page images kept besides the current page and its neighbours
@@ -56,6 +64,8 @@
     legendFor: null // the manifest model the legend was drawn from
   };
   var cache = {}; // href -> HTMLImageElement (decoded, or decoding)
+  var parts = Object.create(null); // href -> parsed <part> element, while a manifest names it
+  var validators = { etag: "", modified: "" }; // of the channel.xml last applied
   var recent = [];
 
   // ------------------------------------------------------------ manifest ----
@@ -151,12 +161,89 @@
     return page;
   }
 
-  /** Parses channel.xml into the model; throws Error with a reason when it is unusable. */
-  function parseManifest(xml) {
+  function parseXml(xml, name) {
     var doc = new DOMParser().parseFromString(xml, "application/xml");
     if (doc.getElementsByTagName("parsererror").length) throw new Error("not well-formed XML");
     var root = doc.documentElement;
-    if (!root || root.namespaceURI !== NS || root.localName !== "channel") throw new Error("not a channel manifest");
+    if (!root || root.namespaceURI !== NS || root.localName !== name) throw new Error("not a " + name + " manifest");
+    return root;
+  }
+
+  /** The parts a channel.xml names for its columns (format 2); [] for format 1. */
+  function columnRefs(root) {
+    var columns = kid(root, "columns");
+    var out = [];
+    (columns ? kids(columns, "column") : []).forEach(function (c) {
+      var href = c.getAttribute("href");
+      if (href !== null && PART_RE.test(href)) out.push(href);
+    });
+    return out;
+  }
+
+  /**
+   * Fetches the parts under hrefs that are not kept yet, depth first; done(error or "") once
+   * every one is there. A part is checked for its element and column before it is kept.
+   */
+  function loadParts(hrefs, done) {
+    var waiting = 0;
+    var failed = "";
+    var seen = Object.create(null);
+    var count = 0;
+    function finish() {
+      if (waiting === 0) done(failed);
+    }
+    function need(href, column) {
+      if (seen[href]) return;
+      seen[href] = true;
+      if (++count > MAX_PARTS) {
+        failed = failed || "too many parts";
+        return;
+      }
+      if (parts[href]) {
+        kids(parts[href], "part").forEach(function (r) { child(r, column); });
+        return;
+      }
+      waiting++;
+      get(href, {}, function (xhr) {
+        waiting--;
+        if (xhr.status !== 200) {
+          failed = failed || href + ": HTTP " + xhr.status;
+        } else {
+          try {
+            var el = parseXml(xhr.responseText, "part");
+            if (column && el.getAttribute("column") !== column) throw new Error("part of another column");
+            parts[href] = el;
+            kids(el, "part").forEach(function (r) { child(r, el.getAttribute("column")); });
+          } catch (err) {
+            failed = failed || href + ": " + err.message;
+          }
+        }
+        finish();
+      });
+    }
+    function child(ref, column) {
+      var h = ref.getAttribute("href") || "";
+      if (PART_RE.test(h)) need(h, column);
+    }
+    hrefs.forEach(function (h) { need(h, ""); });
+    finish();
+  }
+
+  /** Keeps only the parts the manifest on screen names. */
+  function pruneParts(root) {
+    var keep = Object.create(null);
+    function mark(href) {
+      if (keep[href] || !parts[href]) return;
+      keep[href] = true;
+      kids(parts[href], "part").forEach(function (r) { mark(r.getAttribute("href") || ""); });
+    }
+    columnRefs(root).forEach(mark);
+    for (var h in parts) if (!keep[h]) delete parts[h];
+  }
+
+  /** The model of a parsed channel.xml (format 2: with the parts it names, from `parts`);
+   *  throws Error with a reason when it is unusable. */
+  function buildModel(root) {
     var version = root.getAttribute("version") || "";
     if (!/^\d+$/.test(version)) throw new Error("channel without a version");
 
@@ -190,6 +277,25 @@
     if (!m.home.length) throw new Error("no home page");
     if (!m.pages[m.homeId] || m.pages[m.homeId].owner.kind !== "home") m.homeId = m.home[0];
 
+    function addItems(nodes) {
+      nodes.forEach(function (it) {
+        var id = it.getAttribute("id") || "";
+        if (!ID_RE.test(id) || m.items[id]) return;
+        var item = { id: id, column: it.getAttribute("column") || "", version: it.getAttribute("version") || "", title: text(it, "title"), pages: [] };
+        addPages(kids(it, "page"), "item", id, item.pages);
+        if (item.pages.length) m.items[id] = item;
+      });
+    }
+
+    // A column's part and the parts it names, depth first: its menu pages come in order.
+    function addPart(href, col, depth) {
+      var part = parts[href];
+      if (!part || depth > 32) return;
+      addPages(kids(part, "page"), "column", col.id, col.pages);
+      addItems(kids(part, "item"));
+      kids(part, "part").forEach(function (r) { addPart(r.getAttribute("href") || "", col, depth + 1); });
+    }
+
     var columns = kid(root, "columns");
     (columns ? kids(columns, "column") : []).forEach(function (c) {
       var id = c.getAttribute("id") || "";
@@ -197,19 +303,15 @@
       var key = c.getAttribute("key");
       var col = { id: id, name: c.getAttribute("name") || "", key: COLOURS.indexOf(key) >= 0 ? key : "", pages: [] };
       addPages(kids(c, "page"), "column", id, col.pages);
+      var href = c.getAttribute("href");
+      if (href !== null && PART_RE.test(href)) addPart(href, col, 0);
       if (!col.pages.length) return;
       m.columns.push(col);
       m.column[id] = col;
     });
 
     var items = kid(root, "items");
-    (items ? kids(items, "item") : []).forEach(function (it) {
-      var id = it.getAttribute("id") || "";
-      if (!ID_RE.test(id) || m.items[id]) return;
-      var item = { id: id, column: it.getAttribute("column") || "", version: it.getAttribute("version") || "", title: text(it, "title"), pages: [] };
-      addPages(kids(it, "page"), "item", id, item.pages);
-      if (item.pages.length) m.items[id] = item;
-    });
+    addItems(items ? kids(items, "item") : []);
 
     var alerts = kid(root, "alerts");
     (alerts ? kids(alerts, "alert") : []).forEach(function (a) {
@@ -646,19 +748,48 @@
     return newM.homeId;
   }
 
-  function accept(xml) {
-    if (xml === state.text && state.problem !== "manifest") return;
-    var m;
-    try {
-      m = parseManifest(xml);
-    } catch (err) {
-      state.text = xml;
-      if (window.console) console.warn("channel.xml rejected:", err.message);
-      problem("manifest", state.m ? "频道数据有误，继续显示上一版" : "频道数据有误，无法显示");
-      return;
-    }
+  function rejected(xml, err) {
     state.text = xml;
-    if (state.problem !== "image") problem("", "");
+    if (window.console) console.warn("channel.xml rejected:", err.message);
+    problem("manifest", state.m ? "频道数据有误，继续显示上一版" : "频道数据有误，无法显示");
+  }
+
+  /** A channel.xml fetched: its parts are fetched, then the new model applied; done() after. */
+  function accept(xml, done) {
+    if (xml === state.text && state.problem !== "manifest" && state.problem !== "fetch") return done();
+    var root;
+    try {
+      root = parseXml(xml, "channel");
+    } catch (err) {
+      rejected(xml, err);
+      return done();
+    }
+    loadParts(columnRefs(root), function (failed) {
+      if (failed) {
+        // Parts land before the root that names them; one missing is a headend being repaired.
+        // Not remembered as seen: the next poll fetches channel.xml in full and tries again.
+        if (window.console) console.warn("column manifest not loaded:", failed);
+        state.text = null;
+        validators.etag = validators.modified = "";
+        problem("fetch", state.m ? "频道数据暂时无法更新" : "正在等待频道数据…");
+        return done();
+      }
+      var m;
+      try {
+        m = buildModel(root);
+      } catch (err) {
+        rejected(xml, err);
+        return done();
+      }
+      state.text = xml;
+      pruneParts(root);
+      if (state.problem !== "image") problem("", "");
+      apply(m);
+      done();
+    });
+  }
+
+  function apply(m) {
     var old = state.m;
     if (old && old.version === m.version) return;
     var focus = state.focus;
@@ -670,24 +801,49 @@
     go(pageId, { focus: keepFocus ? focus : 0 });
   }
 
+  function get(url, headers, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", url, true);
+    for (var h in headers) if (Object.prototype.hasOwnProperty.call(headers, h) && headers[h]) xhr.setRequestHeader(h, headers[h]);
+    xhr.onreadystatechange = function () {
+      if (xhr.readyState === 4) done(xhr);
+    };
+    xhr.send(null);
+  }
+
   var polling = false;
   function poll() {
     if (polling) return;
     polling = true;
-    var xhr = new XMLHttpRequest();
-    xhr.open("GET", "channel.xml", true);
-    xhr.setRequestHeader("Cache-Control", "no-cache");
-    xhr.onreadystatechange = function () {
-      if (xhr.readyState !== 4) return;
-      polling = false;
-      if (xhr.status === 200) {
-        accept(xhr.responseText);
-      } else {
-        problem("fetch", state.m ? "频道数据暂时无法更新" : "正在等待频道数据…");
+    // A conditional GET: an unchanged channel costs a 304 and its headers, not the manifest.
+    var conditional = state.text !== null && state.problem !== "manifest";
+    get("channel.xml", {
+      "Cache-Control": "no-cache",
+      "If-None-Match": conditional ? validators.etag : "",
+      "If-Modified-Since": conditional && !validators.etag ? validators.modified : ""
+    }, function (xhr) {
+      var finished = function () {
+        polling = false;
+        drawTicker();
+      };
+      if (xhr.status === 304 && state.m) {
+        if (state.problem === "fetch") problem("", "");
+        return finished();
       }
-      drawTicker();
-    };
-    xhr.send(null);
+      if (xhr.status === 200) {
+        var etag = xhr.getResponseHeader("ETag") || "";
+        var modified = xhr.getResponseHeader("Last-Modified") || "";
+        return accept(xhr.responseText, function () {
+          if (state.text === xhr.responseText) {
+            validators.etag = etag;
+            validators.modified = modified;
+          }
+          finished();
+        });
+      }
+      problem("fetch", state.m ? "频道数据暂时无法更新" : "正在等待频道数据…");
+      finished();
+    });
   }
 
   // ---------------------------------------------------------------- keys ----
@@ -821,6 +977,8 @@
       for (var h in cache) if (Object.prototype.hasOwnProperty.call(cache, h) && !ready(cache[h])) n++;
       return n;
     },
+    /** The column manifests (parts) kept, by href. */
+    parts: function () { return Object.keys(parts); },
     pollMs: POLL_MS,
     preload: PRELOAD
   };

@@ -1,0 +1,99 @@
+"""The viewer and channel.xml of format 2: column manifests fetched once, only what changed
+fetched again, an unchanged channel polled with a 304, a missing part never half-applied."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from viewer_channel import ITEMS, Builder, base_spec, write_atomic
+
+from feeds.channel import manifest_tree
+
+pytestmark = pytest.mark.browser
+
+PART = re.compile(r"/(assets/[0-9a-f]{64}\.xml)$")
+
+
+class Log:
+    """What the viewer asked for: channel.xml answers by status, parts by href."""
+
+    def __init__(self, page: Any) -> None:
+        self.manifest: list[int] = []
+        self.parts: list[str] = []
+        page.on("response", self._on)
+
+    def _on(self, r: Any) -> None:
+        if r.url.endswith("/channel.xml"):
+            self.manifest.append(r.status)
+        elif m := PART.search(r.url):
+            self.parts.append(m.group(1))
+
+
+def parts_of(folder: Path) -> set[str]:
+    def read(href: str) -> bytes | None:
+        p = folder / href
+        return p.read_bytes() if p.is_file() else None
+
+    return {h for h in manifest_tree((folder / "channel.xml").read_bytes(), read) if h.endswith(".xml")}
+
+
+def test_an_unchanged_channel_is_polled_with_304s(served: str, headend: Path, tv) -> None:
+    t = tv(served)
+    t.shown("home-1", status="ok")
+    assert sorted(t.page.evaluate("() => window.tvViewer.parts()")) == sorted(parts_of(headend))
+    log = Log(t.page)
+    for _ in range(50):  # a few polls (every 150 ms)
+        if len(log.manifest) >= 3:
+            break
+        t.page.wait_for_timeout(100)
+    assert len(log.manifest) >= 3 and set(log.manifest) == {304}, log.manifest
+    assert log.parts == [], "no column manifest fetched again"
+    assert t.data()["status"] == "ok"
+
+
+def test_a_one_item_edit_fetches_only_its_shelf(served: str, headend: Path, builder: Builder, tv) -> None:
+    t = tv(served)
+    t.shown("home-1", status="ok")
+    t.press("1")
+    t.shown("col-notices-1")
+    t.press("2")
+    t.shown("n2-1")
+    before = parts_of(headend)
+    log = Log(t.page)
+    items = [replace(it, version=2, seed="改") if it.id == "n2" else it for it in ITEMS]
+    builder.write(headend, replace(base_spec(2), items=items))
+    after = parts_of(headend)
+    t.shown("n2-1", version="2", status="ok")
+    changed = after - before
+    assert changed and len(changed) < len(after) / 2, (len(changed), len(after))
+    assert sorted(log.parts) == sorted(changed)
+    # The kept parts are those the new channel names, and only those.
+    assert sorted(t.page.evaluate("() => window.tvViewer.parts()")) == sorted(after)
+    t.press("Backspace")
+    t.shown("col-notices-1")
+
+
+def test_a_missing_part_keeps_the_last_good_channel(served: str, headend: Path, builder: Builder, tv) -> None:
+    t = tv(served)
+    t.shown("home-1", status="ok")
+    before = parts_of(headend)
+    builder.write(headend, base_spec(2).with_(items=[*ITEMS[:-1]]))
+    new = sorted(parts_of(headend) - before)
+    assert new
+    hidden = {h: (headend / h).read_bytes() for h in new}
+    for h in new:
+        (headend / h).unlink()
+    # channel.xml names parts that are not there (a headend that lost files): not applied.
+    t.wait(status="error-fetch")
+    assert t.data()["version"] == "1" and t.data()["shown"] == "home-1"
+    t.press("3")
+    t.shown("col-news-1")
+    for h, data in hidden.items():
+        write_atomic(headend / h, data)
+    t.wait(version="2", status="ok")
+    t.press("1")
+    t.shown("w1-1")
