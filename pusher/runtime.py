@@ -8,7 +8,8 @@ import threading
 from pusher.config.settings import Settings, SourceSettings
 from pusher.interfaces import Gate, Renderer, Source, Target
 from pusher.registry import RENDERERS, SOURCES, TARGETS
-from pusher.store.assets import AssetStore
+from pusher.store.assets import AssetStore, CachedAssets, FolderAssets
+from pusher.store.blobs import BlobStore, DatabaseBlobs
 from pusher.store.db import Store, guard_existing, record_existing
 from pusher.store.images import ImageCache
 from pusher.store.redraw import Drawing, Redrawer
@@ -26,12 +27,17 @@ class Runtime:
             guard_existing(self.store, workdir, init=init)
             self.store.migrate()
             record_existing(self.store, workdir)
-        self.assets = AssetStore(settings.channel.assets_dir)
+        # What one node writes and another reads (pages, exports, video, pictures): in the
+        # database when it is PostgreSQL, so nodes need not share a disk; the folder caches it.
+        self.blobs: BlobStore | None = shared_blobs(settings, self.store)
+        self.assets: AssetStore = (
+            FolderAssets(settings.channel.assets_dir) if self.blobs is None else CachedAssets(settings.channel.assets_dir, self.blobs)
+        )
         # A page lost from the cache is drawn again from the store when it is read.
         drawing = Drawing(settings.channel.name, {c.id: c.name for c in settings.columns}, settings.channel.timezone,
                           settings.render.max_pages)  # fmt: skip
         self.assets.restore = Redrawer(self.store, self.assets, lambda: self.renderer, drawing)
-        self.images = ImageCache(settings.channel.workdir / "images")
+        self.images = ImageCache(settings.channel.workdir / "images", self.blobs)
         self.stopping = threading.Event()  # set by SIGTERM: stages finish the current item and return
 
     def source(self, name: str) -> Source:
@@ -61,3 +67,13 @@ class Runtime:
 
     def close(self) -> None:
         self.store.dispose()
+
+
+def shared_blobs(settings: Settings, store: Store) -> BlobStore | None:
+    """Where files every node reads are kept beside the local folder (``channel.assets``):
+    ``auto`` is the database on PostgreSQL (nodes on separate machines) and nowhere else on
+    SQLite (one node: the folder is the store)."""
+    kind = settings.channel.assets
+    if kind == "database" or (kind == "auto" and not store.is_sqlite):
+        return DatabaseBlobs(store)
+    return None

@@ -49,6 +49,9 @@ class ChannelSettings(_Model):
     workdir: Path = Path("var")
     database: str = ""  # default: sqlite in workdir
     publish_interval: int = Field(default=60, ge=5)  # seconds between publish/delivery rounds
+    # Where files every node reads live besides channel.workdir/assets (issue 19): "auto" is the
+    # database when it is PostgreSQL (nodes need no shared disk), only the folder on SQLite.
+    assets: Literal["auto", "folder", "database"] = "auto"
 
     @property
     def database_url(self) -> str:

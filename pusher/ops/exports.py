@@ -65,9 +65,9 @@ def export_hls(rt: Runtime, out: Path, version: int | None = None) -> tuple[int,
         sha, ext = parse_asset_name(name)
         dst = out / name
         if not dst.exists():
-            shutil.copyfile(rt.assets.path(sha, ext), dst)
-    shutil.copyfile(rt.assets.path(made["hls"].sha256, "m3u8"), out / "index.m3u8")
-    shutil.copyfile(rt.assets.path(made["ffconcat"].sha256, "ffconcat"), out / "loop.ffconcat")
+            shutil.copyfile(rt.assets.file(sha, ext), dst)
+    shutil.copyfile(rt.assets.file(made["hls"].sha256, "m3u8"), out / "index.m3u8")
+    shutil.copyfile(rt.assets.file(made["ffconcat"].sha256, "ffconcat"), out / "loop.ffconcat")
     return number, len(pl.segments)
 
 
@@ -81,5 +81,5 @@ def export_ts(rt: Runtime, out: Path, version: int | None = None) -> tuple[int, 
     spec, number, _ = spec_of_manifest(full_manifest(rt, cv))
     pl = playout.build(rt, spec, outputs=())
     _, mux = playout.settings_of(rt)
-    info = build_loop([rt.assets.path(*parse_asset_name(name)) for name in pl.order], out, mux)
+    info = build_loop([rt.assets.file(*parse_asset_name(name)) for name in pl.order], out, mux)
     return number, info.duration, info.bytes

@@ -45,7 +45,7 @@ def loop_of(rt: Runtime, cv: ChannelVersion) -> Loop:
     spec, number, _ = spec_of_manifest(full_manifest(rt, cv))
     b = rt.settings.broadcast
     pl = playout.build(rt, spec, outputs=())
-    paths = [rt.assets.path(*parse_asset_name(name)) for name in pl.order]
+    paths = [rt.assets.file(*parse_asset_name(name)) for name in pl.order]  # local files, brought in if another node made them
     return Loop(number, paths, playout.entries(spec, b.page_seconds, b.alert_every))
 
 

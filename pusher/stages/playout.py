@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from feeds.channel import ChannelSpec, PageRef
 from feeds.exports import schedule
-from pusher.errors import PlayoutError
+from pusher.errors import PlayoutError, StoreError
 from pusher.names import asset_name
 from pusher.runtime import Runtime
 
@@ -111,11 +111,20 @@ def _segment_ref(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile
 def cached_segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mux: MuxSettings) -> tuple[str, int] | None:
     """(sha256, bytes) of the page's segment if it is encoded and kept, else None (for the
     publish stage's byte budget, which must not encode what it may leave out)."""
+    ref = _segment_ref(rt, page, seconds, profile, mux)
     try:
-        sha, size = _segment_ref(rt, page, seconds, profile, mux).read_text(encoding="ascii").split()
+        try:
+            text = ref.read_text(encoding="ascii")
+        except FileNotFoundError:
+            # Another node may have encoded it (nodes without a shared disk): its index is shared too.
+            got = rt.blobs.get(f"segments/{ref.name}") if rt.blobs is not None else None
+            if got is None:
+                return None
+            text = got.decode("ascii")
+        sha, size = text.split()
         if rt.assets.has(sha, "ts"):
             return sha, int(size)
-    except (OSError, ValueError):
+    except (OSError, ValueError, StoreError):
         pass
     return None
 
@@ -141,8 +150,10 @@ def _segment(rt: Runtime, page: PageRef, seconds: int, profile: VideoProfile, mu
         tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
         tmp.write_text(f"{sha} {len(data)}", encoding="ascii")
         os.replace(tmp, ref)
-    except OSError as exc:  # a full disk: this version keeps the loop on air, nothing half-written is referenced
-        raise PlayoutError(f"page {page.id}: cannot keep its segment ({exc.strerror or exc})") from None
+        if rt.blobs is not None:  # after the segment itself: a node that finds the index finds the segment
+            rt.blobs.put(f"segments/{ref.name}", f"{sha} {len(data)}".encode("ascii"))
+    except (OSError, StoreError) as exc:  # a full disk: this version keeps the loop on air, nothing half-written is referenced
+        raise PlayoutError(f"page {page.id}: cannot keep its segment ({getattr(exc, 'strerror', None) or exc})") from None
     return sha, len(data), True
 
 
@@ -217,23 +228,24 @@ def build(rt: Runtime, spec: ChannelSpec, outputs: Sequence[str] | None = None) 
             sha = rt.assets.put(data, ext)
             made.append(Output(kind, asset_name(sha, ext), sha, len(data)))
     if "loop" in outputs:
-        made.append(_loop(rt, [rt.assets.path(sha, "ts") for sha, _ in segs], mux))
+        made.append(_loop(rt, [sha for sha, _ in segs], mux))
     seconds = sum(e.seconds for e in loop)
     log.info("playout: %d segments (%d encoded now), a %d s loop", len(loop), encoded, seconds)
     return Playout(made, segments, seconds, encoded, tuple(asset_name(sha, "ts") for sha, _ in segs))
 
 
-def _loop(rt: Runtime, paths: list[Path], mux: MuxSettings) -> Output:
+def _loop(rt: Runtime, segments: list[str], mux: MuxSettings) -> Output:
     from renderers.video import loop
 
     fd, name = tempfile.mkstemp(prefix=".loop.", suffix=".ts", dir=rt.assets.root)
     os.close(fd)
     tmp = Path(name)
     try:
-        loop.build_loop(paths, tmp, mux)
+        # The muxer reads files: segments another node encoded are brought into the cache first.
+        loop.build_loop([rt.assets.file(sha, "ts") for sha in segments], tmp, mux)
         sha, size = rt.assets.put_file(tmp, "ts")  # a loop is hundreds of MB: never whole in memory
-    except OSError as exc:
-        raise PlayoutError(f"loop.ts: {exc.strerror or exc}") from None
+    except (OSError, StoreError) as exc:
+        raise PlayoutError(f"loop.ts: {getattr(exc, 'strerror', None) or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
     return Output("loop", asset_name(sha, "ts"), sha, size)

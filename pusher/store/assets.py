@@ -1,22 +1,74 @@
-"""The local asset cache: rendered page images, stored under their sha256.
+"""Content-named assets (page images, exports, playout video) under their sha256.
 
-It is a cache: a page missing from it is drawn again from the store by ``restore`` (a
-:class:`pusher.store.redraw.Redrawer` the runtime installs) when it is read, so deleting the
-folder costs drawing time, not the channel. What could not be had again is in ``lost``.
+:class:`AssetStore` is what the stages call. Two implementations:
+
+- :class:`FolderAssets`: a local folder (``channel.workdir/assets``), the only store of a
+  single node on SQLite. Several nodes using it must share that folder on one filesystem.
+- :class:`CachedAssets`: the same folder as a cache in front of a :class:`BlobStore` every node
+  reaches (the database's ``blob`` table, chosen when ``channel.database`` is PostgreSQL), so
+  nodes on separate machines share nothing but the database (issue 19). ``put`` writes both
+  before it returns: a page row committed after it names a blob every node can read.
+
+Either way the folder is a cache: a page missing from it (and from the shared store) is drawn
+again from the item store by ``restore`` (a :class:`pusher.store.redraw.Redrawer` the runtime
+installs) when it is read, so deleting the folder costs drawing time, not the channel. What
+could not be had again is in ``lost``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from pusher.names import asset_name
+from pusher.store.blobs import BlobStore
+
+log = logging.getLogger("tvpusher.assets")
 
 
-class AssetStore:
+@runtime_checkable
+class AssetStore(Protocol):
+    root: Path  # the local folder: a cache, or the store itself (FolderAssets)
+    restore: Callable[[str, str], bool] | None
+    lost: set[str]
+
+    def name_of(self, sha256: str, ext: str = "png") -> str:
+        """The asset's name in a headend, relative to the manifest."""
+        ...
+
+    def path(self, sha256: str, ext: str = "png") -> Path:
+        """Where the local folder keeps the asset (it may not be there: see :meth:`file`)."""
+        ...
+
+    def file(self, sha256: str, ext: str = "png") -> Path:
+        """A local file holding the asset, brought in (or drawn again) first if it is not there:
+        for callers that hand a path to others (the loop muxer, a copy). FileNotFoundError if lost."""
+        ...
+
+    def put(self, data: bytes, ext: str = "png") -> str:
+        """Stores the bytes; returns their sha256."""
+        ...
+
+    def put_file(self, path: Path, ext: str) -> tuple[str, int]:
+        """Moves a finished file into the store under its sha256 (read in chunks, not whole)."""
+        ...
+
+    def read(self, sha256: str, ext: str = "png") -> bytes:
+        """The asset's bytes; a missing one is brought in or drawn again first (FileNotFoundError if not)."""
+        ...
+
+    def has(self, sha256: str, ext: str = "png") -> bool: ...
+
+
+class FolderAssets:
+    """Assets in a local folder."""
+
     def __init__(self, root: Path, restore: Callable[[str, str], bool] | None = None) -> None:
         self.root = root
         self.restore = restore
@@ -26,7 +78,6 @@ class AssetStore:
 
     @staticmethod
     def name_of(sha256: str, ext: str = "png") -> str:
-        """The asset's name in a headend, relative to the manifest."""
         return asset_name(sha256, ext)
 
     def path(self, sha256: str, ext: str = "png") -> Path:
@@ -38,7 +89,9 @@ class AssetStore:
         self.lost.discard(self.name_of(sha, ext))
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)  # the folder itself may have been deleted
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            # Per thread too: two threads putting the same bytes (a page twice in a loop, encoded by
+            # two workers) shared one temporary, and the second rename found it gone.
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             try:
                 tmp.write_bytes(data)
                 os.replace(tmp, path)
@@ -48,7 +101,6 @@ class AssetStore:
         return sha
 
     def put_file(self, path: Path, ext: str) -> tuple[str, int]:
-        """Moves a finished file into the cache under its sha256 (read in chunks, not whole)."""
         h = hashlib.sha256()
         with path.open("rb") as f:
             while chunk := f.read(1 << 20):
@@ -64,18 +116,91 @@ class AssetStore:
         return sha, size
 
     def read(self, sha256: str, ext: str = "png") -> bytes:
-        """The file's bytes; a missing one is drawn again first if it can be (FileNotFoundError if not)."""
         try:
             return self.path(sha256, ext).read_bytes()
         except FileNotFoundError:
-            if self.restore is None:
-                raise
+            pass
+        return self.file(sha256, ext).read_bytes()
+
+    def file(self, sha256: str, ext: str = "png") -> Path:
+        path = self.path(sha256, ext)
+        if path.exists() or self._bring(sha256, ext):
+            return path
+        if self.restore is None:
+            raise FileNotFoundError(f"{self.name_of(sha256, ext)} is missing from the local asset store {self.root}")
         with self._lock:  # one drawing per lost page, however many threads upload
-            if not self.path(sha256, ext).exists() and not self.restore(sha256, ext):
+            if not path.exists() and not self.restore(sha256, ext):
                 self.lost.add(self.name_of(sha256, ext))
                 raise FileNotFoundError(f"{self.name_of(sha256, ext)} is missing from the local asset store {self.root}"
                                         " and cannot be drawn again")  # fmt: skip
-        return self.path(sha256, ext).read_bytes()
+        return path
+
+    def _bring(self, sha256: str, ext: str) -> bool:
+        """Brings a missing asset into the folder from elsewhere; a lone folder has nowhere to look."""
+        return False
 
     def has(self, sha256: str, ext: str = "png") -> bool:
         return self.path(sha256, ext).exists()
+
+
+class CachedAssets(FolderAssets):
+    """A local folder in front of a :class:`BlobStore` shared by every node."""
+
+    def __init__(self, root: Path, blobs: BlobStore, restore: Callable[[str, str], bool] | None = None) -> None:
+        super().__init__(root, restore)
+        self.blobs = blobs
+        # Names known to be in the shared store. Blobs are immutable and never removed, so a yes
+        # is kept: publish asks has() of every page each round, and must not ask the database.
+        self._shared: set[str] = set()
+
+    def _known(self, name: str) -> bool:
+        if name in self._shared:
+            return True
+        if self.blobs.has(name):
+            self._shared.add(name)
+            return True
+        return False
+
+    def put(self, data: bytes, ext: str = "png") -> str:
+        sha = super().put(data, ext)
+        name = self.name_of(sha, ext)
+        if not self._known(name):
+            self.blobs.put(name, data)
+            self._shared.add(name)
+        return sha
+
+    def put_file(self, path: Path, ext: str) -> tuple[str, int]:
+        sha, size = super().put_file(path, ext)
+        name = self.name_of(sha, ext)
+        if not self._known(name):
+            self.blobs.put_file(name, self.path(sha, ext))  # streamed from the cached file
+            self._shared.add(name)
+        return sha, size
+
+    def has(self, sha256: str, ext: str = "png") -> bool:
+        return super().has(sha256, ext) or self._known(self.name_of(sha256, ext))
+
+    def _bring(self, sha256: str, ext: str) -> bool:
+        name, path = self.name_of(sha256, ext), self.path(sha256, ext)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = Path(tmp_name)
+        h = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as f:
+
+                def write(chunk: bytes) -> None:
+                    h.update(chunk)
+                    f.write(chunk)
+
+                if not self.blobs.get_to(name, write):
+                    return False
+            if h.hexdigest() != sha256:
+                # Never cached under a name it does not match: it is drawn again, or reported lost.
+                log.error("asset %s is corrupt in the shared store (its bytes hash to %s)", name, h.hexdigest())
+                return False
+            os.replace(tmp, path)
+            self._shared.add(name)
+            return True
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -1,5 +1,8 @@
 """Pictures in item bodies: fetched with the item (the renderer never touches the network),
-kept on disk under the hash of their URL, and handed to the renderer by URL.
+kept on disk under the hash of their URL, and handed to the renderer by URL. With a shared
+:class:`BlobStore` (nodes without a shared disk) the folder is a cache in front of it: the node
+that polled an item may not be the one that draws it, and a page drawn without its picture would
+differ from the same page drawn with it.
 
 A picture that cannot be fetched is not an error of the item: the page shows its alt text.
 """
@@ -13,6 +16,7 @@ from pathlib import Path
 
 from pusher.errors import SourceError
 from pusher.interfaces import Document, HttpClient
+from pusher.store.blobs import BlobStore, fetch_to_file
 
 log = logging.getLogger("tvpusher.images")
 
@@ -21,26 +25,33 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
 class ImageCache:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, blobs: BlobStore | None = None) -> None:
         self.root = root
+        self.blobs = blobs
         root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, url: str) -> Path:
         return self.root / hashlib.sha256(url.encode("utf-8")).hexdigest()
 
+    def _name(self, path: Path) -> str:
+        return f"images/{path.name}"
+
     def load(self, url: str) -> bytes | None:
         """The renderer's image loader."""
+        path = self._path(url)
         try:
-            return self._path(url).read_bytes()
+            return path.read_bytes()
         except FileNotFoundError:
-            return None
+            if self.blobs is None or not fetch_to_file(self.blobs, self._name(path), path):
+                return None
+        return path.read_bytes()
 
     def fetch(self, http: HttpClient, doc: Document) -> int:
         """Fetch the document's pictures not cached yet; returns how many were stored."""
         stored = 0
         for block in [b for b in doc.blocks if b.kind == "img" and b.src][:MAX_IMAGES_PER_ITEM]:
             path = self._path(block.src)
-            if path.exists():
+            if path.exists() or (self.blobs is not None and self.blobs.has(self._name(path))):
                 continue
             try:
                 resp = http.get(block.src)
@@ -51,6 +62,8 @@ class ImageCache:
             if resp.status != 200 or not kind.startswith("image/") or len(resp.body) > MAX_IMAGE_BYTES:
                 log.info("picture %s not kept: HTTP %d, %s, %d bytes", block.src, resp.status, kind or "no type", len(resp.body))
                 continue
+            if self.blobs is not None:  # shared before the item is stored: whoever draws it finds the picture
+                self.blobs.put(self._name(path), resp.body)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(resp.body)
             os.replace(tmp, path)

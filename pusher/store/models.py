@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Dialect, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
 from pusher.states import ItemState
@@ -258,3 +258,15 @@ class AsRun(SQLModel, table=True):
     kind: str = ""  # alert | home | column | item
     output: str = ""
     node: str = ""
+
+
+class Blob(SQLModel, table=True):
+    """Files every node reads, whoever wrote them (:mod:`pusher.store.blobs`): a blob is its
+    ``name`` and chunk rows ``seq`` 0…n-1 of at most 1 MiB; ``size`` is the whole blob's bytes."""
+
+    __tablename__ = "blob"
+
+    name: str = Field(primary_key=True)
+    seq: int = Field(default=0, primary_key=True)
+    size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))  # a loop.ts may pass 2 GiB
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -246,7 +246,7 @@ def test_a_disk_that_fills_during_an_encode_keeps_the_previous_loop_on_air(
 ) -> None:
     import errno
 
-    from pusher.store.assets import AssetStore
+    from pusher.store.assets import FolderAssets as AssetStore  # the folder under every asset store (CachedAssets too)
 
     rt = _rt(portal, tmp_path)
     try:
