@@ -46,6 +46,9 @@ FIELDS = {
     "发文时间": "published",
     "发布日期": "published",
     "发布时间": "published",
+    # 信息公开 metadata tables (Jiangxi's and Hainan's platforms) date an item by when it was
+    # generated; it stands in for 发布日期 only when the block has no 发布日期 of its own.
+    "生成日期": "generated",
     "来源": "publisher",
     "有效性": "validity",
     "名称": "title",
@@ -264,6 +267,9 @@ def _from_metadata_block(page: html.HtmlElement, fields: dict[str, str], pairs: 
         m = re.search(r"索\s*引\s*号\s*[:：]\s*([A-Za-z0-9\-/_.]+)", text)
         if m:
             found["index_no"] = m.group(1)
+    generated = found.pop("generated", None)
+    if generated and "published" not in found:
+        found["published"] = generated
     for k, v in found.items():
         # The metadata block is the most specific source; it beats <meta> except for the title.
         if k == "title":

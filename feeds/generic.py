@@ -25,6 +25,8 @@ BOILERPLATE = re.compile(
     r"|.*字号\s*[:：]?\s*[\[【（(]?\s*(?:默认|大|中|小|超大)(?:\s*[|/]?\s*(?:默认|大|中|小|超大))*\s*[\]】)）]?.*"
     r"|.*[\[【]?\s*(?:打印本页|打印此页|关闭窗口|关闭本页|返回顶部|收藏本页)\s*[\]】]?.*"
     r"|分享到\s*[:：]?.*|扫一扫在手机(?:上)?打开当前页(?:面)?.*|手机扫一扫.*|用手机扫描二维码.*"
+    # The 政府网站找错 / 网站纠错 widget every government site carries (a link, nothing else).
+    r"|[\[【]?\s*(?:网站纠错|我要纠错|纠错)\s*[\]】]?"
     r"|相关稿件.*|相关链接.*|相关文章.*|相关阅读.*|上一篇\s*[:：].*|下一篇\s*[:：].*|上一条\s*[:：].*|下一条\s*[:：].*"
     r"|.*(?:浏览|访问|阅读|点击)(?:次数|量)\s*[:：]\s*\d*\s*(?:次)?\s*$"
     r"|首页\s*[>›»]\s*.*)$",
@@ -33,7 +35,7 @@ BOILERPLATE = re.compile(
 # Furniture a page names in its id or class (the QR block, share bars, breadcrumbs).
 _FURNITURE_ATTR = re.compile(
     r"(^|[-_\s])(share|bdshare|bdsharebuttonbox|jiathis|qr_?container|qrcode|ewm|erweima|breadcrumb|crumbs?|position|location|"
-    r"weizhi|dqwz|footer|foot|header|topbar|nav|menu|fontsize|zihao|print|sidebar|related|xgwz|xgxx|pager?|prev|next)([-_\s\d]|$)",
+    r"weizhi|dqwz|footer|foot|header|topbar|nav|menu|fontsize|zihao|print|sidebar|related|xgwz|xgxx|pager?|prev|next|jiuc(?:uo)?)([-_\s\d]|$)",
     re.I,
 )
 _PUNCT = re.compile(r"[，。；：、！？“”（）,.;]")

@@ -5,6 +5,7 @@ GB18030: title and date exact, body char-F1 ≥ 0.95, first and last sentence, n
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,15 @@ CASES = {
 def test_every_site_page_is_labelled() -> None:
     saved = sorted(f"{p.parent.name}/{p.name}" for p in PAGES.glob("*/*.html"))
     assert saved == sorted(CASES) and saved
+
+
+# What marks a page as Hanweb jcms or TRS WCM (their adapters read those): none may be here.
+CMS_MARKERS = re.compile(r"jcms|hanweb|/art/\d{4}/art_|\bTRS\b|TRS_|trs_editor|\bwcm\b|_t20\d\d", re.I)
+
+
+@pytest.mark.parametrize("page", sorted(p for p in PAGES.glob("**/*.html")), ids=lambda p: p.name)
+def test_no_fixture_page_is_hanweb_or_trs(page: Path) -> None:
+    assert not CMS_MARKERS.findall(page.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
