@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pusher.names import asset_name
+from pusher.names import ASSET_DIR, asset_name
 from pusher.store.blobs import BlobStore
 
 log = logging.getLogger("tvpusher.assets")
@@ -152,10 +152,16 @@ class CachedAssets(FolderAssets):
         # Names known to be in the shared store. Blobs are immutable and never removed, so a yes
         # is kept: publish asks has() of every page each round, and must not ask the database.
         self._shared: set[str] = set()
+        self._listed = False
 
     def _known(self, name: str) -> bool:
         if name in self._shared:
             return True
+        if not self._listed:  # a node started anew learns what is shared in one listing, not a query a page
+            self._listed = True
+            self._shared.update(self.blobs.names(ASSET_DIR))
+            if name in self._shared:
+                return True
         if self.blobs.has(name):
             self._shared.add(name)
             return True

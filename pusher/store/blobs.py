@@ -57,6 +57,10 @@ class BlobStore(Protocol):
 
     def get(self, name: str) -> bytes | None: ...
 
+    def names(self, prefix: str) -> list[str]:
+        """Every blob whose name starts with ``prefix`` (one listing, not one look-up a name)."""
+        ...
+
     def get_to(self, name: str, write: Callable[[bytes], object]) -> bool:
         """Hands the blob to ``write`` a chunk at a time; False (nothing written) when there is none."""
         ...
@@ -112,6 +116,14 @@ class DatabaseBlobs:
                     db.execute(stmt.on_conflict_do_nothing(index_elements=["name", "seq"]))
         except DBAPIError as exc:
             raise self._failed("store", name, exc) from exc
+
+    def names(self, prefix: str) -> list[str]:
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        try:
+            with self.store.read() as db:
+                return list(db.execute(select(col(Blob.name)).where(col(Blob.seq) == 0, col(Blob.name).like(like, escape="\\"))).scalars())
+        except DBAPIError as exc:
+            raise self._failed("list", prefix, exc) from exc
 
     def get(self, name: str) -> bytes | None:
         out = io.BytesIO()

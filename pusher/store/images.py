@@ -46,6 +46,13 @@ class ImageCache:
                 return None
         return path.read_bytes()
 
+    def localise(self, doc: Document) -> int:
+        """Brings the document's pictures from the shared store into the local folder; returns
+        how many are there. For drawers that read the folder only (render worker processes,
+        which hold no database connection): call it before handing them the document."""
+        srcs = [b.src for b in doc.blocks if b.kind == "img" and b.src][:MAX_IMAGES_PER_ITEM]
+        return sum(self.load(src) is not None for src in srcs)
+
     def fetch(self, http: HttpClient, doc: Document) -> int:
         """Fetch the document's pictures not cached yet; returns how many were stored."""
         stored = 0

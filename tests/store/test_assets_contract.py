@@ -236,3 +236,20 @@ def test_blob_store_contract(backend: Backend, tmp_path: Path) -> None:
     f.write_bytes(os.urandom(CHUNK + 1))
     blobs.put_file("assets/f", f)
     assert blobs.get("assets/f") == f.read_bytes() and blobs.size("assets/f") == CHUNK + 1
+    blobs.put("assets_x/odd", b"")  # LIKE's wildcards are escaped: '_' matches itself only
+    assert sorted(blobs.names("assets/")) == ["assets/f"]  # one name per blob, not per chunk
+    assert sorted(blobs.names("images/")) == ["images/x"]
+
+
+def test_a_node_started_anew_learns_the_shared_names_in_one_listing(backend: Backend) -> None:
+    if backend.store is None:
+        pytest.skip("the folder has no blob store behind it")
+    shas = [backend.node().put(png(200 + n)) for n in range(5)]
+    b = backend.node()
+    assert isinstance(b, CachedAssets)
+    looked_up: list[str] = []
+    real_size = b.blobs.size
+    b.blobs.size = lambda name: looked_up.append(name) or real_size(name)  # type: ignore[method-assign]
+    assert all(b.has(sha) for sha in shas) and looked_up == []
+    late = backend.node().put(png(300))  # put after the listing: still found, by one look-up
+    assert b.has(late) and looked_up == [f"assets/{late}.png"]
