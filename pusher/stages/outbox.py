@@ -45,7 +45,7 @@ from pusher.runtime import Runtime
 from pusher.store import claims
 from pusher.store.claims import holder_alive, lock_target
 from pusher.store.models import ChannelVersion, Delivery, DeliveryState, TargetAsset
-from pusher.targets.base import common
+from pusher.targets.base import Staging, common
 from pusher.timeutil import utcnow
 
 log = logging.getLogger("tvpusher.deliver")
@@ -59,6 +59,8 @@ ALERT_BACKOFF_MAX = 30.0
 _LOCAL: dict[str, threading.Lock] = {}
 _LOCAL_GUARD = threading.Lock()
 RECORD_BATCH, RECORD_EVERY = 64, 2.0  # what arrived is written to the store this often (assets, seconds)
+# A staging target (a folder) syncs each recorded batch at once: larger batches, fewer syncs.
+RECORD_BATCH_STAGED = 256
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> float:
@@ -333,7 +335,11 @@ def _adopt(rt: Runtime, name: str, listing: dict[str, int], wanted: dict[str, in
 def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, assets: list[str], report: DeliveryReport) -> None:
     """Puts the assets, ``target.concurrency`` at a time. What arrived is recorded in batches
     (a crash loses at most a batch of records: those assets are sent again, idempotently), and
-    the first failure stops the rest."""
+    the first failure stops the rest. A :class:`~pusher.targets.base.Staging` target gets its
+    assets staged and each batch committed right before it is recorded: the store never says a
+    headend holds a file that a crash could still take away."""
+    staging = target if isinstance(target, Staging) else None
+    put = staging.stage if staging is not None else target.put
 
     def one(asset: str) -> int:
         try:
@@ -346,25 +352,29 @@ def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, ass
             raise TargetError(f"{asset} is missing from the local asset store {rt.assets.root}", target=name) from None
         if hashlib.sha256(data).hexdigest() != sha:
             raise TargetError(f"{asset} is corrupt in the local asset store", target=name)
-        target.put(asset, data)
+        put(asset, data)
         return len(data)
 
     arrived: list[TargetAsset] = []
     flushed = time.monotonic()
+    batch = RECORD_BATCH_STAGED if staging is not None else RECORD_BATCH
 
     def record(asset: str, size: int, *, force: bool = False) -> None:
         nonlocal flushed
         if size >= 0:
-            report.files += 1
-            report.bytes += size
             arrived.append(TargetAsset(target=name, name=asset, bytes=size, pushed_at=utcnow()))
-        if arrived and (force or len(arrived) >= RECORD_BATCH or time.monotonic() - flushed > RECORD_EVERY):
+        if arrived and (force or len(arrived) >= batch or time.monotonic() - flushed > RECORD_EVERY):
+            done = list(arrived)
+            arrived.clear()
+            if staging is not None:
+                staging.commit()  # raises: nothing of this batch is recorded, it is sent again
+            report.files += len(done)
+            report.bytes += sum(a.bytes for a in done)
             with rt.store.write() as db:
-                _upsert(db, arrived)
+                _upsert(db, done)
                 d = db.get(Delivery, delivery_id)
                 if d is not None and d.claimed_by == me:
                     d.claimed_until = utcnow() + claims.lease(rt)
-            arrived.clear()
             flushed = time.monotonic()
 
     workers = max(1, min(target.concurrency, len(assets)))

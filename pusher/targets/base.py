@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Protocol, runtime_checkable
 
 from pydantic import Field
 
@@ -23,6 +24,25 @@ class TargetOptions(Options):
     # again before a manifest points at it. One listing costs about 400 bytes per asset
     # downloaded; on a slow link with a large channel, turn it off and run `pusher verify`.
     precheck: bool = True
+
+
+@runtime_checkable
+class Staging(Protocol):
+    """A target that can make many files durable at once, which is far cheaper than one by one
+    (a folder: one sync of the batch instead of an fsync per file). The outbox stages the
+    assets of a delivery and commits them before it records them as delivered, and
+    ``publish_manifest`` commits whatever is staged first: a manifest never points at an asset
+    that is not durably under its name. Not part of :class:`pusher.interfaces.Target`: a target
+    without it has every ``put`` durable on its own."""
+
+    def stage(self, name: str, data: bytes) -> None:
+        """Like ``put``, but the file is under its name only once ``commit`` returns."""
+        ...
+
+    def commit(self) -> None:
+        """Every staged file durable and under its name; on failure a TargetError, and no staged
+        file is left under a temporary name (some may have reached their names, durably)."""
+        ...
 
 
 def common(options: Options) -> TargetOptions:

@@ -1,8 +1,18 @@
 """A local or mounted drop folder, as carousel generators (OpenCaster and the like) read it.
 
-Every file is written to a temporary name in the same folder, fsynced, renamed over its final
-name with ``os.replace`` and the folder fsynced, so that a reader sees either the old file or
-the new one, never a partial one, even across a crash or power loss.
+Every file is written to a temporary name in the same folder, made durable, renamed over its
+final name with ``os.replace`` and the folder fsynced, so that a reader sees either the old file
+or the new one, never a partial one, even across a crash or power loss.
+
+Issue 19: an fsync per file and per rename held a year's push (30,000 pages of ~13 KB) to
+3.7 MB/s. The outbox now *stages* a batch of pages (:meth:`FolderTarget.stage`: written under
+their temporary names, nothing synced) and *commits* it (:meth:`FolderTarget.commit`) before it
+records them as delivered and before any manifest: the batch's data is made durable first (the
+files fsynced together from a few threads, which the file system commits in few journal
+transactions, or one ``syncfs``), only then are the files renamed under their names, and each
+folder is fsynced once. So the order on disk is the one an fsync per file gave — data, then
+name, then manifest — and a name under ``assets/`` never points at data that a power cut could
+take back. ``put`` is a stage and a commit of one file, as durable as before.
 
 A write killed half-way leaves its temporary file behind (``.<leaf>.<pid>.<host>.tmp``); each
 new target object removes those whose writer is gone: a dead process of this host, or any
@@ -12,13 +22,16 @@ written in seconds). Before issue 15 they piled up in the headend for ever.
 
 from __future__ import annotations
 
-import hashlib
+import ctypes
 import logging
 import os
 import re
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Literal
 
 from pusher.errors import TargetError, VerifyError
 from pusher.targets.base import TargetOptions, check_name
@@ -31,20 +44,34 @@ _HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
 _TMP = re.compile(r"^\.(?P<leaf>.+?)\.(?P<pid>\d+)(?:\.(?P<host>[A-Za-z0-9_-]+))?\.tmp$")
 
 
+SYNC_THREADS = 16  # fsyncs in flight at once: ext4 commits concurrent ones in one transaction
+
+
 class FolderOptions(TargetOptions):
     path: Path
+    # How a delivery's files are made durable before their names and the manifest point at
+    # them: "batch" fsyncs the files of a batch together and each folder once; "filesystem"
+    # one syncfs(2) of the folder's file system per batch (faster still, but it also flushes
+    # whatever else is being written there); "file" an fsync per file and per rename (before
+    # issue 19: about 4× slower).
+    sync: Literal["batch", "filesystem", "file"] = "batch"
 
 
 class FolderTarget:
     def __init__(self, name: str, options: FolderOptions) -> None:
         self.name = name
-        self.concurrency = 1  # fsync-bound: more writers would not make the disk faster
+        # One writer: staging is a few system calls per file, the syncs are batched anyway.
+        self.concurrency = 1
         self.root = Path(options.path)
+        self.sync = options.sync if options.sync != "filesystem" or _SYNCFS is not None else "batch"
         try:
             (self.root / "assets").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise TargetError(f"cannot create {self.root}: {exc.strerror}", target=name) from None
         self.swept = _sweep(self.root) + _sweep(self.root / "assets")
+        self._staged: list[tuple[Path, Path]] = []  # (temporary, final) written, not yet durable
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     def _path(self, name: str) -> Path:
         p = (self.root / check_name(name, self.name)).resolve()
@@ -53,27 +80,78 @@ class FolderTarget:
         return p
 
     def put(self, name: str, data: bytes) -> None:
+        self.stage(name, data)
+        self.commit()
+
+    def stage(self, name: str, data: bytes) -> None:
+        """Writes ``data`` under a temporary name and checks it reads back; it is under its
+        name, durably, once :meth:`commit` returns (never before its data is on disk)."""
+        if self.sync == "file":
+            self._put_now(name, data)
+            return
+        tmp, path = self._write(name, data, durable=False)
+        with self._lock:
+            self._staged.append((tmp, path))
+
+    def _write(self, name: str, data: bytes, *, durable: bool) -> tuple[Path, Path]:
         path = self._path(name)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{_HOST}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as f:
                 f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+                if durable:
+                    f.flush()
+                    os.fsync(f.fileno())
+            same = tmp.read_bytes() == data
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise TargetError(f"cannot write {name}: {exc.strerror or exc}", target=self.name) from None
+        if not same:
+            tmp.unlink(missing_ok=True)
+            raise VerifyError(f"{name} reads back different from what was written", target=self.name)
+        return tmp, path
+
+    def _put_now(self, name: str, data: bytes) -> None:
+        """One file synced and renamed at once, the folder fsynced (the manifest; every file
+        with ``sync = "file"``)."""
+        tmp, path = self._write(name, data, durable=True)
+        try:
             os.replace(tmp, path)
             _fsync_dir(path.parent)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise TargetError(f"cannot write {name}: {exc.strerror or exc}", target=self.name) from None
-        got = path.read_bytes()
-        if hashlib.sha256(got).digest() != hashlib.sha256(data).digest():
-            raise VerifyError(f"{name} reads back different from what was written", target=self.name)
+
+    def commit(self) -> None:
+        """Makes every staged file durable, then puts it under its name: data first, names after
+        (fsynced per folder), so that no name is ever ahead of its data on disk."""
+        with self._lock:
+            staged, self._staged = self._staged, []
+        if not staged:
+            return
+        try:
+            if self.sync == "filesystem" and _SYNCFS is not None:
+                _SYNCFS(self.root)
+            else:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix=f"fsync-{self.name}")
+                list(self._pool.map(_fsync_file, [tmp for tmp, _ in staged]))
+            for tmp, path in staged:
+                os.replace(tmp, path)
+            for folder in sorted({path.parent for _, path in staged}):
+                _fsync_dir(folder)
+        except OSError as exc:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            raise TargetError(f"cannot make {len(staged)} files durable: {exc.strerror or exc}", target=self.name) from None
 
     def publish_manifest(self, data: bytes, name: str = "channel.xml") -> None:
-        self.put(name, data)
+        self.commit()  # whatever the manifest may reference is on disk before it
+        self._put_now(name, data)
 
     def list_assets(self) -> dict[str, int]:
+        self.commit()  # a listing shows what was put, as it did when every put was committed
         d = self.root / "assets"
         if not d.is_dir():
             return {}
@@ -94,7 +172,15 @@ class FolderTarget:
             raise TargetError(f"cannot delete {name}: {exc.strerror}", target=self.name) from None
 
     def close(self) -> None:
-        pass
+        # Staged files never committed were never recorded as delivered: they go, like a
+        # killed writer's would.
+        with self._lock:
+            staged, self._staged = self._staged, []
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 def _sweep(folder: Path) -> int:
@@ -142,3 +228,36 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _libc_syncfs() -> object:
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    except OSError:
+        return None
+
+
+_LIBC_SYNCFS = _libc_syncfs()
+
+
+def _syncfs(path: Path) -> None:
+    """syncfs(2) of the file system holding ``path``: every dirty page and inode on it. Linux
+    reports write-back errors through it since 5.8."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _LIBC_SYNCFS(fd) != 0:  # type: ignore[operator]
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+    finally:
+        os.close(fd)
+
+
+_SYNCFS = _syncfs if _LIBC_SYNCFS is not None else None

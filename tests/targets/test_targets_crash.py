@@ -1,11 +1,18 @@
 """kill -9 in the middle of a push, at many points, to a folder and to nginx over WebDAV.
 
-A channel version 1 is on the headend and version 2 (two items changed, one removed, two new;
+A channel version 1 is on the headend and version 2 (two items changed, one removed, five new;
 grace period zero so that deletions are among the kill points) is being pushed by a separate
 process that kills itself with SIGKILL at the Nth instrumented point (``crash_push.py``). After
 each kill the headend must show a manifest whose every asset is complete with the stated
 sha256, and no file under ``assets/`` may differ from its hash name; then a restarted delivery
 must complete version 2.
+
+The folder is also cut from power at each point (``crash_push.py`` keeps a journal of what was
+synced and renamed): what the disk could lose is taken back before the checks — at one point
+the renames not yet synced survive while unsynced data is lost, at the next they are lost too —
+with
+``precheck = false`` so that the restart trusts what the store recorded, as the folder target
+syncs a batch of pages once instead of each page (issue 19).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from crash_push import apply_power_cut
 from sqlmodel import select
 from targetkit import PASSWORD, USER, Channel, Nginx, check_headend, folder_assets, folder_reader, page_bytes
 
@@ -53,6 +61,9 @@ def _template(folder: Path, target: str, headend: Path) -> Path:
         del ch.items["i2"]
         ch.set("i5", page_bytes("i5a", 8000), page_bytes("i5b", 12000))
         ch.set("i6", page_bytes("i6a", 10000))
+        # Enough new pages that a batched sync still leaves many points to kill at.
+        for i in (7, 8, 9):
+            ch.set(f"i{i}", page_bytes(f"i{i}a", 6000 + i * 100), page_bytes(f"i{i}b", 5000 + i * 100))
         ch.publish()
     finally:
         rt.close()
@@ -69,10 +80,11 @@ class Pusher:
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
 
-    def run(self, config: Path, kill_at: int, trace: Path) -> int:
-        """Exit code of one push (negative: killed by that signal)."""
+    def run(self, config: Path, kill_at: int, trace: Path, power: Path | None = None) -> int:
+        """Exit code of one push (negative: killed by that signal); with ``power``, the journal
+        of what a power cut at the kill would take back is written there."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(f"{config}\t{kill_at}\t{trace}\n")
+        self.proc.stdin.write(f"{config}\t{kill_at}\t{trace}" + (f"\t{power}" if power else "") + "\n")
         self.proc.stdin.flush()
         return int(self.proc.stdout.readline())
 
@@ -95,9 +107,11 @@ def _restore(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True)
 
 
-def _crash_and_restart(pusher: Pusher, case: Path, headend: Path, reset: Callable[[Path], None]) -> None:
+def _crash_and_restart(pusher: Pusher, case: Path, headend: Path, reset: Callable[[Path], None], *, power: bool = False) -> None:
     config = case / "tvpusher.toml"
     trace = case / "trace.txt"
+    journal = case.with_name("power.json")
+    cuts = 0
     assert pusher.run(config, 0, trace) == 0  # a dry run through a copy, to count and name the points
     labels = trace.read_text().splitlines()
     n = len(labels)
@@ -108,9 +122,14 @@ def _crash_and_restart(pusher: Pusher, case: Path, headend: Path, reset: Callabl
     seen = {"old": 0, "new": 0}
     for kill_at in points:
         reset(case)
-        code = pusher.run(config, kill_at, trace)
+        code = pusher.run(config, kill_at, trace, journal if power else None)
         where = trace.read_text().splitlines()[-1]
         assert code == -signal.SIGKILL, f"point {kill_at} ({where}): exit {code}"
+        if power:
+            survive = kill_at % 2 == 0
+            lost = apply_power_cut(str(journal), str(headend), names_survive=survive)
+            cuts += bool(lost)
+            where += f"; a power cut (names {'survive' if survive else 'lost'}) {', '.join(lost) or 'took nothing back'}"
         try:
             shown = check_headend(folder_reader(headend), folder_assets(headend))
         except AssertionError as exc:
@@ -128,6 +147,7 @@ def _crash_and_restart(pusher: Pusher, case: Path, headend: Path, reset: Callabl
             rt.close()
         check_headend(folder_reader(headend), folder_assets(headend), version=2)
     assert len(points) >= 20 and seen["old"] >= 5 and seen["new"] >= 5, (len(points), seen)
+    assert not power or cuts >= 2, f"the power cut took something back at only {cuts} points"
 
 
 def _spread(lo: int, hi: int, k: int) -> set[int]:
@@ -146,6 +166,22 @@ def test_kill_9_during_a_push_to_a_folder(tmp_path: Path, pusher: Pusher) -> Non
 
     reset(case)
     _crash_and_restart(pusher, case, case / "drop", reset)
+
+
+@pytest.mark.parametrize("sync", ["batch", "filesystem", "file"])
+def test_power_cut_during_a_push_to_a_folder(tmp_path: Path, pusher: Pusher, sync: str) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    options = f'{{ path = "drop", grace_hours = 0, precheck = false, sync = "{sync}" }}'
+    _template(base, f'kind = "folder"\noptions = {options}', base / "drop")
+    case = tmp_path / "case"
+
+    def reset(case: Path) -> None:
+        shutil.rmtree(case, ignore_errors=True)
+        shutil.copytree(base, case)
+
+    reset(case)
+    _crash_and_restart(pusher, case, case / "drop", reset, power=True)
 
 
 def test_kill_9_during_a_push_to_nginx(tmp_path: Path, nginx: Nginx, pusher: Pusher) -> None:
