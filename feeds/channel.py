@@ -229,8 +229,8 @@ def _tree(spec: ChannelSpec, version: int, generated: datetime) -> etree._Elemen
     return root
 
 
-def _serialise(root: etree._Element) -> bytes:
-    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+def _serialise(root: etree._Element, *, pretty: bool = True) -> bytes:
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=pretty)
     return data
 
 
@@ -300,6 +300,8 @@ def _parts(spec: ChannelSpec) -> tuple[dict[str, tuple[str, bytes]], dict[str, b
     parts: dict[str, bytes] = {}
     tops: dict[str, tuple[str, bytes]] = {}
     for c in spec.columns:
+        # Parts are not indented: no one reads them by eye, and indentation was a fifth of a
+        # shelf's bytes (``expand_manifest`` gives the readable whole).
         level = []
         for pages, items in _shelves(c, by_col[c.id]):
             el = etree.Element(_q("part"), nsmap={None: NS}, column=c.id)
@@ -307,14 +309,14 @@ def _parts(spec: ChannelSpec) -> tuple[dict[str, tuple[str, bytes]], dict[str, b
                 _page(el, p)
             for i in items:
                 _item(el, i)
-            level.append(_serialise(el))
+            level.append(_serialise(el, pretty=False))
         while len(level) > 1:
             up = []
             for k in range(0, len(level), FANOUT):
                 el = etree.Element(_q("part"), nsmap={None: NS}, column=c.id)
                 for data in level[k : k + FANOUT]:
                     _reference(el, "part", _named(parts, data), data)
-                up.append(_serialise(el))
+                up.append(_serialise(el, pretty=False))
             level = up
         tops[c.id] = (_named(parts, level[0]), level[0])
     return tops, parts
@@ -475,6 +477,21 @@ def manifest_tree(data: bytes, read: Reader) -> dict[str, tuple[str, int]]:
             for part in _walk(read, c):
                 out.update((el.get("href", ""), (el.get("sha256", ""), int(el.get("bytes", "0")))) for el in _references(part))
     return out
+
+
+def folder_reader(folder: Path) -> Reader:
+    """``read(href)`` over a headend folder (or any folder laid out like one)."""
+
+    def read(href: str) -> bytes | None:
+        path = folder / href
+        return path.read_bytes() if path.is_file() else None
+
+    return read
+
+
+def headend_manifest(folder: Path) -> bytes:
+    """A headend folder's ``channel.xml`` whole, in format 1, its parts read from the folder."""
+    return expand_manifest((folder / "channel.xml").read_bytes(), folder_reader(folder))
 
 
 def expand_manifest(data: bytes, read: Reader) -> bytes:

@@ -1,7 +1,9 @@
 """The names that tie the store, the manifest and the headend together, formatted and parsed in
 one place (a leaf module: it imports nothing of the project).
 
-- asset names: ``assets/<sha256>.<ext>``, the file a headend holds, named by its content;
+- asset names: ``assets/<sha256>.<ext>``, the file a headend holds, named by its content (page
+  images, exports, video, and the column manifests ``channel.xml`` names: only names of this
+  form are ever deleted from a headend);
 - page owners: ``item:<id>``, ``menu:<column>``, ``alert:<id>`` and ``home`` (``Page.owner``);
 - manifest ids: ``i<id>`` for an item, ``a<id>`` for an alert (``channel.xml``).
 
@@ -15,8 +17,9 @@ import re
 from typing import Literal
 
 ASSET_DIR = "assets/"
-#: Extensions of content-named assets: page images and the exports (EPG, RSS, playlist).
-ASSET_EXTS = frozenset({"png", "xml", "m3u", "ts", "m3u8", "ffconcat"})  # pages, exports, playout segments and playlist
+#: Extensions of content-named assets: page images, exports (EPG, RSS, playlist), column
+#: manifests (``xml``, like the EPG and RSS), playout segments and playlists.
+ASSET_EXTS = frozenset({"png", "xml", "m3u", "ts", "m3u8", "ffconcat"})
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 

@@ -299,10 +299,11 @@ def _demo_summary(rep: Any, portal_url: str, workdir: Path, no_serve: bool, prev
 
     for d in rep.deliveries:
         out.print(delivery_line(d))
-    from feeds.channel import manifest_assets
+    from feeds.channel import folder_reader, manifest_tree
 
     if manifest.exists():
-        assets = manifest_assets(manifest.read_bytes())
+        # Through the column manifests: every file the version needs (format 2).
+        assets = manifest_tree(manifest.read_bytes(), folder_reader(headend))
         total = sum(b for _, b in assets.values())
         out.print(f"频道：{manifest}（{len(assets)} 个文件，{total / 1024:.0f} KB）")
     out.print(f"其他命令加 --config {cfg} 即可查看演示（例如 pusher status --config {cfg}）")

@@ -10,11 +10,12 @@ from pathlib import Path
 from broadcast_kit import add_item, make_runtime
 from sqlmodel import select
 
-from feeds.channel import manifest_assets
+from feeds.channel import manifest_tree
 from pusher.cli import main
 from pusher.ops import raise_alert
 from pusher.ops.status import collect_status
 from pusher.stages import publish
+from pusher.stages.manifest import full_manifest, reader
 from pusher.stages.retention import BUDGET, MAX_AGE, MAX_ITEMS, cycle_seconds
 from pusher.states import ItemState
 from pusher.store.models import ChannelVersion, Item, Page
@@ -43,8 +44,8 @@ def test_a_channel_of_500_items_is_trimmed_to_its_budget_oldest_first_pinned_kep
 
     cv = publish(rt)
     assert cv is not None
-    manifest = cv.manifest.encode()
-    total = sum(b for _, b in manifest_assets(manifest).values())
+    manifest = full_manifest(rt, cv)
+    total = sum(b for _, b in manifest_tree(cv.manifest.encode(), reader(rt)).values())
     assert total == cv.bytes <= 10 * MB
     assert total > 9 * MB  # trimmed to fit, not emptied
     aired = {int(i[1:]) for i in _item_ids(manifest)}
@@ -85,7 +86,7 @@ def test_column_limits_drop_the_oldest_and_spare_pinned_items(tmp_path: Path) ->
     z = [add_item(rt, 10 + n, column="zwgk", published=now - timedelta(days=n * 10) + timedelta(hours=1)) for n in range(5)]
     cv = publish(rt)
     assert cv is not None
-    aired = {int(i[1:]) for i in _item_ids(cv.manifest.encode())}
+    aired = {int(i[1:]) for i in _item_ids(full_manifest(rt, cv))}
     assert aired == {*t[:3], old_pinned, *z[:4]}
     with rt.store.read() as db:
         reasons = {it.id: it.state_reason for it in db.exec(select(Item).where(Item.state == ItemState.EXPIRED))}

@@ -15,7 +15,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feeds.channel import NS
+from feeds.channel import NS, headend_manifest
 from feeds.exports import manifest_exports, playlist, rolling, spec_of_manifest
 from pusher.cli import main
 from pusher.config.settings import parse_settings
@@ -47,7 +47,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]
 
 
 def _export(headend: Path, kind: str) -> tuple[bytes, bytes]:
-    manifest = (headend / "channel.xml").read_bytes()
+    manifest = headend_manifest(headend)
     return manifest, (headend / manifest_exports(manifest)[kind]).read_bytes()
 
 
@@ -141,7 +141,7 @@ def test_exports_travel_with_the_manifest_and_the_cli_rebuilds_them_from_it(demo
     for e in listed:
         data = (headend / e.get("href", "")).read_bytes()
         assert hashlib.sha256(data).hexdigest() == e.get("sha256") and len(data) == int(e.get("bytes", "0"))
-    assert etree.fromstring(manifest).find(f"{{{NS}}}items") is not None  # still a channel manifest
+    assert etree.fromstring(headend_manifest(headend)).find(f"{{{NS}}}items") is not None  # still a channel manifest
 
     cfg = tmp_path / "tvpusher.toml"
     cfg.write_text(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from feeds.channel import headend_manifest
 from feeds.extract import clean
 from feeds.xmlsafe import parse_xml
 from pusher.ops import run_cycle
@@ -34,7 +35,7 @@ def test_control_characters_in_a_page_do_not_stop_the_channel(demo_rt: Runtime, 
     (portal_dir / "files" / "fire\x01plan.pdf").write_bytes(buf.getvalue())
     rep = run_cycle(demo_rt)
     assert rep.version == 1 and rep.delivered, rep
-    root = parse_xml((demo_rt.settings.channel.workdir / "headend" / "channel.xml").read_bytes())
+    root = parse_xml(headend_manifest(demo_rt.settings.channel.workdir / "headend"))
     assert "关于2026年冬季森林防火工作的通告" in {t.text for t in root.iter(f"{NS}title")}
     (attachment,) = [a for a in root.iter(f"{NS}attachment") if "fire" in a.get("url", "")]
     assert attachment.text == "防火预案" and "\x01" not in attachment.get("url", "")

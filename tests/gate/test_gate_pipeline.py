@@ -15,6 +15,7 @@ import pytest
 from gate_samples import ID
 from sqlmodel import select
 
+from feeds.channel import headend_manifest
 from pusher.cli import main
 from pusher.config.settings import load_settings
 from pusher.ops import run_cycle
@@ -121,7 +122,7 @@ class Portal:
             rt.close()
 
     def manifest(self) -> str:
-        return (self.headend / "channel.xml").read_text(encoding="utf-8")
+        return headend_manifest(self.headend).decode("utf-8")
 
     def cli(self, *args: str) -> int:
         return main([*args, "--config", str(self.config)])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from feeds.channel import manifest_assets
+from feeds.channel import folder_reader, manifest_tree
 from pusher.config.settings import load_settings
 from pusher.ops import run_round
 from pusher.ops.health import process_problems
@@ -33,7 +33,8 @@ from daemonkit import Portal, check_headend, free_port, healthz, manifest_items,
 
 
 def _page_files(headend: Path) -> list[Path]:
-    return sorted(headend / href for href in manifest_assets((headend / "channel.xml").read_bytes()) if href.endswith(".png"))
+    tree = manifest_tree((headend / "channel.xml").read_bytes(), folder_reader(headend))
+    return sorted(headend / href for href in tree if href.endswith(".png"))
 
 
 def test_cache_deleted_under_the_daemon_then_a_headend_that_lost_files_is_repaired(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlmodel import col, func, select
 
+from feeds.channel import headend_manifest
 from feeds.xmlsafe import parse_xml
 from pusher.config.settings import load_settings
 from pusher.demo import write_demo_config
@@ -35,7 +36,7 @@ def _count(rt: Runtime, *where: object) -> int:
 
 
 def _on_air_in_manifest(headend: Path) -> int:
-    return sum(1 for _ in parse_xml((headend / "channel.xml").read_bytes()).iter(f"{NS}item"))
+    return sum(1 for _ in parse_xml(headend_manifest(headend)).iter(f"{NS}item"))
 
 
 def _screened_demo(portal: StaticServer, work: Path) -> tuple[Path, Runtime]:

@@ -20,7 +20,7 @@ from hostile_site import Site, article, config, runtime, serving, write_toml
 from PIL import Image
 from sqlmodel import select
 
-from feeds.channel import validate
+from feeds.channel import headend_manifest, validate
 from feeds.xmlsafe import parse_xml
 from pusher.cli import main
 from pusher.ops import run_cycle
@@ -102,7 +102,7 @@ def _sources(p: Site) -> list[dict[str, object]]:
 
 
 def _manifest(tmp_path: Path) -> bytes:
-    return (tmp_path / "headend" / "channel.xml").read_bytes()
+    return headend_manifest(tmp_path / "headend")
 
 
 def _items(data: bytes) -> dict[str, str]:

@@ -17,6 +17,7 @@ from hostile_site import Site, article, runtime, serving
 from PIL import Image
 from sqlmodel import select
 
+from feeds.channel import headend_manifest
 from feeds.http import Http
 from feeds.sources.common import resolve
 from feeds.urls import Origins
@@ -119,7 +120,7 @@ def test_nothing_from_another_port_reaches_the_air(portal: Site, internal: Site,
         rep = run_cycle(rt)
         assert rep.version == 1 and rep.delivered
         assert internal.hits == [], f"the internal service was reached: {internal.hits}"
-        manifest = (tmp_path / "headend" / "channel.xml").read_text(encoding="utf-8")
+        manifest = headend_manifest(tmp_path / "headend").decode("utf-8")
         assert SECRET not in manifest and "内部" not in manifest
         with rt.store.read() as db:
             items = list(db.exec(select(Item)))

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from feeds.channel import manifest_assets
+from feeds.channel import folder_reader, headend_manifest, manifest_tree
 from feeds.xmlsafe import parse_xml
 from pusher.web.httpserve import StaticServer
 
@@ -52,7 +52,7 @@ delay = 0.0
 
 def items_in(headend: Path) -> set[str]:
     try:
-        data = (headend / "channel.xml").read_bytes()
+        data = headend_manifest(headend)
     except FileNotFoundError:
         return set()
     return {t.text or "" for t in parse_xml(data).iter(f"{NS}title")}
@@ -89,7 +89,7 @@ def test_daemon_delivers_new_portal_items_and_stops_on_sigterm(portal_dir: Path,
             listing.write_text(html.replace('<ul class="xxgk-list">\n', '<ul class="xxgk-list">\n' + entry), encoding="utf-8")
             assert wait_for(lambda: "关于元旦期间市行政服务中心服务时间调整的通知" in items_in(headend), 45), "the new item never arrived"
             data = (headend / "channel.xml").read_bytes()
-            for href, (_, size) in manifest_assets(data).items():
+            for href, (_, size) in manifest_tree(data, folder_reader(headend)).items():
                 assert (headend / href).stat().st_size == size
         finally:
             proc.send_signal(signal.SIGTERM)

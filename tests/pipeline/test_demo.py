@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from feeds.channel import manifest_assets, validate
+from feeds.channel import folder_reader, headend_manifest, manifest_tree, validate
 from feeds.xmlsafe import parse_xml
 from tests.conftest import free_port
 
@@ -26,12 +26,12 @@ def test_demo_builds_a_valid_channel_and_a_rerun_changes_nothing(tmp_path: Path)
     first = run_demo(tmp_path, port)
     assert first.returncode == 0, first.stdout + first.stderr
     manifest = tmp_path / "headend" / "channel.xml"
-    data = manifest.read_bytes()
-    validate(data)
+    validate(manifest.read_bytes())
+    data = headend_manifest(tmp_path / "headend")
     root = parse_xml(data)
     assert len(root.findall(f"{NS}items/{NS}item")) >= 20
     assert len(root.findall(f"{NS}columns/{NS}column")) >= 3
-    for href, (sha, size) in manifest_assets(data).items():
+    for href, (sha, size) in manifest_tree(manifest.read_bytes(), folder_reader(tmp_path / "headend")).items():
         blob = (tmp_path / "headend" / href).read_bytes()
         assert len(blob) == size and hashlib.sha256(blob).hexdigest() == sha, href
     assert "已发布频道版本 1" in first.stdout
@@ -39,7 +39,7 @@ def test_demo_builds_a_valid_channel_and_a_rerun_changes_nothing(tmp_path: Path)
     second = run_demo(tmp_path, port)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "新增 0 条" in second.stdout and "频道未变" in second.stdout
-    assert manifest.read_bytes() == data
+    assert headend_manifest(tmp_path / "headend") == data
 
 
 def test_the_demo_leaves_a_config_the_other_commands_use(tmp_path: Path) -> None:
@@ -58,5 +58,5 @@ def test_the_demo_leaves_a_config_the_other_commands_use(tmp_path: Path) -> None
     assert approved.returncode == 0, approved.stdout + approved.stderr
     pushed = pusher("push")
     assert pushed.returncode == 0 and "已送达版本 2" in pushed.stdout, pushed.stdout + pushed.stderr
-    root = parse_xml((tmp_path / "headend" / "channel.xml").read_bytes())
+    root = parse_xml(headend_manifest(tmp_path / "headend"))
     assert len(root.findall(f"{NS}items/{NS}item")) == 34

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from feeds.channel import manifest_assets, manifest_version
+from feeds.channel import folder_reader, headend_manifest, manifest_tree, manifest_version
 from feeds.xmlsafe import parse_xml
 from pusher.ops import run_cycle
 from pusher.runtime import Runtime
@@ -18,7 +18,7 @@ NS = "{urn:tvpusher:channel:1}"
 
 
 def titles(rt: Runtime) -> set[str]:
-    data = (rt.settings.channel.workdir / "headend" / "channel.xml").read_bytes()
+    data = headend_manifest(rt.settings.channel.workdir / "headend")
     return {t.text for t in parse_xml(data).iter(f"{NS}title")}
 
 
@@ -74,7 +74,7 @@ def test_a_headend_that_is_down_loses_nothing(demo_rt: Runtime, tmp_path: Path) 
     assert r.status == "done"
     data = (headend / "channel.xml").read_bytes()
     assert manifest_version(data) == 1
-    for href in manifest_assets(data):
+    for href in manifest_tree(data, folder_reader(headend)):
         assert (headend / href).is_file()
 
 
@@ -88,7 +88,7 @@ def test_one_broken_page_does_not_stop_the_others(demo_rt: Runtime, portal_dir: 
 def test_assets_cached_once(demo_rt: Runtime) -> None:
     run_cycle(demo_rt)
     assets = list(demo_rt.assets.root.iterdir())
-    assert assets and all(p.suffix == ".png" for p in assets)
+    assert assets and all(p.suffix in (".png", ".xml") for p in assets)  # pages, column manifests
     shutil.rmtree(demo_rt.assets.root)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from feeds.channel import headend_manifest
 from feeds.xmlsafe import parse_xml
 from pusher.config.settings import parse_settings
 from pusher.demo import demo_config
@@ -15,7 +16,7 @@ NS = "{urn:tvpusher:channel:1}"
 
 
 def aired(rt: Runtime) -> tuple[str, int]:
-    root = parse_xml((rt.settings.channel.workdir / "headend" / "channel.xml").read_bytes())
+    root = parse_xml(headend_manifest(rt.settings.channel.workdir / "headend"))
     return root.get("profile") or "", len(list(root.iter(f"{NS}item")))
 
 

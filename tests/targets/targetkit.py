@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from sqlmodel import update
 
-from feeds.channel import ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, manifest_assets
+from feeds.channel import ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_manifest, manifest_tree
 from pusher.config.settings import parse_settings
 from pusher.runtime import Runtime
 from pusher.store.models import ChannelVersion, Delivery
@@ -330,7 +330,7 @@ def check_headend(read: Any, names: list[str], *, version: int | None = None) ->
     if manifest is None:
         assert version is None, "no channel.xml on the headend"
         return None
-    for href, (sha, size) in manifest_assets(manifest).items():
+    for href, (sha, size) in manifest_tree(manifest, read).items():  # through the column manifests
         data = read(href)
         assert data is not None, f"channel.xml references {href}, which is missing"
         assert len(data) == size and hashlib.sha256(data).hexdigest() == sha, f"{href} is incomplete or corrupt"

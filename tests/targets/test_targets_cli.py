@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 from targetkit import check_headend, folder_assets, folder_reader, page_bytes
 
-from feeds.channel import manifest_assets
+from feeds.channel import headend_manifest, manifest_tree
 from pusher.cli import main
 from pusher.config.settings import load_settings
 from pusher.runtime import Runtime
@@ -53,7 +53,7 @@ def config(tmp_path: Path) -> Path:
 def items_on_air(headend: Path) -> set[str]:
     from feeds.xmlsafe import parse_xml
 
-    root = parse_xml((headend / "channel.xml").read_bytes())
+    root = parse_xml(headend_manifest(headend))
     return {el.get("id") for el in root.iter("{urn:tvpusher:channel:1}item")}
 
 
@@ -65,7 +65,7 @@ def test_verify_reports_a_healthy_headend(config: Path, capsys: pytest.CaptureFi
 
 def test_verify_repairs_a_lost_page(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     headend = config.parent / "headend"
-    referenced = sorted(manifest_assets((headend / "channel.xml").read_bytes()))
+    referenced = sorted(h for h in manifest_tree((headend / "channel.xml").read_bytes(), folder_reader(headend)) if h.endswith(".png"))
     (headend / referenced[0]).unlink()
     assert main(["verify", "--config", str(config), "--no-repair"]) == 1
     assert f"缺失 {referenced[0]}" in capsys.readouterr().out
