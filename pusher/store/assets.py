@@ -22,7 +22,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -53,6 +53,10 @@ class AssetStore(Protocol):
 
     def put(self, data: bytes, ext: str = "png") -> str:
         """Stores the bytes; returns their sha256."""
+        ...
+
+    def put_many(self, datas: Sequence[bytes], ext: str = "png") -> list[str]:
+        """:meth:`put` of several (an item's or a batch's pages: one database write, not one each)."""
         ...
 
     def put_file(self, path: Path, ext: str) -> tuple[str, int]:
@@ -99,6 +103,9 @@ class FolderAssets:
                 tmp.unlink(missing_ok=True)  # a full disk leaves no partial file behind
                 raise
         return sha
+
+    def put_many(self, datas: Sequence[bytes], ext: str = "png") -> list[str]:
+        return [self.put(d, ext) for d in datas]
 
     def put_file(self, path: Path, ext: str) -> tuple[str, int]:
         h = hashlib.sha256()
@@ -170,15 +177,24 @@ class CachedAssets(FolderAssets):
     def put(self, data: bytes, ext: str = "png") -> str:
         sha = super().put(data, ext)
         name = self.name_of(sha, ext)
-        if not self._known(name):
+        if name not in self._shared:  # no look-up first: storing a name that is there does nothing
             self.blobs.put(name, data)
             self._shared.add(name)
         return sha
 
+    def put_many(self, datas: Sequence[bytes], ext: str = "png") -> list[str]:
+        shas = [FolderAssets.put(self, d, ext) for d in datas]
+        new = {self.name_of(sha, ext): d for sha, d in zip(shas, datas, strict=True)}
+        new = {name: d for name, d in new.items() if name not in self._shared}
+        if new:
+            self.blobs.put_many(list(new.items()))
+            self._shared.update(new)
+        return shas
+
     def put_file(self, path: Path, ext: str) -> tuple[str, int]:
         sha, size = super().put_file(path, ext)
         name = self.name_of(sha, ext)
-        if not self._known(name):
+        if name not in self._shared:
             self.blobs.put_file(name, self.path(sha, ext))  # streamed from the cached file
             self._shared.add(name)
         return sha, size

@@ -86,6 +86,20 @@ def test_put_read_has_path_round_trip(backend: Backend) -> None:
     assert a.read(sha2, "xml") == b"<tv/>"
 
 
+def test_put_many_is_put_of_each(backend: Backend) -> None:
+    a = backend.node()
+    first = a.put(png(10))
+    batch = [png(10), png(11), png(12), png(11)]  # one already stored, one twice in the batch
+    shas = a.put_many(batch)
+    assert shas == [hashlib.sha256(p).hexdigest() for p in batch] and shas[0] == first
+    assert a.put_many([]) == []
+    b = backend.node()
+    assert [b.read(sha) for sha in shas] == batch
+    if backend.store is not None:
+        with backend.store.read() as db:
+            assert db.exec(select(func.count()).select_from(Blob)).one() == 3
+
+
 def test_another_node_reads_what_one_node_put(backend: Backend) -> None:
     a, b = backend.node(), backend.node()
     sha = a.put(png(2))
