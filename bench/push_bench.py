@@ -1,14 +1,21 @@
-"""Push benchmark against Debian nginx (WebDAV) on loopback, with the real outbox and target.
+"""Push benchmark: the real outbox and targets, a folder on this disk and Debian nginx (WebDAV)
+on loopback, each against a baseline measured in the same run.
 
-1. Full initial push of a channel of N items (page-like 4-bit palette PNGs, ~20–40 KB each,
-   1–3 pages per item), with ``verify = "sha256"`` (read-back, the default) and ``"size"``
-   (HEAD), over 4 connections (the default) and 1, against the floor: ``curl -T`` of the same files and manifest, one curl process
-   reusing its connection, in the same run.
-2. Update of one item (new pages) in that channel: bytes uploaded, as nginx counts them
-   (``$request_length``: request line, headers and body of every request of the delivery),
-   against the bytes of the item's new pages plus the new manifest. Target ratio ≤ 1.05.
+1. ``folder``: a first push of ``--pages`` pages to a folder on disk, once per ``sync`` mode —
+   ``file`` (an fsync per file and per rename: the baseline, as before issue 19), ``batch`` and
+   ``filesystem``: files/s, MB/s and CPU seconds of this process. Pages are random bytes of PNG
+   size (uniform 6–21 KB, mean 13.5 KB: a year is 30,289 pages, 409 MB), so that no
+   compression anywhere flatters a figure. ``--pages 30289`` is the year.
+2. ``webdav``: a first push of the same pages to nginx (the tests' nginx, ``tests/targets/
+   targetkit.py``) per ``verify`` mode and number of connections, against ``curl -T`` of the same
+   files in the same run: one curl process uploading them all over one kept-alive connection
+   (``--config`` of upload-file/url pairs: the plain ``curl -T`` floor), and ``curl -Z`` with 4
+   transfers at once. Ratios are throughputs, payload bytes / wall time.
+3. ``update``: one item of a channel of ``--items`` rendered-looking items (4-bit palette PNGs,
+   ~20–40 KB) gets new pages: bytes uploaded as nginx counts them (``$request_length``) against
+   the item's new pages plus the new manifest.
 
-    python bench/push_bench.py [--items 500] [--seed 1]
+    python bench/push_bench.py [--sections folder,webdav,update] [--pages 4000] [--items 500] [--seed 1]
 
 Needs root (nginx runs with ``user root``) and nginx-full; prints one line per figure.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import subprocess
@@ -32,6 +40,8 @@ sys.path.insert(0, str(ROOT / "tests" / "targets"))
 
 from targetkit import PASSWORD, USER, Channel, Nginx, make_runtime  # noqa: E402
 
+from pusher.names import parse_asset_name  # noqa: E402
+from pusher.runtime import Runtime  # noqa: E402
 from pusher.stages.outbox import deliver  # noqa: E402
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
@@ -67,66 +77,103 @@ def window(nginx: Nginx, since: int) -> tuple[int, int, int]:
     return len(reqs), sum(r.up for r in reqs), sum(r.down for r in reqs)
 
 
-def curl_baseline(nginx: Nginx, files: list[Path], work: Path) -> float:
-    cfg = work / "curl.cfg"
+def blob_channel(rt: Runtime, pages: int, seed: int) -> tuple[Channel, list[Path]]:
+    """Items of two pages of random bytes (PNG-sized: 6–21 KB); the published channel and the
+    files of its assets in the local store."""
+    rng = random.Random(seed)
+    ch = Channel(rt)
+    for n in range(0, pages, 2):
+        ch.set(f"i{n}", *(b"\x89PNG\r\n\x1a\n" + rng.randbytes(rng.randint(6000, 21000)) for _ in range(min(2, pages - n))))
+    cv = ch.publish()
+    return ch, [rt.assets.path(*parse_asset_name(a)) for a, _n in json.loads(cv.assets)]
+
+
+def folder_section(work: Path, pages: int, seed: int) -> None:
+    modes = ("file", "batch", "filesystem")
+    targets = [{"name": m, "kind": "folder", "options": {"path": str(work / f"drop-{m}")}} for m in modes]
+    for t, m in zip(targets, modes, strict=True):
+        t["options"]["sync"] = m
+    rt = make_runtime(work / "work-folder", targets)
+    try:
+        t0 = time.perf_counter()
+        blob_channel(rt, pages, seed)
+        print(f"folder: {pages} pages published in {time.perf_counter() - t0:.1f} s")
+        base = 0.0
+        for m in modes:
+            os.sync()  # what the publish left dirty is not this mode's to write
+            start, cpu = time.perf_counter(), time.process_time()
+            [r] = deliver(rt, m)
+            took, cpu = time.perf_counter() - start, time.process_time() - cpu
+            assert r.status == "done", r.error
+            base = base or r.bytes / took
+            print(f"  sync={m}: {r.files} files, {r.bytes / 1e6:.1f} MB in {took:.2f} s = {r.files / took:.0f} files/s, "
+                  f"{r.bytes / 1e6 / took:.1f} MB/s ({r.bytes / took / base:.2f}× sync=file); CPU {cpu:.2f} s")  # fmt: skip
+    finally:
+        rt.close()
+
+
+def curl_parallel(nginx: Nginx, files: list[Path], prefix: str, work: Path, k: int) -> float:
+    cfg = work / f"curl-{prefix}.cfg"
     with cfg.open("w") as f:
         for p in files:
             sub = "assets/" if p.suffix == ".png" else ""
-            f.write(f'upload-file = "{p}"\nurl = "{nginx.url}curl/{sub}{p.name}"\noutput = "/dev/null"\n')
+            f.write(f'upload-file = "{p}"\nurl = "{nginx.url}{prefix}/{sub}{p.name}"\noutput = "/dev/null"\n')
     start = time.perf_counter()
-    subprocess.run(["curl", "-sS", "--fail", "-u", f"{USER}:{PASSWORD}", "--config", str(cfg)], check=True)
+    par = ["-Z", "--parallel-max", str(k)] if k > 1 else []
+    subprocess.run(["curl", "-sS", "--fail", *par, "-u", f"{USER}:{PASSWORD}", "--config", str(cfg)], check=True)
     return time.perf_counter() - start
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--items", type=int, default=500)
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="push-bench-"))
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (the ratios are from the same run)")
-    nginx = Nginx(work / "nginx", work / "headend").start()
+def webdav_section(work: Path, nginx: Nginx, pages: int, seed: int, variants: list[tuple[str, int]]) -> None:
+    targets = [
+        {"name": f"{v}{c}", "kind": "webdav",
+         "options": {"url": f"{nginx.url}{v}{c}/", "username": USER, "password": PASSWORD, "verify": v, "connections": c}}
+        for v, c in variants
+    ]  # fmt: skip
+    rt = make_runtime(work / "work-dav", targets)
     try:
-        t0 = time.perf_counter()
-        pages = Pages(args.seed)
-        content = {f"i{n}": [pages.page() for _ in range(pages.rng.choice((1, 2, 2, 3)))] for n in range(args.items)}
-        sizes = [len(p) for ps in content.values() for p in ps]
-        mean = sum(sizes) // len(sizes) // 1000
-        print(f"generated {args.items} items, {len(sizes)} pages, {sum(sizes) / 1e6:.1f} MB "
-              f"(page {min(sizes) // 1000}–{max(sizes) // 1000} KB, mean {mean} KB) in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+        _ch, files = blob_channel(rt, pages, seed)
+        payload = sum(p.stat().st_size for p in files)
+        print(f"webdav: {len(files)} pages, {payload / 1e6:.1f} MB")
+        floors = {}
+        for k in (1, 4):
+            took = curl_parallel(nginx, files, f"curl{k}", work, k)
+            floors[k] = payload / took
+            how = "one process, one kept-alive connection" if k == 1 else f"curl -Z, {k} at once"
+            print(f"  curl -T ({how}): {took:.2f} s = {len(files) / took:.0f} files/s, {payload / 1e6 / took:.1f} MB/s")
+        for t in targets:
+            since = len(nginx.requests())
+            start, cpu = time.perf_counter(), time.process_time()
+            [r] = deliver(rt, t["name"])
+            took, cpu = time.perf_counter() - start, time.process_time() - cpu
+            assert r.status == "done", r.error
+            n, _up, down = window(nginx, since)
+            o = t["options"]
+            print(f"  verify={o['verify']}, connections={o['connections']}: {r.files} files, {r.bytes / 1e6:.1f} MB in {took:.2f} s = "
+                  f"{r.files / took:.0f} files/s, {r.bytes / 1e6 / took:.1f} MB/s = {r.bytes / took / floors[1]:.2f}× curl -T "
+                  f"({r.bytes / took / floors[4]:.2f}× curl -Z 4); CPU {cpu:.2f} s; {n} requests, {down / 1e6:.1f} MB down")  # fmt: skip
+    finally:
+        rt.close()
 
-        results = {}
-        for verify, conns in (("sha256", 4), ("size", 4), ("listing", 4), ("listing", 1)):
-            variant = f"verify={verify}, connections={conns}"
-            opts = {"url": f"{nginx.url}{verify}{conns}/", "username": USER, "password": PASSWORD, "verify": verify, "connections": conns}
-            target = {"name": "dav", "kind": "webdav", "options": opts}
-            rt = make_runtime(work / f"work-{verify}{conns}", [target])
+
+def update_section(work: Path, nginx: Nginx, items: int, seed: int) -> None:
+    t0 = time.perf_counter()
+    pages = Pages(seed)
+    content = {f"i{n}": [pages.page() for _ in range(pages.rng.choice((1, 2, 2, 3)))] for n in range(items)}
+    sizes = [len(p) for ps in content.values() for p in ps]
+    print(f"update: {items} items, {len(sizes)} rendered-looking pages, {sum(sizes) / 1e6:.1f} MB "
+          f"(page {min(sizes) // 1000}–{max(sizes) // 1000} KB) in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+    for verify in ("sha256", "listing"):
+        opts = {"url": f"{nginx.url}u-{verify}/", "username": USER, "password": PASSWORD, "verify": verify}
+        rt = make_runtime(work / f"work-u-{verify}", [{"name": "dav", "kind": "webdav", "options": opts}])
+        try:
             ch = Channel(rt)
             for iid, ps in content.items():
                 ch.set(iid, *ps)
-            cv = ch.publish()
-            since = len(nginx.requests())
-            start = time.perf_counter()
+            ch.publish()
             [r] = deliver(rt)
-            took = time.perf_counter() - start
             assert r.status == "done", r.error
-            n, up, down = window(nginx, since)
-            results[variant] = (took, r.bytes, rt, ch, cv)
-            print(f"initial push, {variant}: {r.files} files, {r.bytes / 1e6:.1f} MB payload in {took:.2f} s = "
-                  f"{r.bytes / 1e6 / took:.1f} MB/s; {n} requests, {up / 1e6:.2f} MB up, {down / 1e6:.2f} MB down")  # fmt: skip
-
-        _took, _payload, rt, _ch, cv = results["verify=sha256, connections=4"]
-        files = sorted((rt.assets.root).glob("*.png"))
-        manifest = work / "channel.xml"
-        manifest.write_text(cv.manifest, encoding="utf-8")
-        base = curl_baseline(nginx, [*files, manifest], work)
-        curl_bytes = sum(p.stat().st_size for p in files) + manifest.stat().st_size
-        print(f"curl -T of the same {len(files) + 1} files: {curl_bytes / 1e6:.1f} MB in {base:.2f} s = {curl_bytes / 1e6 / base:.1f} MB/s")
-        for variant, (t, b, *_rest) in results.items():
-            print(f"  {variant}: throughput {b / t / (curl_bytes / base):.2f}× curl -T (time {t / base:.2f}× curl)")
-
-        for variant, (_t, _b, rt, ch, _cv) in results.items():
-            iid = f"i{args.items // 2}"
+            iid = f"i{items // 2}"
             new = [pages.page() for _ in content[iid]]
             ch.set(iid, *new)
             cv2 = ch.publish()
@@ -135,10 +182,35 @@ def main() -> None:
             assert r.status == "done", r.error
             n, up, down = window(nginx, since)
             floor = sum(len(p) for p in new) + len(cv2.manifest.encode())
-            print(f"one-item update, {variant}: {len(new)} new pages {sum(len(p) for p in new)} B + manifest "
+            print(f"  one-item update, verify={verify}: {len(new)} new pages {sum(len(p) for p in new)} B + manifest "
                   f"{len(cv2.manifest.encode())} B = {floor} B; uploaded {up} B in {n} requests: ratio {up / floor:.4f} "
                   f"(downloaded {down} B: listing and read-backs)")  # fmt: skip
+        finally:
             rt.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sections", default="folder,webdav,update")
+    ap.add_argument("--pages", type=int, default=4000, help="pages of the folder and WebDAV pushes (30289: a year)")
+    ap.add_argument("--items", type=int, default=500, help="items of the one-item update's channel")
+    ap.add_argument("--dav", default="sha256:4,size:4,listing:1,listing:2,listing:4,listing:8", help="verify:connections pairs")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    sections = set(args.sections.split(","))
+    work = Path(tempfile.mkdtemp(prefix="push-bench-", dir=os.environ.get("BENCH_DIR") or None))
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (the ratios are from the same run); in {work}")
+    if "folder" in sections:
+        folder_section(work, args.pages, args.seed)
+    if not sections & {"webdav", "update"}:
+        return
+    nginx = Nginx(work / "nginx", work / "headend").start()
+    try:
+        if "webdav" in sections:
+            variants = [(v, int(c)) for v, c in (x.split(":") for x in args.dav.split(","))]
+            webdav_section(work, nginx, args.pages, args.seed, variants)
+        if "update" in sections:
+            update_section(work, nginx, args.items, args.seed)
     finally:
         nginx.stop()
 

@@ -322,13 +322,7 @@ def _adopt(rt: Runtime, name: str, listing: dict[str, int], wanted: dict[str, in
     now = utcnow()
     listing = ours(listing)
     with rt.store.write() as db:
-        _upsert(
-            db,
-            [
-                TargetAsset(target=name, name=a, bytes=n, pushed_at=now, unreferenced_since=None if a in wanted else now)
-                for a, n in listing.items()
-            ],
-        )
+        _upsert(db, [_held(name, a, n, now, unreferenced_since=None if a in wanted else now) for a, n in listing.items()])
     return dict(listing)
 
 
@@ -355,21 +349,21 @@ def _send(rt: Runtime, target: Target, name: str, delivery_id: int, me: str, ass
         put(asset, data)
         return len(data)
 
-    arrived: list[TargetAsset] = []
+    arrived: list[dict[str, Any]] = []
     flushed = time.monotonic()
     batch = RECORD_BATCH_STAGED if staging is not None else RECORD_BATCH
 
     def record(asset: str, size: int, *, force: bool = False) -> None:
         nonlocal flushed
         if size >= 0:
-            arrived.append(TargetAsset(target=name, name=asset, bytes=size, pushed_at=utcnow()))
+            arrived.append(_held(name, asset, size, utcnow()))
         if arrived and (force or len(arrived) >= batch or time.monotonic() - flushed > RECORD_EVERY):
             done = list(arrived)
             arrived.clear()
             if staging is not None:
                 staging.commit()  # raises: nothing of this batch is recorded, it is sent again
             report.files += len(done)
-            report.bytes += sum(a.bytes for a in done)
+            report.bytes += sum(a["bytes"] for a in done)
             with rt.store.write() as db:
                 _upsert(db, done)
                 d = db.get(Delivery, delivery_id)
@@ -618,15 +612,22 @@ def ours(listing: dict[str, int]) -> dict[str, int]:
     return {a: n for a, n in listing.items() if is_asset_name(a)}
 
 
-def _upsert(db: Session, rows: list[TargetAsset]) -> None:
-    """Records many assets in few statements (``merge`` would read each row first); chunks keep
-    under SQLite's limit on bound parameters."""
+def _held(target: str, asset: str, size: int, at: datetime, unreferenced_since: datetime | None = None) -> dict[str, Any]:
+    """A ``target_asset`` row as a plain mapping (a model object per asset cost more than the
+    write of a page to a folder: issue 19)."""
+    return {"target": target, "name": asset, "bytes": size, "pushed_at": at, "unreferenced_since": unreferenced_since}
+
+
+def _upsert(db: Session, rows: list[dict[str, Any]]) -> None:
+    """Records many assets in one statement run for every row (``merge`` would read each row
+    first, and a VALUES list of a thousand rows was compiled anew for every batch)."""
+    if not rows:
+        return
     insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else pg_insert
-    for start in range(0, len(rows), 1000):
-        stmt = insert(TargetAsset).values([r.model_dump() for r in rows[start : start + 1000]])
-        ex = stmt.excluded
-        update = {"bytes": ex.bytes, "pushed_at": ex.pushed_at, "unreferenced_since": ex.unreferenced_since}
-        db.execute(stmt.on_conflict_do_update(index_elements=["target", "name"], set_=update))
+    stmt = insert(TargetAsset.__table__)  # type: ignore[attr-defined]
+    ex = stmt.excluded
+    update = {"bytes": ex.bytes, "pushed_at": ex.pushed_at, "unreferenced_since": ex.unreferenced_since}
+    db.connection().execute(stmt.on_conflict_do_update(index_elements=["target", "name"], set_=update), rows)
 
 
 def _aware(dt: datetime) -> datetime:

@@ -72,12 +72,27 @@ class FolderTarget:
         self._staged: list[tuple[Path, Path]] = []  # (temporary, final) written, not yet durable
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._real = self.root.resolve()
+        self._folders: dict[str, Path] = {}  # "" and "assets", resolved and checked once
 
     def _path(self, name: str) -> Path:
         p = (self.root / check_name(name, self.name)).resolve()
-        if self.root.resolve() not in p.parents:
+        if self._real not in p.parents:
             raise TargetError(f"refusing a name outside the folder: {name!r}", target=self.name)
         return p
+
+    def _new_path(self, name: str) -> Path:
+        """Where a file is written: its folder resolved once per target object (two resolves a
+        file cost more than its write, issue 19). The file itself is replaced by a rename, which
+        never follows a link at its name."""
+        folder, _, leaf = check_name(name, self.name).rpartition("/")
+        real = self._folders.get(folder)
+        if real is None:
+            real = (self.root / folder).resolve()
+            if real != self._real and self._real not in real.parents:
+                raise TargetError(f"refusing a name outside the folder: {name!r}", target=self.name)
+            self._folders[folder] = real
+        return real / leaf
 
     def put(self, name: str, data: bytes) -> None:
         self.stage(name, data)
@@ -94,16 +109,20 @@ class FolderTarget:
             self._staged.append((tmp, path))
 
     def _write(self, name: str, data: bytes, *, durable: bool) -> tuple[Path, Path]:
-        path = self._path(name)
+        path = self._new_path(name)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{_HOST}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as f:
-                f.write(data)
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
                 if durable:
-                    f.flush()
-                    os.fsync(f.fileno())
-            same = tmp.read_bytes() == data
+                    os.fsync(fd)
+                same = os.pread(fd, len(data) + 1, 0) == data  # read back through the same descriptor
+            finally:
+                os.close(fd)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise TargetError(f"cannot write {name}: {exc.strerror or exc}", target=self.name) from None
