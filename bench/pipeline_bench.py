@@ -4,14 +4,20 @@ generated portal of N items served on loopback, time per stage, and a second (id
 Baseline in the same run: plain sequential httpx GETs of the same list and detail pages, the
 floor any poller pays for the network.
 
-    python bench/pipeline_bench.py [--items 200] [--status]
+    python bench/pipeline_bench.py [--items 200] [--status] [--keep DIR] [--idle-rounds K] [--profile FILE]
 
 ``--status`` prints what ``pusher status`` shows an operator for the channel the round built.
+``--keep DIR`` builds the portal and the workdir in DIR and leaves them there; given a DIR a
+previous ``--keep`` filled, the full round is skipped and only idle rounds run (to iterate on
+the idle round at a large N without paying the full round each time). ``--idle-rounds K`` runs
+K idle rounds (the first follows the full round; later ones show the steady state), and
+``--profile FILE`` writes a cProfile of the last idle round to FILE.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import shutil
 import subprocess
 import sys
@@ -52,56 +58,94 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=200)
     ap.add_argument("--status", action="store_true", help="print `pusher status` of the channel after the rounds")
+    ap.add_argument("--keep", type=Path, help="build in this folder and keep it; reuse it (idle rounds only) if it is filled")
+    ap.add_argument("--idle-rounds", type=int, default=1, help="idle rounds to run and time")
+    ap.add_argument("--profile", type=Path, help="write a cProfile of the last idle round here")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="tvp-bench-"))
-    urls = make_portal(tmp / "portal", args.items)
-    with StaticServer(tmp / "portal") as srv:
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="tvp-bench-"))
+    reuse = (tmp / "work").is_dir()
+    if reuse:
+        urls = [str(p.relative_to(tmp / "portal")) for p in (tmp / "portal" / "art/2026/11/20").glob("art_1001_7*.html")]
+        args.items = len(urls)
+    else:
+        urls = make_portal(tmp / "portal", args.items)
+    # A kept workdir's items know the portal by its port: serve it there again.
+    port = int(_stored_url(tmp / "work").rsplit(":", 1)[1]) if reuse else 0
+    with StaticServer(tmp / "portal", port=port) as srv:
         cfg = demo_config(srv.url, tmp / "work")
         cfg["sources"] = [s for s in cfg["sources"] if s["name"] == "notices"]
         cfg["sources"][0]["options"]["max_items"] = args.items + 50
         rt = Runtime(parse_settings(cfg, tmp))
-        t0 = time.perf_counter()
-        with httpx.Client() as c:
-            c.get(srv.url + "/col/col1001/index.html")
-            for u in urls:
-                c.get(srv.url + u)
-        baseline = time.perf_counter() - t0
         times: dict[str, float] = {}
-        for name, fn in (
-            ("poll", lambda: poll_source(rt, "notices")),
-            ("screen", lambda: screen_items(rt, limit=100000)),
-            ("render", lambda: render_items(rt, limit=100000)),
-            ("publish", lambda: publish(rt)),
-            ("deliver", lambda: deliver(rt)),
-        ):
-            t = time.perf_counter()
-            result = fn()
-            times[name] = time.perf_counter() - t
-            print(f"{name:8s} {times[name]:7.2f} s   {result!r:.100}")
+        baseline = 0.0
+        if not reuse:
+            t0 = time.perf_counter()
+            with httpx.Client() as c:
+                c.get(srv.url + "/col/col1001/index.html")
+                for u in urls:
+                    c.get(srv.url + u)
+            baseline = time.perf_counter() - t0
+            for name, fn in (
+                ("poll", lambda: poll_source(rt, "notices")),
+                ("screen", lambda: screen_items(rt, limit=100000)),
+                ("render", lambda: render_items(rt, limit=100000)),
+                ("publish", lambda: publish(rt)),
+                ("deliver", lambda: deliver(rt)),
+            ):
+                t = time.perf_counter()
+                result = fn()
+                times[name] = time.perf_counter() - t
+                print(f"{name:8s} {times[name]:7.2f} s   {result!r:.100}")
         total = sum(times.values())
         # Each stage of the idle round timed, so that what still scales with the items shows.
-        idle_ms: dict[str, float] = {}
-        for name, fn in (
-            ("poll", lambda: poll_source(rt, "notices")),
-            ("screen", lambda: screen_items(rt)),
-            ("render", lambda: render_items(rt)),
-            ("publish", lambda: publish(rt)),
-        ):
-            t = time.perf_counter()
-            idle_publish = fn()
-            idle_ms[name] = (time.perf_counter() - t) * 1000
-        idle = sum(idle_ms.values()) / 1000
+        rounds: list[dict[str, float]] = []
+        for k in range(args.idle_rounds):
+            prof = cProfile.Profile() if args.profile and k == args.idle_rounds - 1 else None
+            idle_ms: dict[str, float] = {}
+            for name, fn in (
+                ("poll", lambda: poll_source(rt, "notices")),
+                ("screen", lambda: screen_items(rt)),
+                ("render", lambda: render_items(rt)),
+                ("publish", lambda: publish(rt)),
+            ):
+                t = time.perf_counter()
+                if prof:
+                    prof.enable()
+                idle_publish = fn()
+                if prof:
+                    prof.disable()
+                idle_ms[name] = (time.perf_counter() - t) * 1000
+            rounds.append(idle_ms)
+            if prof:
+                prof.dump_stats(str(args.profile))
+        idle = sum(rounds[0].values()) / 1000
         rt.close()
         if args.status:
             conf = write_config(cfg, tmp / "work" / "tvpusher.toml")
             cmd = [sys.executable, "-m", "pusher", "status", "--config", str(conf)]
             print(subprocess.run(cmd, capture_output=True, text=True, env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"}).stdout)
     n = args.items + 6
-    print(f"\nitems {n}; full round {total:.2f} s = {n / total:.1f} items/s")
-    print(f"poll {times['poll']:.2f} s vs plain sequential GETs of the same pages {baseline:.2f} s (ratio {times['poll'] / baseline:.2f})")
+    if not reuse:
+        print(f"\nitems {n}; full round {total:.2f} s = {n / total:.1f} items/s")
+        print(
+            f"poll {times['poll']:.2f} s vs plain sequential GETs of the same pages {baseline:.2f} s (ratio {times['poll'] / baseline:.2f})"
+        )
     print(f"idle round (portal unchanged): {idle * 1000:.0f} ms, new channel version: {idle_publish is not None}")
-    print("idle round by stage: " + ", ".join(f"{k} {v:.0f} ms" for k, v in idle_ms.items()))
-    shutil.rmtree(tmp, ignore_errors=True)
+    for k, idle_ms in enumerate(rounds, 1):
+        total_ms = sum(idle_ms.values())
+        print(f"idle round {k} by stage: {total_ms:.0f} ms = " + ", ".join(f"{s} {v:.0f} ms" for s, v in idle_ms.items()))
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _stored_url(work: Path) -> str:
+    """The portal's origin as the kept workdir's items know it (scheme://host:port)."""
+    import sqlite3
+
+    with sqlite3.connect(work / "tvpusher.db") as conn:
+        row = conn.execute("SELECT url FROM item ORDER BY id LIMIT 1").fetchone()
+    parts = str(row[0]).split("/")
+    return "/".join(parts[:3])
 
 
 if __name__ == "__main__":

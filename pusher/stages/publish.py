@@ -25,6 +25,7 @@ from pusher.interfaces import Menu, MenuEntry, PageContext
 from pusher.names import alert_ref, item_owner, item_ref, menu_owner, parse_alert_ref, parse_asset_name, parse_item_owner, parse_item_ref
 from pusher.runtime import Runtime
 from pusher.stages import playout as playout_stage
+from pusher.stages import quiet
 from pusher.stages.manifest import parts_missing
 from pusher.stages.render import store_pages
 from pusher.stages.retention import apply_limits, cycle_seconds, trim_to
@@ -323,27 +324,31 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
     return ChannelSpec(st.channel.name, prof.name, prof.width, prof.height, home, tuple(col_specs), tuple(item_specs), alert_specs)
 
 
-def _expire(rt: Runtime, dropped: dict[int, str]) -> None:
+def _expire(rt: Runtime, dropped: dict[int, str], mark: quiet.Mark) -> None:
     """Items that left the air for retention or the budget are EXPIRED, with the reason."""
     if not dropped:
         return
     now = utcnow()
     with rt.store.write() as db:
+        mark.enter(db)
         for it in db.exec(select(Item).where(col(Item.id).in_(list(dropped)), col(Item.state).in_(list(ON_AIR)))):
             set_state(it, ItemState.EXPIRED, dropped[it.id or 0], now=now)
+        mark.leave(db)
     log.info("%d items left the air (retention, budget)", len(dropped))
 
 
-def _fail(rt: Runtime, failed: dict[int, str]) -> None:
+def _fail(rt: Runtime, failed: dict[int, str], mark: quiet.Mark) -> None:
     """Items whose data cannot be in a valid manifest are FAILED, with the schema's reason: the
     operator sees it in ``status`` and ``review``; the rest of the channel airs without them."""
     if not failed:
         return
     now = utcnow()
     with rt.store.write() as db:
+        mark.enter(db)
         for it in db.exec(select(Item).where(col(Item.id).in_(list(failed)), col(Item.state).in_(list(ON_AIR)))):
             set_state(it, ItemState.FAILED, failed[it.id or 0], now=now)
             db.add(it)
+        mark.leave(db)
 
 
 def _site(rt: Runtime) -> str:
@@ -421,6 +426,12 @@ PLAN_ATTEMPTS = 3
 def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVersion | None:
     """Make a new channel version if the channel changed; queue it for every enabled target
     (``priority``: the deliveries' priority, raised for alerts)."""
+    if not force and quiet.unchanged(rt):
+        # Nothing that can alter what airs changed since the last plan (issue 19: an idle round
+        # at 15,000 items spent seconds planning the same channel again).
+        log.debug("nothing changed since the last plan: no new version")
+        return None
+    quiet.forget(rt)
     for _ in range(PLAN_ATTEMPTS):
         current, cv = _publish_once(rt, force=force, priority=priority)
         if current:
@@ -446,6 +457,7 @@ def _still_current(db: Session, spec: ChannelSpec) -> bool:
 
 def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, ChannelVersion | None]:
     """One plan and, if the channel changed, its version; (False, None) if the plan went stale."""
+    mark = quiet.Mark.read(rt)  # before the plan's first read: a change committed after it counts
     p = plan(rt)
     spec = p.spec
     d = digest(spec)
@@ -455,8 +467,9 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
         last is not None and last.digest == d and not force and not _stale_epg(rt, last) and not _playout_missing(rt, last)
         and not parts_missing(rt, last)
     ):  # fmt: skip
-        _expire(rt, p.dropped)
-        _fail(rt, p.failed)
+        _expire(rt, p.dropped, mark)
+        _fail(rt, p.failed, mark)
+        quiet.remember(rt, mark, spec, p.items, last)
         return True, None
     # Encoding happens before the write transaction: a cold loop takes seconds.
     playout = _playout(rt, spec, last)
@@ -467,10 +480,11 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             # The plan estimated pages not encoded yet; they are now, so the next plan is exact.
             log.info("playout came out %d bytes larger than estimated: planning again", video - p.cost.video)
             return False, None
-    _expire(rt, p.dropped)
-    _fail(rt, p.failed)
+    _expire(rt, p.dropped, mark)
+    _fail(rt, p.failed, mark)
     now = utcnow()
     with rt.store.write() as db:
+        mark.enter(db)
         if not _still_current(db, spec):
             log.info("items or alerts changed while the channel was planned: planning again")
             return False, None
@@ -510,6 +524,9 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
                 .values(state=DeliveryState.SUPERSEDED)
             )
             db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now, priority=priority))
+        mark.leave(db)
+    if not _playout_missing(rt, cv):  # a loop that could not be made is tried again next round
+        quiet.remember(rt, mark, spec, p.items, cv)
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
     limit = rt.settings.broadcast.max_cycle_seconds
     if limit and (cycle := cycle_seconds(cv.bytes, rt.settings.broadcast)) > limit:

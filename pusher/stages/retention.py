@@ -71,6 +71,20 @@ def apply_limits(chosen: Sequence[tuple[Item, list[Page]]], settings: BroadcastS
     return Selection([p for p in chosen if (p[0].id or 0) not in dropped], dropped)
 
 
+def ages_out(items: Sequence[Item], settings: BroadcastSettings) -> datetime | None:
+    """The first moment one of these items (on air now) passes its column's maximum age, or
+    None: until then :func:`apply_limits` keeps them all, as far as age goes."""
+    first: datetime | None = None
+    for it in items:
+        if it.pinned:
+            continue
+        max_days = settings.limits(it.column)[1]
+        if max_days:
+            at = _when(it) + timedelta(days=max_days)
+            first = at if first is None or at < first else first
+    return first
+
+
 def trim_to(chosen: Sequence[tuple[Item, list[Page]]], excess: int, cost: Callable[[Item, list[Page]], int] | None = None) -> Selection:
     """Drops unpinned items, oldest first, until what they cost adds up to ``excess`` bytes
     (``cost``: what leaving an item out saves a cycle, its video too; default its pages)."""

@@ -220,6 +220,7 @@ def rescreen_on_air(rt: Runtime, *, now: datetime | None = None) -> int:
     (HELD / REJECTED, audited) those that now fail. Returns how many items changed state."""
     now = now or datetime.now(UTC)
     state = _load_state(rt)
+    loaded = json.dumps(state, sort_keys=True)
     fingerprint = gate_fingerprint(rt.settings.gate)
     gate_changed = state.get("fingerprint") != fingerprint
     seen = _attachments_state(state)
@@ -255,7 +256,8 @@ def rescreen_on_air(rt: Runtime, *, now: datetime | None = None) -> int:
             continue
         changed += _apply_rescreen(rt, item_id, version, full if files_changed else None, verdict, old_findings, old_screened)
     state["fingerprint"] = fingerprint
-    _save_state(rt, state)
+    if json.dumps(state, sort_keys=True) != loaded:  # an idle round writes nothing
+        _save_state(rt, state)
     return changed
 
 

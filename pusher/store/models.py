@@ -88,6 +88,8 @@ class Item(SQLModel, table=True):
         UniqueConstraint("source", "url", name="uq_item_source_url"),
         Index("ix_item_state", "state"),
         Index("ix_item_dedupe", "dedupe_key"),
+        # Claims of dead processes are looked up every round: without it, a scan of every item.
+        Index("ix_item_claimed_by", "claimed_by"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -239,6 +241,16 @@ class Node(SQLModel, table=True):
     leader: bool = False
     leader_since: datetime | None = None
     stopped_at: datetime | None = None  # a clean exit; a dead node simply stops being seen
+
+
+class ChannelChange(SQLModel, table=True):
+    """The channel's change counter: one row (``id`` 1) whose ``n`` database triggers bump on
+    every write that can alter what airs (see :mod:`pusher.store.changes`)."""
+
+    __tablename__ = "channel_change"
+
+    id: int = Field(primary_key=True)
+    n: int = 0
 
 
 class AsRun(SQLModel, table=True):
