@@ -18,6 +18,7 @@ from rich.console import Console
 from pusher.errors import ConfigError, FontError, TvPusherError, UsageError
 
 if TYPE_CHECKING:
+    from pusher.config.channels import Channel, Deployment
     from pusher.config.settings import Settings
 
 app = typer.Typer(
@@ -100,25 +101,83 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+ChannelOpt = Annotated[
+    str | None,
+    typer.Option("--channel", envvar="PUSHER_CHANNEL", show_default=False,
+                 help="The channel to act on, in a configuration of several ([channels.NAME]); also after the command."),
+]  # fmt: skip
+
+#: The channel named with ``--channel`` (or ``$PUSHER_CHANNEL``) for this invocation.
+_selected: dict[str, str | None] = {"channel": None}
+
+
 @app.callback()
 def _root(
     show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    channel: ChannelOpt = None,
 ) -> None:
     """tvpusher: the government portal on the digital-TV channel (poll, screen, render, publish, push)."""
+    _selected["channel"] = channel
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
 def load(config: Path | None) -> Settings:
-    """The configuration, its passwords and tokens registered for masking before anything can
-    print them (a database that cannot be opened names its URL)."""
-    from pusher.config.settings import load_settings
+    """The configuration of the channel the command acts on (``--channel`` in a file of several),
+    its passwords and tokens registered for masking before anything can print them (a database
+    that cannot be opened names its URL)."""
+    return load_channel(load_deployment(config)).settings
+
+
+def load_deployment(config: Path | None) -> Deployment:
+    """Every channel of the configuration, their secrets registered for masking."""
+    from pusher.config.channels import load_channels
     from pusher.logs import register_secrets
 
-    settings = load_settings(config)
-    register_secrets(settings)
-    return settings
+    dep = load_channels(config)
+    for c in dep.channels:
+        register_secrets(c.settings)
+    return dep
+
+
+def selected_channel() -> str | None:
+    return _selected["channel"]
+
+
+def load_channel(dep: Deployment) -> Channel:
+    """The channel named with ``--channel``; in a file of several, no name is a usage error
+    that lists them (in a one-channel file ``--channel`` has nothing to choose)."""
+    name = selected_channel()
+    if not dep.several:
+        if name is not None:
+            raise UsageError(f"该配置只有一个频道（没有 [channels.名称] 表），不能用 --channel {name}")
+        return dep.channels[0]
+    if name is None:
+        raise UsageError(f"该配置有 {len(dep.channels)} 个频道：{'、'.join(dep.names)}；请用 --channel 名称 指定一个")
+    if name not in dep.names:
+        raise UsageError(f"没有名为 {name} 的频道（现有：{'、'.join(dep.names)}）")
+    return dep.get(name)
+
+
+def _channel_first(argv: list[str]) -> list[str]:
+    """``pusher status --channel X`` as ``pusher --channel X status``: the option belongs to the
+    whole command line, wherever the operator wrote it (``--`` ends the options)."""
+    moved: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            rest += argv[i:]
+            break
+        if a == "--channel" and i + 1 < len(argv):
+            moved += argv[i : i + 2]
+            i += 2
+            continue
+        (moved if a.startswith("--channel=") else rest).append(a)
+        i += 1
+    return moved + rest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Standalone mode: the CLI library reports usage errors itself and exits via SystemExit;
         # our own errors propagate out of it and are printed here as one line.
-        app(args=argv, prog_name="pusher")
+        args = _channel_first(list(sys.argv[1:] if argv is None else argv))
+        app(args=args, prog_name="pusher")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (ConfigError, FontError) as exc:

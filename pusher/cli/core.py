@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from pusher.cli import ConfigOpt, JsonOpt, app, load, out
+from pusher.cli import ConfigOpt, JsonOpt, app, load, load_deployment, out, selected_channel
 from pusher.config.settings import Settings
 from pusher.interfaces import Block, Document
 from pusher.runtime import Runtime
@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 
 def runtime(config: Path | None) -> Runtime:
-    return Runtime(load(config))
+    """The Runtime of the channel the command acts on (its PostgreSQL schema made if new)."""
+    from pusher.daemon.channels import open_runtime
+
+    return open_runtime(load(config))
 
 
 @app.command()
@@ -31,11 +34,19 @@ def run(
     log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines instead of text.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
-    """Run the daemon: poll every source on its schedule, then screen, render, publish and deliver."""
+    """Run the daemon: poll every source on its schedule, then screen, render, publish and deliver
+    (every channel of a configuration of several, or the one of --channel)."""
     from pusher import logs
+    from pusher.cli import load_channel
     from pusher.daemon.scheduler import Daemon
 
     logs.setup(log_level, log_json)
+    dep = load_deployment(config)
+    if dep.several:
+        chosen = [load_channel(dep)] if selected_channel() is not None else list(dep.channels)
+        logs.set_timezone(chosen[0].settings.channel.timezone)
+        Daemon.serving(chosen).run()
+        return
     rt = runtime(config)
     logs.set_timezone(rt.settings.channel.timezone)
     try:
@@ -143,9 +154,13 @@ def retry(
 
 @app.command()
 def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Items by state, last poll per source, last delivery per target, backlog."""
+    """Items by state, last poll per source, last delivery per target, backlog (several channels
+    and no --channel: one line per channel)."""
     from pusher.ops.status import collect_status
 
+    if load_deployment(config).several and selected_channel() is None:
+        _channels_status(config, as_json)
+        return
     st = collect_status(runtime(config))
     if as_json:
         out.print_json(json.dumps(st.to_dict(), ensure_ascii=False))
@@ -194,6 +209,42 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         out.print(f"  - {health_said(p)}", markup=False)
 
 
+def _channels_status(config: Path | None, as_json: bool) -> None:
+    """Every channel of the configuration in brief; one whose store cannot be read says why."""
+    from pusher.daemon.channels import open_runtime
+    from pusher.ops.status import collect_status
+
+    rows: list[dict[str, Any]] = []
+    for c in load_deployment(config).channels:
+        try:
+            rt = open_runtime(c.settings)
+            try:
+                rows.append({"name": c.name, "status": collect_status(rt).to_dict()})
+            finally:
+                rt.close()
+        except Exception as exc:  # one channel's database away: the others are still shown
+            rows.append({"name": c.name, "error": str(exc)})
+    if as_json:
+        out.print_json(json.dumps({"channels": rows}, ensure_ascii=False))
+    else:
+        t = table("频道", "频道名称", "版本", "播出中", "待审核", "绘制失败", "待推送", "主节点", "健康", title="各频道")
+        word = {"ok": "正常", "degraded": "降级", "failing": "故障"}
+        for r in rows:
+            if "error" in r:
+                t.add_row(r["name"], "", "", "", "", "", "", "", f"无法读取：{r['error']}")
+                continue
+            st = r["status"]
+            items, back, ch = st["items"], st["backlog"], st["channel"]
+            lead = next((n["name"] for n in st["nodes"] if n["leader"] and n["alive"]), "—")
+            t.add_row(r["name"], ch["name"], str(ch["version"] or "—"), str(items.get("published", 0)), str(back["held_for_review"]),
+                      str(items.get("failed", 0)), str(back["deliveries"]), lead,
+                      word.get(st["health"]["state"], st["health"]["state"]))  # fmt: skip
+        out.print(t)
+        out.print("各频道详情：pusher status --channel 频道", markup=False)
+    if any("error" in r for r in rows):
+        raise typer.Exit(1)
+
+
 def table(*headers: str, title: str) -> Table:
     """A table whose cells wrap instead of being cut with "…" (status lines are long: errors, times)."""
     t = Table(title=title)
@@ -219,21 +270,28 @@ def check_config(
     config: ConfigOpt = None,
     probe: Annotated[bool, typer.Option("--probe", help="Also probe WebDAV/FTP headends (list, upload) and poll each source.")] = False,
 ) -> None:
-    """Validate the configuration, the fonts it names (against the channel's characters), the gate's keyword lists and the targets."""
+    """Validate the configuration, the fonts it names (against the channel's characters), the gate's keyword lists and the targets
+    (every channel of a configuration of several, or the one of --channel)."""
+    from pusher.cli import load_channel
     from pusher.gate import build_gate
-    from pusher.ops.checks import check_fonts, check_sources, check_targets
+    from pusher.logs import redact
+    from pusher.ops.checks import Check, check_fonts, check_sources, check_targets
 
-    settings = load(config)
-    build_gate(settings.gate).screen(Document(url="", title="配置检查", blocks=(Block("p", "配置检查"),)))
-    from pusher.logs import redact, register_secrets
-
-    register_secrets(settings)
-    for line in describe(settings):
-        out.print(redact(line), markup=False)
-    checks = [*check_fonts(settings), *check_targets(settings, probe), *check_sources(settings, probe)]
-    for c in checks:
-        mark = "－" if c.skipped else ("✓" if c.ok else "✗")
-        out.print(redact(f"{mark} {c.what}：{c.detail}"), markup=False)
+    dep = load_deployment(config)
+    chosen = [load_channel(dep)] if not dep.several or selected_channel() is not None else list(dep.channels)
+    checks: list[Check] = []
+    for c in chosen:
+        settings = c.settings
+        if dep.several:
+            out.print(f"频道 {c.name}：", markup=False)
+        build_gate(settings.gate).screen(Document(url="", title="配置检查", blocks=(Block("p", "配置检查"),)))
+        for line in describe(settings):
+            out.print(redact(line), markup=False)
+        found = [*check_fonts(settings), *check_targets(settings, probe), *check_sources(settings, probe)]
+        for k in found:
+            mark = "－" if k.skipped else ("✓" if k.ok else "✗")
+            out.print(redact(f"{mark} {k.what}：{k.detail}"), markup=False)
+        checks += [dataclasses.replace(k, what=f"{c.name}：{k.what}") for k in found] if dep.several else found
     failed = [c for c in checks if not c.ok]
     if not failed:
         out.print("配置检查通过")

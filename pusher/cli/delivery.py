@@ -21,7 +21,9 @@ TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Only this
 
 
 def _runtime(config: Path | None) -> Runtime:
-    return Runtime(load(config))
+    from pusher.daemon.channels import open_runtime
+
+    return open_runtime(load(config))
 
 
 def delivery_line(r: DeliveryReport) -> str:

@@ -39,9 +39,9 @@ STYLE = {"block": "bold white on red", "hold": "bold black on yellow", "mask": "
 
 
 def _runtime(config: Path | None) -> Runtime:
-    from pusher.runtime import Runtime
+    from pusher.daemon.channels import open_runtime
 
-    return Runtime(load(config))
+    return open_runtime(load(config))
 
 
 def _print_json(data: Any) -> None:

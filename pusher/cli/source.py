@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import typer
 
-from pusher.cli import ConfigOpt, JsonOpt, app, out
-from pusher.config.settings import HttpSettings, SourceSettings, load_settings
+from pusher.cli import ConfigOpt, JsonOpt, app, load, out
+from pusher.config.settings import HttpSettings, SourceSettings
 from pusher.errors import UsageError
 from pusher.interfaces import Document, Gone, Listing
 from pusher.timeutil import local
@@ -61,7 +61,7 @@ def test(
 def _resolve(
     name: str | None, url: str | None, kind: str | None, options: list[str], config: Path | None
 ) -> tuple[SourceSettings, HttpSettings, tuple[Any, ...]]:
-    settings = load_settings(config) if (config or name) else None
+    settings = load(config) if (config or name) else None
     if name:
         if url or kind:
             raise UsageError("请给出来源名称 NAME，或 --url 加 --kind，不能同时给出", key="source")
@@ -179,7 +179,7 @@ def discover(
     from feeds import discover as dis
     from feeds.http import Http
 
-    settings = load_settings(config) if config else None
+    settings = load(config) if config else None
     host = urlsplit(url).hostname or ""
     # Both forms: a bare host, and the URL itself for its scheme and port.
     with Http(settings.http if settings else HttpSettings(), source="discover", hosts={host, url}) as http:

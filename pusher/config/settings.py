@@ -48,6 +48,10 @@ class ChannelSettings(_Model):
     timezone: str = "Asia/Shanghai"
     workdir: Path = Path("var")
     database: str = ""  # default: sqlite in workdir
+    # PostgreSQL only: the schema holding this channel's tables, so that the channels of one
+    # deployment share a database (a [channels.<name>] without a database of its own gets one
+    # named after it). "": the URL's own search_path.
+    database_schema: str = Field(default="", pattern=r"^([A-Za-z_][A-Za-z0-9_\-]{0,62})?$")
     publish_interval: int = Field(default=60, ge=5)  # seconds between publish/delivery rounds
     # Where files every node reads live besides channel.workdir/assets (issue 19): "auto" is the
     # database when it is PostgreSQL (nodes need no shared disk), only the folder on SQLite.
@@ -55,7 +59,8 @@ class ChannelSettings(_Model):
 
     @property
     def database_url(self) -> str:
-        return self.database or f"sqlite:///{self.workdir / 'tvpusher.db'}"
+        url = self.database or f"sqlite:///{self.workdir / 'tvpusher.db'}"
+        return with_schema(url, self.database_schema) if self.database_schema and url.startswith("postgresql") else url
 
     @property
     def assets_dir(self) -> Path:
@@ -148,6 +153,18 @@ class Settings(_Model):
 def _unique(values: list[str], what: str) -> None:
     seen: set[str] = set()
     for v in values:
+def with_schema(url: str, schema: str) -> str:
+    """The PostgreSQL URL with ``schema`` first on its search_path (``public`` after it, where the
+    extensions live); other libpq ``options`` of the URL are kept."""
+    from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "options"]
+    given = [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k == "options"]
+    options = " ".join([*given, f'-csearch_path="{schema}",public'])
+    return urlunsplit(parts._replace(query=urlencode([*query, ("options", options)], quote_via=quote)))
+
+
         if v in seen:
             raise ValueError(f"duplicate {what} {v!r}")
         seen.add(v)
@@ -193,6 +210,9 @@ def parse_settings(raw: dict[str, Any], base: Path, path: Path | None = None) ->
     raw = _expand_env(raw, "")
     _resolve_paths(raw, base)
     try:
+    if "channels" in raw:
+        raise ConfigError("this file holds several channels: read it with pusher.config.channels.load_channels "
+                          "(the commands: --channel NAME)", key="channels")  # fmt: skip
         settings = Settings.model_validate({**raw, "path": path})
     except ValidationError as exc:
         err = exc.errors()[0]
@@ -215,15 +235,25 @@ def parse_settings(raw: dict[str, Any], base: Path, path: Path | None = None) ->
     return settings
 
 
-def load_settings(path: str | Path | None = None) -> Settings:
+def load_settings(path: str | Path | None = None, channel: str | None = None) -> Settings:
+    """The settings of a one-channel file, or of the ``channel`` named in a file of several
+    (:mod:`pusher.config.channels`)."""
+    p, raw = read_toml(path)
+    if "channels" in raw or channel is not None:
+        from pusher.config.channels import parse_deployment
+
+        return parse_deployment(raw, p.resolve().parent, p.resolve()).get(channel).settings
+    return parse_settings(raw, p.resolve().parent, p.resolve())
+
+
+def read_toml(path: str | Path | None) -> tuple[Path, dict[str, Any]]:
     path = path or os.environ.get("PUSHER_CONFIG")
     if not path:
         raise ConfigError("no configuration: pass --config PATH or set PUSHER_CONFIG (`pusher demo` needs none)")
     p = Path(path)
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        return p, tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"configuration file {p} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p} is not valid TOML: {exc}") from None
-    return parse_settings(raw, p.resolve().parent, p.resolve())

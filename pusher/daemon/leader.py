@@ -37,9 +37,21 @@ class Leadership(Protocol):
     def release(self) -> None: ...
 
 
+def libpq_conninfo(store: Store) -> str:
+    """The store's PostgreSQL URL as libpq keywords. Not SQLAlchemy's rendering of it: that
+    writes a space of ``options`` as ``+``, which libpq keeps, so ``-csearch_path=a -cx=y`` came
+    out as one search_path and every channel's schema elected one leader for all of them."""
+    from psycopg.conninfo import make_conninfo
+
+    u = store.engine.url
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in u.query.items()}
+    parts = {"host": u.host, "port": u.port, "dbname": u.database, "user": u.username, "password": u.password, **query}
+    return make_conninfo("", **{k: v for k, v in parts.items() if v is not None})
+
+
 class PgLeadership:
     def __init__(self, store: Store) -> None:
-        self.conninfo = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.conninfo = libpq_conninfo(store)
         self._conn: Any = None
         self._held = False
         self.key: int | None = None

@@ -24,6 +24,9 @@ def notify(*lines: str) -> bool:
         return False
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            # A listener that stops reading fills its queue (ten datagrams on Linux), and a
+            # blocking send then hung the signal handler's STOPPING=1: SIGTERM never drained.
+            sock.settimeout(1.0)
             sock.connect(_address(raw))
             sock.sendall("\n".join(lines).encode("utf-8"))
     except OSError as exc:  # systemd gone or the socket unreachable: the service still runs

@@ -117,6 +117,8 @@ def example_keys() -> set[str]:
             continue
         if m.group("section"):
             parts = m.group("section").strip("[]").split(".")
+            if parts[0] == "channels" and len(parts) > 2:
+                parts = parts[2:]  # [channels.<name>.x]: the key x of one channel of several
             if m.group("section").startswith("[[") and parts[0] in IMPLEMENTATIONS:
                 kind = ""
             section = parts

@@ -117,6 +117,27 @@ per_host = 4
     return path
 
 
+def write_channels_config(path: Path, channels: dict[str, tuple[str, Path]], *, work: Path, database: str = "", node: str = "",
+                          health: str = "", publish_interval: int = 5, daemon: dict[str, Any] | None = None,
+                          own: dict[str, str] | None = None) -> Path:  # fmt: skip
+    """A configuration of several channels: ``channels`` maps a name to (its portal's list URL,
+    its headend folder); shared defaults at the top; ``own`` adds TOML lines under one channel's
+    ``[channels.<name>.channel]`` table (its own database, say)."""
+    d = {"node": node, "health_listen": health, "heartbeat": 0.5, "worker_interval": 0.5, "election_interval": 0.5,
+         "lease_seconds": 10, **(daemon or {})}  # fmt: skip
+    lines = ["[channel]", 'profile = "sd"', f'workdir = "{work}"', f'database = "{database}"', f"publish_interval = {publish_interval}",
+             "[[columns]]", 'id = "tzgg"', 'name = "通知公告"', "[http]", "delay = 0.0", "per_host = 4", "[daemon]",
+             *(f"{k} = {json.dumps(v)}" for k, v in d.items())]  # fmt: skip
+    for name, (list_url, headend) in channels.items():
+        lines += [f"[channels.{name}.channel]", f'name = "{name}频道"', *(own or {}).get(name, "").splitlines(),
+                  f"[[channels.{name}.sources]]", 'name = "notices"', 'kind = "html"', f'url = "{list_url}"', 'column = "tzgg"',
+                  "interval = 10", f"[channels.{name}.sources.options]", "link_xpath = \"//ul[contains(@class,'xxgk-list')]/li/a\"",
+                  'date_xpath = "../span"', "max_items = 500", f"[[channels.{name}.targets]]", 'name = "headend"', 'kind = "folder"',
+                  f'options = {{ path = "{headend}" }}']  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 @dataclass
 class DaemonProc:
     proc: subprocess.Popen[bytes]
@@ -187,18 +208,28 @@ def wait_for(pred: Callable[[], object], timeout: float = 60, every: float = 0.1
 
 def manifest_items(headend: Path) -> list[tuple[str, str, str]]:
     """(item id, version, title) of every item in the headend's manifest, in order."""
+    from feeds.channel import expand_manifest
+
     try:
-        data = (headend / "channel.xml").read_bytes()
+        # Format 2 names a manifest per column: read the items through them, as a box does.
+        data = expand_manifest((headend / "channel.xml").read_bytes(), lambda href: _read(headend / href))
     except FileNotFoundError:
         return []
     return [(i.get("id", ""), i.get("version", ""), i.findtext(f"{NS}title") or "") for i in parse_xml(data).iter(f"{NS}item")]
 
 
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 def check_headend(headend: Path) -> None:
     """Every asset the manifest references is there, whole."""
-    from feeds.channel import manifest_assets
+    from feeds.channel import manifest_tree
 
-    for href, (_, size) in manifest_assets((headend / "channel.xml").read_bytes()).items():
+    for href, (_, size) in manifest_tree((headend / "channel.xml").read_bytes(), lambda href: _read(headend / href)).items():
         assert (headend / href).stat().st_size == size, href
 
 
