@@ -150,9 +150,6 @@ class Settings(_Model):
         raise ConfigError(f"no column {cid!r}", key="columns")
 
 
-def _unique(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for v in values:
 def with_schema(url: str, schema: str) -> str:
     """The PostgreSQL URL with ``schema`` first on its search_path (``public`` after it, where the
     extensions live); other libpq ``options`` of the URL are kept."""
@@ -165,6 +162,9 @@ def with_schema(url: str, schema: str) -> str:
     return urlunsplit(parts._replace(query=urlencode([*query, ("options", options)], quote_via=quote)))
 
 
+def _unique(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for v in values:
         if v in seen:
             raise ValueError(f"duplicate {what} {v!r}")
         seen.add(v)
@@ -207,12 +207,12 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
 
 
 def parse_settings(raw: dict[str, Any], base: Path, path: Path | None = None) -> Settings:
-    raw = _expand_env(raw, "")
-    _resolve_paths(raw, base)
-    try:
     if "channels" in raw:
         raise ConfigError("this file holds several channels: read it with pusher.config.channels.load_channels "
                           "(the commands: --channel NAME)", key="channels")  # fmt: skip
+    raw = _expand_env(raw, "")
+    _resolve_paths(raw, base)
+    try:
         settings = Settings.model_validate({**raw, "path": path})
     except ValidationError as exc:
         err = exc.errors()[0]
