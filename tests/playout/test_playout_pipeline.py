@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from feeds.channel import headend_manifest
 from feeds.exports import manifest_exports
 from pusher.config.settings import parse_settings
 from pusher.demo import demo_config
@@ -58,7 +59,7 @@ def test_the_demo_channel_goes_on_air_as_hls(portal: StaticServer, portal_dir: P
         rep = run_cycle(rt)
         assert rep.version == 1 and not rep.delivery_errors
         headend = rt.settings.channel.workdir / "headend"
-        manifest = (headend / "channel.xml").read_bytes()
+        manifest = headend_manifest(headend)  # every page, through the column manifests
         exports = manifest_exports(manifest)
         assert set(exports) == {"xmltv", "hls", "ffconcat"}
         entries = _playlist(headend / "playout.m3u8")
@@ -123,7 +124,7 @@ def test_export_ts_is_one_loop_a_decoder_reads_through(portal: StaticServer, tmp
     rt = _rt(portal, tmp_path)
     try:
         run_cycle(rt)
-        pages = (rt.settings.channel.workdir / "headend" / "channel.xml").read_bytes().count(b"<page ")
+        pages = headend_manifest(rt.settings.channel.workdir / "headend").count(b"<page ")
     finally:
         rt.close()
     cfg = write_demo_config(portal.url, tmp_path / "work")
@@ -350,9 +351,9 @@ def test_sd_pages_drawn_for_the_set_fill_the_frame_unscaled(
 
 
 def manifest_pages(headend: Path) -> list[str]:
-    from feeds.channel import manifest_assets
+    from feeds.channel import folder_reader, manifest_tree
 
-    return [h for h in manifest_assets((headend / "channel.xml").read_bytes()) if h.endswith(".png")]
+    return [h for h in manifest_tree((headend / "channel.xml").read_bytes(), folder_reader(headend)) if h.endswith(".png")]
 
 
 @pytest.mark.parametrize(
