@@ -426,7 +426,7 @@ PLAN_ATTEMPTS = 3
 def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVersion | None:
     """Make a new channel version if the channel changed; queue it for every enabled target
     (``priority``: the deliveries' priority, raised for alerts)."""
-    if not force and quiet.unchanged(rt):
+    if not force and quiet.unchanged(rt, utcnow()):
         # Nothing that can alter what airs changed since the last plan (issue 19: an idle round
         # at 15,000 items spent seconds planning the same channel again).
         log.debug("nothing changed since the last plan: no new version")
@@ -469,7 +469,7 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
     ):  # fmt: skip
         _expire(rt, p.dropped, mark)
         _fail(rt, p.failed, mark)
-        quiet.remember(rt, mark, spec, p.items, last)
+        quiet.remember(rt, mark, spec, p.items, last, utcnow())
         return True, None
     # Encoding happens before the write transaction: a cold loop takes seconds.
     playout = _playout(rt, spec, last)
@@ -526,7 +526,7 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now, priority=priority))
         mark.leave(db)
     if not _playout_missing(rt, cv):  # a loop that could not be made is tried again next round
-        quiet.remember(rt, mark, spec, p.items, cv)
+        quiet.remember(rt, mark, spec, p.items, cv, now)
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
     limit = rt.settings.broadcast.max_cycle_seconds
     if limit and (cycle := cycle_seconds(cv.bytes, rt.settings.broadcast)) > limit:

@@ -38,7 +38,7 @@ from pusher.runtime import Runtime
 from pusher.stages.retention import ages_out
 from pusher.store import changes
 from pusher.store.models import ChannelVersion, Item
-from pusher.timeutil import local, utcnow
+from pusher.timeutil import local
 
 log = logging.getLogger("tvpusher.publish")
 
@@ -92,12 +92,12 @@ def _inputs(rt: Runtime, now: datetime) -> str:
     return hashlib.sha256(f"{rt.settings.model_dump_json()}\0{rt.renderer.profile.name}\0{day}".encode()).hexdigest()
 
 
-def remember(rt: Runtime, mark: Mark, spec: ChannelSpec, items: Sequence[Item], cv: ChannelVersion) -> None:
-    """After a plan that aired as ``cv`` (made now, or found unchanged): what it depended on."""
+def remember(rt: Runtime, mark: Mark, spec: ChannelSpec, items: Sequence[Item], cv: ChannelVersion, now: datetime) -> None:
+    """After a plan that aired as ``cv`` (made now, or found unchanged): what it depended on.
+    ``now``: the time the plan was made at (the publish stage's clock)."""
     if not mark.clean:
         forget(rt)
         return
-    now = utcnow()
     due: list[datetime] = []
     if (aged := ages_out(items, rt.settings.broadcast)) is not None:
         due.append(aged)
@@ -168,12 +168,11 @@ def _version_files(cv: ChannelVersion) -> Iterable[tuple[str, str]]:
             continue
 
 
-def unchanged(rt: Runtime) -> bool:
-    """Whether the last plan would come out again, so that this round need not plan."""
+def unchanged(rt: Runtime, now: datetime) -> bool:
+    """Whether the last plan would come out again at ``now``, so that this round need not plan."""
     q = _remembered.get(rt)
     if q is None:
         return False
-    now = utcnow()
     if q.until is not None and now >= q.until:
         return False
     if _inputs(rt, now) != q.inputs:

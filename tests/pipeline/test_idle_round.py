@@ -49,7 +49,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    for mod in ("pusher.stages.publish", "pusher.stages.quiet", "pusher.stages.alerts"):
+    for mod in ("pusher.stages.publish", "pusher.stages.alerts"):
         monkeypatch.setattr(importlib.import_module(mod), "utcnow", c)
     return c
 
