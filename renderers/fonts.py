@@ -158,7 +158,10 @@ class FontChain:
         raise FontError(f"no configured font has a glyph for {ch!r} (U+{cp:04X})", char=ch)
 
     def check(self, text: str, item: str | None = None) -> None:
-        for ch in set(text):
+        # In the text's order, not a set's: the reason names the first character without a
+        # glyph, the same in every process (a set's order follows each interpreter's hash seed,
+        # so render workers and the stage named different characters for the same item).
+        for ch in dict.fromkeys(text):
             if ch in _IGNORABLE:
                 continue
             try:

@@ -5,25 +5,26 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import String, cast, exists, literal
+from sqlalchemy import String, cast, exists, func, literal, or_
 from sqlmodel import Session, col, delete, select
 
 from pusher import metrics
-from pusher.errors import RenderError
 from pusher.interfaces import PageContext, PageImage
 from pusher.names import ITEM_OWNER_PREFIX, item_owner
 from pusher.runtime import Runtime
+from pusher.stages.render_pool import Drawer, Drawn, DrawPool, InProcess, Job, RendererSpec, usable_cpus
 from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store import claims
 from pusher.store.codec import bounded, document_of
 from pusher.store.models import Audit, AuditAction, Item, Page
 from pusher.timeutil import local, utcnow
+from renderers import TvRenderer
 
 log = logging.getLogger("tvpusher.render")
 
@@ -34,44 +35,190 @@ class RenderReport:
     pages: int = 0
     bytes: int = 0
     failed: int = 0
+    workers: int = 0  # processes that drew (1: this one; more: the pool's workers)
 
 
 def store_pages(rt: Runtime, owner: str, version: int, pages: Sequence[PageImage]) -> list[Page]:
-    """Write page images to the asset cache and return their (unsaved) rows."""
+    """Write page images to the asset store and return their (unsaved) rows."""
+    return page_rows(rt, owner, version, pages, rt.assets.put_many([p.png for p in pages]))
+
+
+def page_rows(rt: Runtime, owner: str, version: int, pages: Sequence[PageImage], shas: Sequence[str]) -> list[Page]:
+    """The (unsaved) rows of pages already in the asset store under ``shas``."""
+    profile = rt.renderer.profile.name
     rows = []
-    for seq, p in enumerate(pages, 1):
-        sha = rt.assets.put(p.png)
+    for seq, (p, sha) in enumerate(zip(pages, shas, strict=True), 1):
         layout = {"lines": list(p.lines), "entries": [list(e) for e in p.entries]}
-        rows.append(Page(owner=owner, version=version, seq=seq, profile=rt.renderer.profile.name, sha256=sha, bytes=len(p.png),
+        rows.append(Page(owner=owner, version=version, seq=seq, profile=profile, sha256=sha, bytes=len(p.png),
                          width=p.width, height=p.height, layout=json.dumps(layout, ensure_ascii=False)))  # fmt: skip
     return rows
 
 
-#: Items claimed at a time: small, so that several nodes share a burst and a lease covers a batch.
-CLAIM_BATCH = 5
+#: Items claimed at a time per drawing process: small, so that several nodes share a burst and a
+#: lease covers a batch, large enough that a batch's rows go to the store in one transaction
+#: (one write per item was a third of the stage's time outside drawing on SQLite).
+CLAIM_BATCH = 8
+
+#: Items waiting before the stage starts worker processes: a worker opens its fonts (~0.3 s of
+#: CPU) before its first page, about what 20 items cost to draw, so a trickle of new items (the
+#: daemon's usual round) is drawn in this process and a backlog on every core.
+POOL_MIN_ITEMS = 32
+
+
+def render_workers(rt: Runtime) -> int:
+    """Processes that draw (``render.workers``; 0: the CPUs this process may use)."""
+    return rt.settings.render.workers or usable_cpus()
+
+
+def _poolable(renderer: object) -> bool:
+    """Workers build their renderer from the settings (``Runtime.renderer``'s way); a renderer
+    replaced or wrapped in this process (a plugin hook, a test's poisoned page) is drawn here."""
+    return type(renderer) is TvRenderer and "render_item" not in vars(renderer)
+
+
+def _drawer(rt: Runtime, waiting: int) -> Drawer:
+    workers = render_workers(rt)
+    if workers <= 1 or waiting < POOL_MIN_ITEMS or not _poolable(rt.renderer):
+        return InProcess(rt.renderer)
+    spec = RendererSpec(rt.renderer.profile.name, rt.settings.render, rt.images.root)
+    return DrawPool(spec, min(workers, -(-waiting // CLAIM_BATCH)), rt.renderer)
+
+
+@dataclass
+class _Batch:
+    ids: list[int]  # claimed
+    jobs: dict[int, Job]  # of those, the ones still SCREENED and ours when read
+    handle: object = None
 
 
 def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
     """Renders up to ``limit`` screened items, claiming them in small batches so that several
-    nodes (and a CLI ``push`` beside the daemon) never draw the same item twice."""
+    nodes (and a CLI ``push`` beside the daemon) never draw the same item twice.
+
+    Drawing runs in :mod:`.render_pool`'s worker processes when many items wait, one batch
+    drawing while the previous one is stored; claims, the asset cache and the rows stay here."""
     report = RenderReport()
     _requeue_undrawn(rt)
     requeue_failed(rt)
     node, lease = claims.node_name(rt), claims.lease(rt)
-    while report.items + report.failed < limit and not rt.stopping.is_set():
-        ids = claims.claim_items(rt.store, node, ItemState.SCREENED, min(CLAIM_BATCH, limit - report.items - report.failed), lease)
-        if not ids:
-            break
-        try:
-            for n, item_id in enumerate(ids):
-                if rt.stopping.is_set():
-                    claims.release_items(rt.store, node, ids[n:])  # hand back what we will not draw
+    drawer: Drawer | None = None
+    flying: deque[_Batch] = deque()
+    claimed, exhausted = 0, False
+    try:
+        while True:
+            depth = 2 if isinstance(drawer, DrawPool) else 1  # a pool draws the next batch meanwhile
+            while len(flying) < depth and not exhausted and claimed < limit and not rt.stopping.is_set():
+                size = CLAIM_BATCH * (drawer.workers if isinstance(drawer, DrawPool) else 1)
+                ids = claims.claim_items(rt.store, node, ItemState.SCREENED, min(size, limit - claimed), lease)
+                if not ids:
+                    exhausted = True
                     break
-                _render_one(rt, item_id, node, report)
-        except BaseException:
-            claims.release_items(rt.store, node, ids)
-            raise
+                claimed += len(ids)
+                batch = _Batch(ids, _jobs(rt, ids, node))
+                if drawer is None:
+                    drawer = _drawer(rt, min(limit, _waiting(rt) + len(ids)))
+                    report.workers = drawer.workers if isinstance(drawer, DrawPool) else 1
+                    if report.workers > 1:
+                        log.info("drawing on %d worker processes", report.workers)
+                batch.handle = drawer.start(list(batch.jobs.values()))
+                flying.append(batch)
+            if not flying:
+                break
+            batch = flying[0]
+            assert drawer is not None
+            _store_batch(rt, node, batch, drawer.finish(batch.handle, rt.stopping), report)
+            flying.popleft()
+    except BaseException:
+        claims.release_items(rt.store, node, [i for b in flying for i in b.ids])  # hand back what was not stored
+        raise
+    finally:
+        if drawer is not None:
+            drawer.close()
     return report
+
+
+def _waiting(rt: Runtime) -> int:
+    """Screened items no one holds (beside the batch just claimed): the backlog to draw."""
+    now = utcnow()
+    free = or_(col(Item.claimed_until).is_(None), col(Item.claimed_until) < now)
+    with rt.store.read() as db:
+        return int(db.exec(select(func.count()).select_from(Item).where(Item.state == ItemState.SCREENED, free)).one())
+
+
+def _jobs(rt: Runtime, ids: Sequence[int], node: str) -> dict[int, Job]:
+    """The claimed items still to draw, read in one transaction, as the workers get them."""
+    names = {c.id: c.name for c in rt.settings.columns}
+    # The header band shows the day the page is drawn, as menus do (the item's own date is in
+    # its metadata line under the title).
+    day = local(utcnow(), rt.settings.channel.timezone).date()
+    max_pages = rt.settings.render.max_pages
+    jobs: dict[int, Job] = {}
+    with rt.store.read() as db:
+        items = list(db.exec(select(Item).where(col(Item.id).in_(list(ids)))))
+    for item in sorted(items, key=lambda it: it.id or 0):
+        if item.id is None or item.state != ItemState.SCREENED or item.claimed_by != node:
+            continue
+        ctx = PageContext(channel=rt.settings.channel.name, column=names.get(item.column, ""), today=day)
+        # The renderer keeps to render.max_pages itself (its settings are these): the pages before
+        # the limit, numbered of the pages on air, then one saying the rest is on the portal.
+        doc = bounded(document_of(item, screened=True), max_pages)
+        rt.images.localise(doc)  # a worker reads pictures from the folder only (no database connection)
+        jobs[item.id] = Job(item.id, item.version, doc, ctx)
+    return jobs
+
+
+def _store_batch(rt: Runtime, node: str, batch: _Batch, drawn: dict[int, Drawn], report: RenderReport) -> None:
+    """A batch's pages into the asset cache, then its rows and states in one transaction; the
+    claims of items not drawn (the stage was stopped) are handed back in it too."""
+    profile = rt.renderer.profile.name
+    ok: list[Drawn] = []
+    for item_id, d in drawn.items():
+        for name, level, message in d.logs:
+            logging.getLogger(name).log(level, message, extra={"item": item_id})
+        if d.failed:
+            if d.bug:
+                log.error("renderer crashed on item %s\n%s", item_id, d.trace.rstrip(), extra={"item": item_id})
+            log.error("render failed for item %s: %s", item_id, d.error, extra={"item": item_id})
+        else:
+            ok.append(d)
+    # The batch's pages in one call: one database write for shared assets (PostgreSQL), not one a page.
+    shas = iter(rt.assets.put_many([p.png for d in ok for p in d.pages]))
+    rows: dict[int, list[Page]] = {}
+    for d in ok:
+        owner, version = item_owner(d.item_id), batch.jobs[d.item_id].version
+        rows[d.item_id] = page_rows(rt, owner, version, d.pages, [next(shas) for _ in d.pages])
+    stored: list[tuple[Drawn, list[Page]]] = []
+    with rt.store.write() as db:
+        items = {it.id: it for it in db.exec(select(Item).where(col(Item.id).in_(batch.ids)))}
+        current: dict[int, tuple[Item, Drawn]] = {}
+        for item_id in batch.ids:
+            row = items.get(item_id)
+            if row is None:
+                continue
+            claims.release_item(row, node)
+            job, result = batch.jobs.get(item_id), drawn.get(item_id)
+            if job is None or result is None:
+                continue  # not ours any more, or not drawn: handed back
+            if row.version != job.version or row.state != ItemState.SCREENED:
+                continue  # changed meanwhile: the new version is screened and rendered again
+            current[item_id] = (row, result)
+        owners = [item_owner(i) for i, (_, d) in current.items() if not d.failed]
+        if owners:
+            db.exec(delete(Page).where(col(Page.owner).in_(owners), col(Page.profile) == profile))
+        for item_id, (row, d) in current.items():
+            if d.failed:
+                set_state(row, ItemState.FAILED, f"{RENDER_FAILURE}{d.error}")
+                continue
+            db.add_all(rows[item_id])
+            row.rendered_version = row.version
+            set_state(row, ItemState.RENDERED)
+            stored.append((d, rows[item_id]))
+    report.failed += sum(1 for d in drawn.values() if d.failed)
+    for d, pages in stored:
+        metrics.observe_render(d.seconds, [r.bytes for r in pages])
+        report.items += 1
+        report.pages += len(pages)
+        report.bytes += sum(r.bytes for r in pages)
 
 
 #: A render failure is tried again by itself after this long, then twice as long after each
@@ -178,53 +325,3 @@ def _requeue_undrawn(rt: Runtime) -> int:
             set_state(it, ItemState.SCREENED, f"render again: no {profile} pages")
     log.info("%d items on air go back to be drawn for the %s profile", len(ids), profile)
     return len(ids)
-
-
-def _render_one(rt: Runtime, item_id: int, node: str, report: RenderReport) -> None:
-    with rt.store.read() as db:
-        item = db.get(Item, item_id)
-    if item is None or item.state != ItemState.SCREENED or item.claimed_by != node:
-        return
-    names = {c.id: c.name for c in rt.settings.columns}
-    doc = document_of(item, screened=True)
-    # The header band shows the day the page is drawn, as menus do (the item's own date is in
-    # its metadata line under the title).
-    day = local(utcnow(), rt.settings.channel.timezone).date()
-    ctx = PageContext(channel=rt.settings.channel.name, column=names.get(item.column, ""), today=day)
-    started = time.perf_counter()
-    max_pages = rt.settings.render.max_pages
-    try:
-        # The renderer keeps to render.max_pages itself (its settings are these): the pages before
-        # the limit, numbered of the pages on air, then one saying the rest is on the portal.
-        pages = list(rt.renderer.render_item(bounded(doc, max_pages), ctx))
-    except Exception as exc:  # a RenderError, or a renderer bug this item trips: it must not stall the items after it
-        if not isinstance(exc, RenderError):
-            log.exception("renderer crashed on item %s", item.id, extra={"item": item.id, "source": item.source})
-        with rt.store.write() as db:
-            row = db.get(Item, item.id)
-            if row is not None:
-                claims.release_item(row, node)
-                if row.version == item.version and row.state == ItemState.SCREENED:
-                    set_state(row, ItemState.FAILED, f"{RENDER_FAILURE}{exc}")
-        log.error("render failed for item %s: %s", item.id, exc, extra={"item": item.id, "source": item.source})
-        report.failed += 1
-        return
-    seconds = time.perf_counter() - started
-    owner = item_owner(item.id)
-    rows = store_pages(rt, owner, item.version, pages)
-    with rt.store.write() as db:
-        row = db.get(Item, item.id)
-        if row is None:
-            return
-        claims.release_item(row, node)
-        if row.version != item.version or row.state != ItemState.SCREENED:
-            return  # changed meanwhile: the new version is screened and rendered again
-        db.exec(delete(Page).where(Page.owner == owner, Page.profile == rt.renderer.profile.name))  # type: ignore[arg-type]
-        for r in rows:
-            db.add(r)
-        row.rendered_version = row.version
-        set_state(row, ItemState.RENDERED)
-    metrics.observe_render(seconds, [r.bytes for r in rows])
-    report.items += 1
-    report.pages += len(rows)
-    report.bytes += sum(r.bytes for r in rows)

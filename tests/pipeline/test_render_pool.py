@@ -1,0 +1,201 @@
+"""Issue 19, render on every core: the render stage draws a backlog in worker processes
+(``render.workers``) with the same pages, the same failures and the same hand-back of claims as
+drawing in its own process, fails only the item whose worker dies, and leaves no process behind.
+
+The pool starts from ``POOL_MIN_ITEMS`` waiting items; the tests lower it so that the sample
+portal's 33 items are a backlog (the figure itself is a cost trade-off, measured by
+``bench/render_stage_bench.py``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing.forkserver
+import multiprocessing.resource_tracker
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from pusher.config.settings import parse_settings
+from pusher.demo import demo_config
+from pusher.runtime import Runtime
+from pusher.stages import poll_source, screen_items
+from pusher.stages import render as stage
+from pusher.stages.render import render_items
+from pusher.stages.render_pool import WORKER_DIED, Job
+from pusher.states import ItemState
+from pusher.store.models import Item, Page
+from pusher.web.httpserve import StaticServer
+
+LATIN_ONLY = {"fonts": ["DejaVu Sans"], "bold_fonts": ["DejaVu Sans:bold"]}
+
+
+@pytest.fixture(autouse=True)
+def small_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stage, "POOL_MIN_ITEMS", 4)
+    monkeypatch.setattr(stage, "CLAIM_BATCH", 3)  # several batches, two in flight
+
+
+@pytest.fixture
+def screened(portal: StaticServer, tmp_path: Path) -> Path:
+    """A workdir holding the sample portal polled and screened, to be copied for each run."""
+    rt = Runtime(parse_settings(demo_config(portal.url, tmp_path / "template"), tmp_path))
+    try:
+        for s in rt.settings.sources:
+            poll_source(rt, s.name)
+        assert screen_items(rt, limit=1000) >= 20
+    finally:
+        rt.close()
+    return tmp_path / "template"
+
+
+def runtime(template: Path, name: str, workers: int, render: dict[str, Any] | None = None) -> Runtime:
+    work = template.parent / name
+    shutil.copytree(template, work)
+    cfg = demo_config("http://127.0.0.1:9/", work)
+    cfg["render"] = {"workers": workers, **(render or {})}
+    return Runtime(parse_settings(cfg, template.parent))
+
+
+def pages_of(rt: Runtime) -> dict[tuple[str, int], tuple[str, str]]:
+    """(owner, seq) → (sha256, layout) of every item page, and the page files' bytes checked."""
+    with rt.store.read() as db:
+        rows = list(db.exec(select(Page).where(col(Page.owner).startswith("item:"))))
+    for r in rows:
+        assert len(rt.assets.read(r.sha256)) == r.bytes
+    return {(r.owner, r.seq): (r.sha256, r.layout) for r in rows}
+
+
+def states(rt: Runtime) -> dict[int, tuple[ItemState, str, str]]:
+    with rt.store.read() as db:
+        return {it.id or 0: (it.state, it.state_reason, it.claimed_by) for it in db.exec(select(Item))}
+
+
+def descendants() -> set[int]:
+    """Processes below this one but multiprocessing's fork server and resource tracker, which
+    live as long as this process (the workers are forked by the server: they count)."""
+    helpers = {multiprocessing.forkserver._forkserver._forkserver_pid, multiprocessing.resource_tracker._resource_tracker._pid}
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(d))
+    out, todo = set(), list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        out.add(pid)
+        todo += children.get(pid, [])
+    return out - helpers
+
+
+@pytest.fixture
+def no_orphans() -> Iterator[None]:
+    before = descendants()
+    yield
+    assert descendants() - before == set(), "a render worker outlived the stage"
+
+
+def test_pool_draws_the_same_pages_as_the_stage_alone(screened: Path, no_orphans: None) -> None:
+    alone, pool = runtime(screened, "alone", 1), runtime(screened, "pool", 2)
+    try:
+        a, p = render_items(alone), render_items(pool)
+        assert (a.workers, p.workers) == (1, 2)
+        assert a.items == p.items >= 20 and a.failed == p.failed == 0
+        assert (a.pages, a.bytes) == (p.pages, p.bytes)
+        assert pages_of(pool) == pages_of(alone)  # sha256 and layout of every page, in order
+        assert states(pool) == states(alone)
+        assert all(claimed == "" for _, _, claimed in states(pool).values())
+    finally:
+        alone.close()
+        pool.close()
+
+
+def test_failures_in_workers_read_as_in_the_stage(screened: Path, no_orphans: None) -> None:
+    """A page that cannot be drawn (a font without Chinese: FontError) fails its item with the
+    same reason either way, and every other item is still tried."""
+    alone, pool = runtime(screened, "alone", 1, LATIN_ONLY), runtime(screened, "pool", 2, LATIN_ONLY)
+    try:
+        a, p = render_items(alone), render_items(pool)
+        assert p.workers == 2 and a.failed == p.failed >= 20 and a.items == p.items == 0
+        failed = states(pool)
+        assert failed == states(alone)
+        assert all(r.startswith(stage.RENDER_FAILURE) for s, r, _ in failed.values() if s == ItemState.FAILED)
+    finally:
+        alone.close()
+        pool.close()
+
+
+class _Dies:
+    """Unpickled in a worker, it ends that process at once, as a segfault or the OOM killer would."""
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        return (os._exit, (70,))
+
+
+def test_a_worker_that_dies_fails_only_its_item(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    rt = runtime(screened, "pool", 2)
+    jobs = stage._jobs
+    victim: list[int] = []
+
+    def poisoned(rt_: Runtime, ids: list[int], node: str) -> dict[int, Job]:
+        out = jobs(rt_, ids, node)
+        if not victim and len(out) > 1:  # the second item of the first batch kills its worker
+            victim.append(sorted(out)[1])
+            out[victim[0]] = dataclasses.replace(out[victim[0]], ctx=_Dies())  # type: ignore[arg-type]
+        return out
+
+    monkeypatch.setattr(stage, "_jobs", poisoned)
+    try:
+        rep = render_items(rt)
+        assert rep.workers == 2 and rep.failed == 1
+        after = states(rt)
+        assert after[victim[0]][:2] == (ItemState.FAILED, stage.RENDER_FAILURE + WORKER_DIED)
+        others = {i: s for i, s in after.items() if i != victim[0] and s[0] != ItemState.HELD}
+        assert rep.items == len(others) >= 20
+        assert all(s == ItemState.RENDERED and claimed == "" for s, _, claimed in others.values())
+    finally:
+        rt.close()
+
+
+def test_stopping_hands_back_what_is_not_drawn(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM sets ``rt.stopping``: the batch stored, the one drawing finished or handed back,
+    no more claimed; nothing fails and nothing stays claimed."""
+    rt = runtime(screened, "pool", 2)
+    store = stage._store_batch
+
+    def then_stop(*args: Any) -> None:
+        store(*args)
+        rt.stopping.set()
+
+    monkeypatch.setattr(stage, "_store_batch", then_stop)
+    try:
+        rep = render_items(rt)
+        after = states(rt)
+        assert rep.workers == 2 and rep.failed == 0
+        rendered = [i for i, s in after.items() if s[0] == ItemState.RENDERED]
+        waiting = [i for i, s in after.items() if s[0] == ItemState.SCREENED]
+        assert len(rendered) == rep.items and 0 < rep.items <= 2 * 3 * 2  # at most the two batches in flight
+        assert waiting and all(after[i][2] == "" for i in waiting)  # handed back, not left to a lease
+        rt.stopping.clear()
+        monkeypatch.setattr(stage, "_store_batch", store)
+        assert render_items(rt).items == len(waiting)  # the next round draws them
+    finally:
+        rt.close()
+
+
+def test_a_few_items_are_drawn_in_the_stage(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below ``POOL_MIN_ITEMS`` no worker is started (its fonts would cost more than the items)."""
+    monkeypatch.setattr(stage, "POOL_MIN_ITEMS", 1000)
+    rt = runtime(screened, "few", 2)
+    try:
+        rep = render_items(rt)
+        assert rep.workers == 1 and rep.items >= 20
+    finally:
+        rt.close()
