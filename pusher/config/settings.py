@@ -99,6 +99,9 @@ class ChannelRenderSettings(RenderSettings):
     # Pages one item may take on air: a 5 MB report would otherwise fill the carousel (7,499
     # pages, a 27-minute cycle). Past it, the last page sends the viewer to the portal (QR code).
     max_pages: int = Field(default=30, ge=2, le=10_000)
+    # Processes that draw a backlog of items (pusher.stages.render_pool): 0 = the CPUs this
+    # process may use (its affinity mask), 1 = draw in the stage's own process only.
+    workers: int = Field(default=0, ge=0, le=256)
 
 
 class Settings(_Model):
