@@ -42,7 +42,7 @@ from pusher.stages import poll_source  # noqa: E402
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 # Where each site keeps its text, as an operator would write body_xpath for it.
 BODY_XPATH = (
-    "//td[@id='UCAP-CONTENT'] | //div[@id='UCAP-CONTENT'] | //*[@id='zoom'] | //*[contains(@class,'TRS_Editor')]"
+    "//td[@id='UCAP-CONTENT'] | //div[@id='UCAP-CONTENT'] | //*[@id='zoom'] | //*[@id='fontzoom'] | //*[contains(@class,'TRS_Editor')]"
     " | //div[contains(@class,'article-content')] | //div[@id='content'] | //div[contains(@class,'content')]"
 )
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from feeds import extract  # noqa: E402
 from feeds.xmlsafe import parse_html  # noqa: E402
 from pusher.errors import ParseError  # noqa: E402
+from pusher.timeutil import local  # noqa: E402
 
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 
@@ -94,9 +95,12 @@ def main() -> None:
     pages = labelled()
     sites = sorted({k.split("/")[0] for k in pages})
     print(f"{len(pages)} pages from {len(sites)} sites ({', '.join(sites)}), {args.repeat} runs each")
-    print(f"{'method':<12} {'pages':<9} {'mean F1':>8} {'min F1':>8} {'F1≥0.95':>8} {'title ok':>9} {'ms/page':>9} {'errors':>7}")
+    print(
+        f"{'method':<12} {'pages':<9} {'mean F1':>8} {'min F1':>8} {'F1≥0.95':>8} {'title ok':>9} {'date ok':>8}"
+        f" {'ms/page':>9} {'errors':>7}"
+    )
     for name, fn in methods().items():
-        rows: dict[str, list[tuple[float, float, bool]]] = {"tuned": [], "held out": []}
+        rows: dict[str, list[tuple[float, float, bool, bool]]] = {"tuned": [], "held out": []}
         errors = {"tuned": 0, "held out": 0}
         for key, (text, want) in pages.items():
             group = "tuned" if TUNED.get(key.split("/")[0], False) else "held out"
@@ -109,22 +113,25 @@ def main() -> None:
                 with contextlib.suppress(ParseError):
                     fn(text)
             ms = (time.perf_counter() - t0) / args.repeat * 1000
-            title_ok = name == "tvpusher" and _title(text) == want["title"]
-            rows[group].append((char_f1(got, want["body"]), ms, title_ok))
+            title, day = _title_and_day(text) if name == "tvpusher" else ("", "")
+            rows[group].append((char_f1(got, want["body"]), ms, title == want["title"], day == want["date"]))
         for group, r in rows.items():
             if not r:
                 continue
-            f1s = [f for f, _, _ in r]
+            f1s = [f for f, _, _, _ in r]
             ok = sum(f >= 0.95 for f in f1s)
-            titles = f"{sum(t for _, _, t in r)}/{len(r)}" if name == "tvpusher" else "—"
+            titles = f"{sum(t for _, _, t, _ in r)}/{len(r)}" if name == "tvpusher" else "—"
+            days = f"{sum(d for _, _, _, d in r)}/{len(r)}" if name == "tvpusher" else "—"
             print(
-                f"{name:<12} {group:<9} {statistics.mean(f1s):>8.3f} {min(f1s):>8.3f} {ok:>5}/{len(f1s):<2} {titles:>9}"
-                f" {statistics.mean(m for _, m, _ in r):>9.2f} {errors[group]:>7}"
+                f"{name:<12} {group:<9} {statistics.mean(f1s):>8.3f} {min(f1s):>8.3f} {ok:>5}/{len(f1s):<2} {titles:>9} {days:>8}"
+                f" {statistics.mean(m for _, m, _, _ in r):>9.2f} {errors[group]:>7}"
             )
 
 
-def _title(text: str) -> str:
-    return extract.extract_document(parse_html(text, base_url="http://x/"), "http://x/", find_main=True).title
+def _title_and_day(text: str) -> tuple[str, str]:
+    """The title and the publication day (in China) the extractor reads off a page."""
+    doc = extract.extract_document(parse_html(text, base_url="http://x/"), "http://x/", find_main=True)
+    return doc.title, local(doc.published).date().isoformat() if doc.published else ""
 
 
 if __name__ == "__main__":

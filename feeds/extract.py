@@ -405,7 +405,7 @@ def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:
             if t:
                 out.append(Block("h", t))
             return
-        has_blocks = any(isinstance(c.tag, str) and (c.tag in BLOCK_TAGS or c.tag == "img") for c in el)
+        has_blocks = any(isinstance(c.tag, str) and (c.tag in BLOCK_TAGS or c.tag == "img" or _wraps_blocks(c)) for c in el)
         if not has_blocks:
             lines(el)
             for img in el.iter("img"):
@@ -413,7 +413,7 @@ def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:
             return
         para(el.text)
         for child in el:
-            if isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or child.tag == "img"):
+            if isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or child.tag == "img" or _wraps_blocks(child)):
                 walk(child)
             elif isinstance(child.tag, str) and child.tag not in SKIP_TAGS:
                 lines(child)
@@ -425,6 +425,15 @@ def blocks_from(container: html.HtmlElement, base_url: str) -> list[Block]:
 
 BOLD_TAGS = ("strong", "b")
 _SENTENCE_INSIDE = re.compile(r"[。！？；，,][^”’）)]")
+
+
+def _wraps_blocks(el: html.HtmlElement) -> bool:
+    """An element outside BLOCK_TAGS that holds paragraphs or images: a CMS's own wrapper
+    (Jiangxi's ``<ucapcontent>``, a ``<font>`` or ``<span>`` around whole paragraphs). Read as
+    inline, its paragraphs ran together and its images were lost."""
+    if el.tag in SKIP_TAGS:
+        return False
+    return any(isinstance(d.tag, str) and (d.tag in BLOCK_TAGS or d.tag == "img") for d in el.iterdescendants())
 
 
 def _heading_like(text: str) -> bool:

@@ -76,3 +76,25 @@ def test_title_without_site_suffix(title: str, want: str) -> None:
     from feeds.xmlsafe import parse_html
 
     assert page_title(parse_html(f"<html><head><title>{title}</title></head><body><p>正文</p></body></html>")) == want
+
+
+def test_a_cms_wrapper_around_paragraphs_keeps_them_apart_with_their_images() -> None:
+    """Jiangxi's platform wraps the text in ``<ucapcontent>``: with a configured selector naming the
+    div around it, its paragraphs ran together and its charts were lost (read as one inline run)."""
+    from feeds.extract import extract_document
+    from feeds.xmlsafe import parse_html
+
+    markup = (
+        "<html><body><h1>统计公报</h1><div class='article-content'><ucapcontent>"
+        "<p>一、综合</p><p>全年实现生产总值262.6亿元。</p><p><img src='chart.jpg'></p><p>二、农业</p>"
+        "</ucapcontent></div></body></html>"
+    )
+    doc = extract_document(
+        parse_html(markup, base_url="http://x.gov.cn/a/"), "http://x.gov.cn/a/b.html", body_xpath="//div[@class='article-content']"
+    )
+    assert [(b.kind, b.text or b.src) for b in doc.blocks] == [
+        ("p", "一、综合"),
+        ("p", "全年实现生产总值262.6亿元。"),
+        ("img", "http://x.gov.cn/a/chart.jpg"),
+        ("p", "二、农业"),
+    ]
