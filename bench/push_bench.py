@@ -119,7 +119,7 @@ def curl_parallel(nginx: Nginx, files: list[Path], prefix: str, work: Path, k: i
             sub = "assets/" if p.suffix == ".png" else ""
             f.write(f'upload-file = "{p}"\nurl = "{nginx.url}{prefix}/{sub}{p.name}"\noutput = "/dev/null"\n')
     start = time.perf_counter()
-    par = ["-Z", "--parallel-max", str(k)] if k > 1 else []
+    par = ["-Z", "--parallel-max", str(k), "--no-progress-meter"] if k > 1 else []
     subprocess.run(["curl", "-sS", "--fail", *par, "-u", f"{USER}:{PASSWORD}", "--config", str(cfg)], check=True)
     return time.perf_counter() - start
 
