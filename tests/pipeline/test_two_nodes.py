@@ -17,7 +17,7 @@ from PIL import Image
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from feeds.channel import manifest_assets, manifest_version
+from feeds.channel import folder_reader, manifest_assets, manifest_tree, manifest_version
 from feeds.exports import manifest_exports, spec_of_manifest
 from pusher.config.settings import parse_settings
 from pusher.demo import demo_config
@@ -25,6 +25,7 @@ from pusher.names import ITEM_OWNER_PREFIX
 from pusher.ops.round import run_round
 from pusher.runtime import Runtime
 from pusher.stages import playout
+from pusher.stages.manifest import full_manifest
 from pusher.stages.poll import poll_source
 from pusher.states import ItemState
 from pusher.store.assets import CachedAssets
@@ -55,7 +56,7 @@ def poll_all(rt: Runtime, *, recheck: bool = False) -> None:
 def complete(headend: Path) -> tuple[int, bytes]:
     """What a box relies on: every file channel.xml names is there, whole, with its sha256."""
     manifest = (headend / "channel.xml").read_bytes()
-    refs = manifest_assets(manifest)
+    refs = manifest_tree(manifest, folder_reader(headend))  # through the column manifests
     assert refs
     for href, (sha, size) in refs.items():
         data = (headend / href).read_bytes()
@@ -131,7 +132,7 @@ def test_two_nodes_on_separate_workdirs_deliver_a_complete_channel(
             with b2.store.read() as db:
                 cv = db.exec(select(ChannelVersion).order_by(col(ChannelVersion.version).desc())).first()
             assert cv is not None
-            spec, _, _ = spec_of_manifest(cv.manifest.encode("utf-8"))
+            spec, _, _ = spec_of_manifest(full_manifest(b2, cv))
             again = playout.build(b2, spec)
             assert again.encoded == 0, "segments encoded again: their index was not shared"
             from pusher.stages.outbox import verify
