@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import weakref
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import String, cast, exists, func, literal, or_
+from sqlalchemy import String, cast, exists, func, insert, literal, or_
 from sqlmodel import Session, col, delete, select
 
 from pusher import metrics
@@ -20,7 +22,7 @@ from pusher.names import ITEM_OWNER_PREFIX, item_owner
 from pusher.runtime import Runtime
 from pusher.stages.render_pool import Drawer, Drawn, DrawPool, InProcess, Job, RendererSpec, usable_cpus
 from pusher.states import ON_AIR, ItemState, set_state
-from pusher.store import claims
+from pusher.store import changes, claims
 from pusher.store.codec import bounded, document_of
 from pusher.store.models import Audit, AuditAction, Item, Page
 from pusher.timeutil import local, utcnow
@@ -45,12 +47,17 @@ def store_pages(rt: Runtime, owner: str, version: int, pages: Sequence[PageImage
 
 def page_rows(rt: Runtime, owner: str, version: int, pages: Sequence[PageImage], shas: Sequence[str]) -> list[Page]:
     """The (unsaved) rows of pages already in the asset store under ``shas``."""
-    profile = rt.renderer.profile.name
+    return [Page(**v) for v in _page_values(rt.renderer.profile.name, owner, version, pages, shas, utcnow())]
+
+
+def _page_values(
+    profile: str, owner: str, version: int, pages: Sequence[PageImage], shas: Sequence[str], at: datetime
+) -> list[dict[str, Any]]:
     rows = []
     for seq, (p, sha) in enumerate(zip(pages, shas, strict=True), 1):
         layout = {"lines": list(p.lines), "entries": [list(e) for e in p.entries]}
-        rows.append(Page(owner=owner, version=version, seq=seq, profile=profile, sha256=sha, bytes=len(p.png),
-                         width=p.width, height=p.height, layout=json.dumps(layout, ensure_ascii=False)))  # fmt: skip
+        rows.append({"owner": owner, "version": version, "seq": seq, "profile": profile, "sha256": sha, "bytes": len(p.png),
+                     "width": p.width, "height": p.height, "layout": json.dumps(layout, ensure_ascii=False), "created_at": at})  # fmt: skip
     return rows
 
 
@@ -183,11 +190,12 @@ def _store_batch(rt: Runtime, node: str, batch: _Batch, drawn: dict[int, Drawn],
             ok.append(d)
     # The batch's pages in one call: one database write for shared assets (PostgreSQL), not one a page.
     shas = iter(rt.assets.put_many([p.png for d in ok for p in d.pages]))
-    rows: dict[int, list[Page]] = {}
+    rows: dict[int, list[dict[str, Any]]] = {}
+    at = utcnow()
     for d in ok:
         owner, version = item_owner(d.item_id), batch.jobs[d.item_id].version
-        rows[d.item_id] = page_rows(rt, owner, version, d.pages, [next(shas) for _ in d.pages])
-    stored: list[tuple[Drawn, list[Page]]] = []
+        rows[d.item_id] = _page_values(profile, owner, version, d.pages, [next(shas) for _ in d.pages], at)
+    stored: list[tuple[Drawn, list[dict[str, Any]]]] = []
     with rt.store.write() as db:
         items = {it.id: it for it in db.exec(select(Item).where(col(Item.id).in_(batch.ids)))}
         current: dict[int, tuple[Item, Drawn]] = {}
@@ -205,20 +213,22 @@ def _store_batch(rt: Runtime, node: str, batch: _Batch, drawn: dict[int, Drawn],
         owners = [item_owner(i) for i, (_, d) in current.items() if not d.failed]
         if owners:
             db.exec(delete(Page).where(col(Page.owner).in_(owners), col(Page.profile) == profile))
+        new = [v for i, (_, d) in current.items() if not d.failed for v in rows[i]]
+        if new:  # one statement run for every row: no ORM object or unit of work a page
+            db.connection().execute(insert(Page.__table__), new)  # type: ignore[attr-defined]
         for item_id, (row, d) in current.items():
             if d.failed:
                 set_state(row, ItemState.FAILED, f"{RENDER_FAILURE}{d.error}")
                 continue
-            db.add_all(rows[item_id])
             row.rendered_version = row.version
             set_state(row, ItemState.RENDERED)
             stored.append((d, rows[item_id]))
     report.failed += sum(1 for d in drawn.values() if d.failed)
     for d, pages in stored:
-        metrics.observe_render(d.seconds, [r.bytes for r in pages])
+        metrics.observe_render(d.seconds, [r["bytes"] for r in pages])
         report.items += 1
         report.pages += len(pages)
-        report.bytes += sum(r.bytes for r in pages)
+        report.bytes += sum(r["bytes"] for r in pages)
 
 
 #: A render failure is tried again by itself after this long, then twice as long after each
@@ -308,6 +318,12 @@ def requeue_failed(rt: Runtime, item_ids: Sequence[int] | None = None, *, reason
     return list(due)
 
 
+#: Per runtime: (change counter, profile) when every item on air had its pages. Items and their
+#: pages change only with the counter, so an idle round need not look again (issue 19: two
+#: index probes per item on air, 15,000 of them, every round).
+_all_drawn: weakref.WeakKeyDictionary[Runtime, tuple[int, str]] = weakref.WeakKeyDictionary()
+
+
 def _requeue_undrawn(rt: Runtime) -> int:
     """Items on air without pages of the renderer's profile (the operator changed the profile)
     go back to SCREENED to be drawn again: the channel would otherwise drop them for good."""
@@ -317,8 +333,12 @@ def _requeue_undrawn(rt: Runtime) -> int:
     drawn_here = exists().where(col(Page.owner) == owner, col(Page.profile) == profile, col(Page.version) == col(Item.rendered_version))
     undrawn = (col(Item.state).in_(list(ON_AIR)), col(Item.duplicate_of).is_(None), drawn, ~drawn_here)
     with rt.store.read() as db:
+        mark = (changes.count(db), profile)  # first: a write after it moves the counter
+        if _all_drawn.get(rt) == mark:
+            return 0
         ids = list(db.exec(select(Item.id).where(*undrawn)))
     if not ids:
+        _all_drawn[rt] = mark
         return 0
     with rt.store.write() as db:
         for it in db.exec(select(Item).where(col(Item.id).in_(ids), *undrawn)):
