@@ -52,6 +52,8 @@ def test_a_one_item_edit_sends_its_pages_its_column_parts_and_the_root(portal: S
         after = parts(headend)
         new = {h: c for h, c in after.items() if h not in before}
         assert new and set(new.values()) == {item.column}, "only the edited item's column changed"
+        root_written = (headend / "channel.xml").stat().st_mtime_ns
+        assert all((headend / h).stat().st_mtime_ns <= root_written for h in new), "a part landed after the root naming it"
         with rt.store.read() as db:
             cv1, cv2 = (db.get(ChannelVersion, v) for v in (1, 2))
         assert cv1 is not None and cv2 is not None
