@@ -123,10 +123,16 @@ def run(k: int, n: int, nodes: int, database: str, tmp: Path, urls: list[str], e
                 procs[node] = subprocess.Popen([sys.executable, "-m", "pusher", "run", "--config", str(cfg), "--log-json"], stdout=fh,
                                                stderr=subprocess.STDOUT)  # fmt: skip
         done: dict[str, float] = {}
+        said = t0
         while len(done) < k and time.monotonic() - t0 < timeout:
-            for c in names:
-                if c not in done and on_air(headends[c]) >= expect:
+            counts = {c: on_air(headends[c]) for c in names if c not in done}
+            for c, count in counts.items():
+                if count >= expect:
                     done[c] = time.monotonic() - t0
+            if time.monotonic() - said >= 30:  # progress, so that a run cut short still says something
+                said = time.monotonic()
+                items = sum(counts.values()) + expect * (k - len(counts))
+                print(f"  {said - t0:6.0f} s: {len(done)}/{k} channels all on air, {items}/{k * expect} items on air", flush=True)
             if any(p.poll() is not None for p in procs.values()):
                 gone = [logs[x].read_text()[-2000:] for x, p in procs.items() if p.poll() is not None]
                 raise SystemExit("a node exited: " + "; ".join(gone))

@@ -24,8 +24,9 @@ MIGRATE_LOCK = "tvpusher-migrate"
 _MIGRATING = threading.Lock()
 
 
-def open_runtime(settings: Settings, *, init: bool = False) -> Runtime:
-    store = Store(settings.channel.database_url)
+def open_runtime(settings: Settings, *, init: bool = False, pool_size: int | None = None) -> Runtime:
+    """``pool_size``: database connections kept open when idle (a daemon of many channels keeps few)."""
+    store = Store(settings.channel.database_url, pool_size=pool_size)
     try:
         with _MIGRATING:
             if store.is_sqlite:

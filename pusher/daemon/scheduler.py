@@ -120,7 +120,9 @@ class ChannelWork:
         from pusher.daemon.channels import open_runtime
 
         try:
-            rt = open_runtime(self.settings)
+            # One idle connection per channel: 20 channels on two nodes stay well inside
+            # PostgreSQL's default 100 connections (bursts open more and close them after).
+            rt = open_runtime(self.settings, pool_size=1)
         except Exception as exc:  # a channel whose database is away waits; the others go on
             if str(exc) != self.open_error:
                 log.error("channel %s cannot be opened (tried again at each election): %s", self.name, exc,

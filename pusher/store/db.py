@@ -64,7 +64,7 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" and not path.startswith("file::memory:") else None
 
 
-def make_engine(url: str, on_connect: Any = None) -> Engine:
+def make_engine(url: str, on_connect: Any = None, pool_size: int | None = None) -> Engine:
     parse_url(url)
     if url.startswith("sqlite"):
         path = sqlite_path(url)
@@ -77,7 +77,10 @@ def make_engine(url: str, on_connect: Any = None) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # libpq waits for ever by default: bound the connect, and let keepalives find a dead peer.
     pg_args = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
-    return create_engine(url, pool_pre_ping=True, connect_args=pg_args if url.startswith("postgresql") else {})
+    # pool_size: connections kept open when idle; a process serving many channels keeps few each
+    # (20 channels x 5 on two nodes were past PostgreSQL's 100 connections).
+    pool = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 8}
+    return create_engine(url, pool_pre_ping=True, connect_args=pg_args if url.startswith("postgresql") else {}, **pool)
 
 
 def _sqlite_setup(engine: Engine, on_connect: Any = None) -> None:
@@ -131,14 +134,14 @@ def sqlite_file_problem(path: Path) -> str:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
         install_transition_events()
         self.url = url
         self.path = sqlite_path(url)
         self._identity: tuple[int, int] | None = None
         self._lost = ""  # why this process no longer uses the database (sticky)
         self._identity_lock = threading.Lock()
-        self.engine = make_engine(url, self._check_file if self.path is not None else None)
+        self.engine = make_engine(url, self._check_file if self.path is not None else None, pool_size)
         self._write_engine = self.engine.execution_options(tvp_write=True)
 
     @property

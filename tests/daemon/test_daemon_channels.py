@@ -45,39 +45,51 @@ def test_two_nodes_share_four_channels_on_postgresql(pg_url: str, portals: list[
     headends = {n: tmp_path / f"headend-{n}" for n in names}
     channels = {n: (p.list_url, headends[n]) for n, p in zip(names, portals, strict=True)}
     nodes = {}
+
+    def leads(node: str) -> set[str]:
+        led: set[str] = set()
+        for e in nodes[node].events():
+            if e.get("event") == "leader":
+                led.add(str(e["channel"]))
+            elif e.get("event") == "follower":
+                led.discard(str(e["channel"]))
+        return led
+
+    def start(node: str) -> None:
+        # Separate workdirs: nothing shared but the database (pages live in it on PostgreSQL).
+        cfg = write_channels_config(tmp_path / f"{node}.toml", channels, work=tmp_path / f"work-{node}", database=pg_url, node=node)
+        nodes[node] = start_daemon(cfg, tmp_path / f"{node}.log")
+
+    def on_air(count: int) -> bool:
+        return all(len(manifest_items(h)) == count for h in headends.values())
+
     try:
-        for node in ("A", "B"):
-            # Separate workdirs: nothing shared but the database (pages live in it on PostgreSQL).
-            cfg = write_channels_config(tmp_path / f"{node}.toml", channels, work=tmp_path / f"work-{node}", database=pg_url, node=node)
-            nodes[node] = start_daemon(cfg, tmp_path / f"{node}.log")
-        everything = lambda: all(len(manifest_items(h)) == N for h in headends.values())  # noqa: E731
-        assert wait_for(everything, 240), "\n".join(p.text()[-2000:] for p in nodes.values())
+        # A alone leads every channel and puts the first wave on air ...
+        start("A")
+        assert wait_for(lambda: on_air(N), 240), nodes["A"].text()[-3000:]
+        assert leads("A") == set(names)
+        # ... then B comes up: A hands over the channels past its share (2 of 4), B takes them.
+        start("B")
+        balanced = lambda: len(leads("A")) == len(leads("B")) == 2 and leads("A") | leads("B") == set(names)  # noqa: E731
+        assert wait_for(balanced, 90), (leads("A"), leads("B"), nodes["B"].text()[-3000:])
+        handed = [e for e in nodes["A"].events() if e.get("event") == "follower"]
+        assert len(handed) == 2 and all("handed over" in str(e["msg"]) for e in handed), handed
+        # The second wave is polled and published by each channel's new leader; both draw.
+        for p in portals:
+            p.add(N)
+        assert wait_for(lambda: on_air(2 * N), 240), "\n".join(p.text()[-2000:] for p in nodes.values())
         for n, h in headends.items():
             check_headend(h)
             assert sorted(t for _, _, t in manifest_items(h)) == sorted(portals[names.index(n)].titles), n
-
-        # Leaderships: each node led channels of its own share, every channel exactly one node now.
-        def leads(node: str) -> set[str]:
-            led: set[str] = set()
-            for e in nodes[node].events():
-                if e.get("event") == "leader":
-                    led.add(str(e["channel"]))
-                elif e.get("event") == "follower":
-                    led.discard(str(e["channel"]))
-            return led
-
-        assert wait_for(lambda: leads("A") | leads("B") == set(names) and not leads("A") & leads("B") and leads("A") and leads("B"), 60), (
-            leads("A"),
-            leads("B"),
-        )
-        # Work split: every item was drawn once, by one node or the other, in its own channel.
         drawn: Counter[tuple[str, str]] = Counter()
         for node, proc in nodes.items():
             for e in proc.events():
                 if e.get("event") == "transition" and e.get("state") == "rendered":
                     drawn[(str(e["channel"]), node)] += 1
         for n in names:
-            assert drawn[(n, "A")] + drawn[(n, "B")] >= N, (n, drawn)
+            assert drawn[(n, "A")] + drawn[(n, "B")] >= 2 * N, (n, drawn)
+        assert sum(v for (_, node), v in drawn.items() if node == "B") > 0, drawn
+        assert leads("A") | leads("B") == set(names) and not leads("A") & leads("B")  # no ping-pong since
         for proc in nodes.values():
             assert proc.stop() == 0, proc.text()[-3000:]
     finally:
