@@ -2,7 +2,11 @@
 
 Each file is ``STOR``\\ed under a temporary name, its ``SIZE`` checked (and, with
 ``verify = "sha256"``, read back), then renamed over its final name with ``RNFR``/``RNTO``: a
-reader of the folder never sees a partial file under a real name. With ``tls = true`` the
+reader of the folder never sees a partial file under a real name. One control connection
+carries every command of a target object (a delivery); each transfer opens its data connection,
+as FTP does. A transfer killed half-way leaves its ``.<leaf>.tmp`` behind: the listing of
+``assets/`` each delivery makes removes those older than :data:`STALE_TMP` (a file is stored in
+seconds; younger ones may be another process's upload in progress). With ``tls = true`` the
 control and data connections are protected (explicit FTPS, ``AUTH TLS`` + ``PROT P``) and the
 server's certificate is verified unless ``verify_tls = false``.
 """
@@ -13,9 +17,11 @@ import contextlib
 import ftplib
 import hashlib
 import io
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -26,6 +32,8 @@ from pusher.targets.base import TargetOptions, check_name
 
 BLOCK = 32 * 1024
 R = TypeVar("R")
+STALE_TMP = 3600.0  # seconds: an upload's temporary file this old was left by a killed writer
+_TMP = re.compile(r"^\.[A-Za-z0-9_.\-]+\.tmp$")
 
 
 class FtpOptions(TargetOptions):
@@ -50,6 +58,7 @@ class FtpTarget:
         self.concurrency = 1  # one control connection, one transfer at a time
         self._ftp: ftplib.FTP | None = None
         self._dirs: set[str] = set()
+        self.swept = 0  # killed uploads' temporary files removed
 
     # -- the Target protocol ------------------------------------------------------------------
 
@@ -65,7 +74,7 @@ class FtpTarget:
     def list_assets(self) -> dict[str, int]:
         def listing(ftp: ftplib.FTP) -> dict[str, int]:
             try:
-                entries = list(ftp.mlsd("assets", facts=["type", "size"]))
+                entries = list(ftp.mlsd("assets", facts=["type", "size", "modify"]))
             except ftplib.error_perm:
                 # Servers differ in the code for a missing folder (550, 501): look for it.
                 try:
@@ -75,7 +84,11 @@ class FtpTarget:
                 ftp.cwd("..")
                 raise
             out: dict[str, int] = {}
+            now = time.time()
             for n, f in entries:
+                if f.get("type") == "file" and _TMP.fullmatch(n) and now - _modified(f.get("modify", "")) > STALE_TMP:
+                    _quietly(ftp.delete, f"assets/{n}")  # best effort: the next listing tries again
+                    self.swept += 1
                 if f.get("type") != "file" or "size" not in f or n.startswith("."):
                     continue
                 if not f["size"].isascii() or not f["size"].isdigit() or len(f["size"]) > 18:  # int() raised on "12abc"
@@ -207,6 +220,15 @@ class _Reader(io.RawIOBase):
         if time.monotonic() > self._deadline:
             raise TargetError(f"STOR {self._name}: upload not done within the deadline", target=self._target)
         return next(self._chunks, b"")
+
+
+def _modified(fact: str) -> float:
+    """An MLSD ``modify`` fact (UTC, YYYYMMDDHHMMSS[.sss]) as a timestamp; now if unreadable, so
+    that a file of unknown age is never taken for a stale one."""
+    try:
+        return datetime.strptime(fact[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return time.time()
 
 
 def _quietly(fn: Callable[[str], object], arg: str) -> None:
