@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import weakref
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pusher.names import ITEM_OWNER_PREFIX, item_owner
 from pusher.runtime import Runtime
 from pusher.stages.render_pool import Drawer, Drawn, DrawPool, InProcess, Job, RendererSpec, usable_cpus
 from pusher.states import ON_AIR, ItemState, set_state
-from pusher.store import claims
+from pusher.store import changes, claims
 from pusher.store.codec import bounded, document_of
 from pusher.store.models import Audit, AuditAction, Item, Page
 from pusher.timeutil import local, utcnow
@@ -317,6 +318,12 @@ def requeue_failed(rt: Runtime, item_ids: Sequence[int] | None = None, *, reason
     return list(due)
 
 
+#: Per runtime: (change counter, profile) when every item on air had its pages. Items and their
+#: pages change only with the counter, so an idle round need not look again (issue 19: two
+#: index probes per item on air, 15,000 of them, every round).
+_all_drawn: weakref.WeakKeyDictionary[Runtime, tuple[int, str]] = weakref.WeakKeyDictionary()
+
+
 def _requeue_undrawn(rt: Runtime) -> int:
     """Items on air without pages of the renderer's profile (the operator changed the profile)
     go back to SCREENED to be drawn again: the channel would otherwise drop them for good."""
@@ -326,8 +333,12 @@ def _requeue_undrawn(rt: Runtime) -> int:
     drawn_here = exists().where(col(Page.owner) == owner, col(Page.profile) == profile, col(Page.version) == col(Item.rendered_version))
     undrawn = (col(Item.state).in_(list(ON_AIR)), col(Item.duplicate_of).is_(None), drawn, ~drawn_here)
     with rt.store.read() as db:
+        mark = (changes.count(db), profile)  # first: a write after it moves the counter
+        if _all_drawn.get(rt) == mark:
+            return 0
         ids = list(db.exec(select(Item.id).where(*undrawn)))
     if not ids:
+        _all_drawn[rt] = mark
         return 0
     with rt.store.write() as db:
         for it in db.exec(select(Item).where(col(Item.id).in_(ids), *undrawn)):
