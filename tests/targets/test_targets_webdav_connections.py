@@ -3,6 +3,7 @@ uploading thread, and a kept-alive connection the headend closed is opened again
 
 from __future__ import annotations
 
+import http.client
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from targetkit import Channel, check_headend, make_runtime, page_bytes
+from targetkit import PASSWORD, USER, Channel, DeployNginx, check_headend, make_runtime, page_bytes
 
 from pusher.registry import TARGETS
 from pusher.stages.outbox import deliver
@@ -136,3 +137,31 @@ def test_every_request_of_one_thread_goes_over_one_connection(dav: Dav) -> None:
     finally:
         t.close()
     assert (dav.connections, dav.requests) == (1, 21)
+
+
+def test_the_shipped_nginx_takes_a_push_at_full_speed_and_still_limits_strangers(deployed: DeployNginx, tmp_path: Path) -> None:
+    """deploy/nginx-webdav.conf refused (503) a push past 200 requests: its limit of 50 a second
+    per address held the pusher too. Strangers are still held to it."""
+    opts = {"url": deployed.url, "username": USER, "password": PASSWORD}
+    rt = make_runtime(tmp_path / "work", [{"name": "dav", "kind": "webdav", "options": opts}])
+    try:
+        ch = Channel(rt)
+        for i in range(200):
+            ch.set(f"i{i}", page_bytes(f"i{i}a", 3000), page_bytes(f"i{i}b", 4000))
+        ch.publish()
+        [r] = deliver(rt)
+        assert r.status == "done", r.error
+    finally:
+        rt.close()
+    assert not [q for q in deployed.requests() if q.status == 503]
+    conn = http.client.HTTPConnection("127.0.0.1", deployed.port, timeout=10)
+    statuses = set()
+    for _ in range(1000):  # far faster than 50 a second, on one kept-alive connection
+        conn.request("GET", "/channel/channel.xml")
+        resp = conn.getresponse()
+        resp.read()
+        statuses.add(resp.status)
+        if 503 in statuses:
+            break
+    conn.close()
+    assert 503 in statuses, statuses
