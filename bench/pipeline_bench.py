@@ -30,7 +30,7 @@ import httpx
 from pusher.config.settings import parse_settings
 from pusher.demo import PORTAL, demo_config, write_config
 from pusher.runtime import Runtime
-from pusher.stages import deliver, poll_source, publish, render_items, screen_items
+from pusher.stages import deliver, poll_source, publish, quiet, render_items, screen_items
 from pusher.web.httpserve import StaticServer
 
 TEMPLATE = "art/2026/11/20/art_1001_5101.html"
@@ -119,6 +119,12 @@ def main() -> None:
             if prof:
                 prof.dump_stats(str(args.profile))
         idle = sum(rounds[0].values()) / 1000
+        # The same-run baseline: the idle publish as it was before it could skip (it plans the
+        # whole channel to find it unchanged).
+        quiet.forget(rt)
+        t = time.perf_counter()
+        replanned = publish(rt)
+        planning_ms = (time.perf_counter() - t) * 1000
         rt.close()
         if args.status:
             conf = write_config(cfg, tmp / "work" / "tvpusher.toml")
@@ -134,6 +140,10 @@ def main() -> None:
     for k, idle_ms in enumerate(rounds, 1):
         total_ms = sum(idle_ms.values())
         print(f"idle round {k} by stage: {total_ms:.0f} ms = " + ", ".join(f"{s} {v:.0f} ms" for s, v in idle_ms.items()))
+    print(
+        f"idle publish planning the channel again (no skip): {planning_ms:.0f} ms, new version: {replanned is not None}; "
+        f"skipped in idle round 1: {rounds[0]['publish']:.0f} ms (ratio {planning_ms / max(rounds[0]['publish'], 0.001):.0f})"
+    )
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
 
