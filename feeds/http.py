@@ -5,14 +5,20 @@
   here, in steps no larger than the room left under the cap.
 - **Time.** A per-request deadline covers the whole exchange, headers included: a timer shuts
   the socket down when it passes, so a server that drips one byte a second is cut off even
-  though no single read times out. Keep-alive is off so that every request owns its socket.
+  though no single read times out. Connections are kept alive and reused (a poll reads
+  hundreds of pages from one portal: a TCP and TLS handshake each cost more than a small
+  page); the socket a request reads or writes is handed to that request's deadline on every
+  read and write (:class:`_Backend`), so a reused connection is cut off like a new one. A
+  request that fails on a reused connection before any answer (the server closed it while it
+  was idle) is sent once more on a new one.
 - **Origins.** Redirects are followed by hand, at most ``max_redirects`` of them, and each hop
   is checked against the source's allowed origins: scheme, host *and* port
   (:class:`feeds.urls.Origins`), so another port of the portal's host (an internal service) is
   never reached. Every URL is percent-encoded first (:func:`feeds.urls.normalize_url`), so the
   answer's URL, which pages resolve their links against, is a valid one.
 - **Politeness.** At most ``per_host`` requests at a time to one host and ``delay`` seconds
-  between two starts, process-wide; the User-Agent names tvpusher.
+  between two starts, process-wide; the User-Agent names tvpusher. One client may be used by
+  several threads at once (the poll reads up to ``per_host`` detail pages at a time).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from feeds.urls import Origins, normalize_url, origin_of
@@ -39,6 +46,9 @@ from pusher.interfaces import Response
 
 REDIRECTS = {301, 302, 303, 307, 308}
 CHUNK = 64 * 1024
+#: Seconds an idle connection is kept for the next request: below the 5 s of Apache's default
+#: KeepAliveTimeout, so that the portal rarely closes one just as it is reused.
+KEEPALIVE_EXPIRY = 4.0
 
 
 class Http:
@@ -55,15 +65,23 @@ class Http:
         self.settings = settings
         self.source = source
         self.origins = Origins.of(hosts)
-        self.requests = 0
+        self._count = 0
+        self._count_lock = threading.Lock()
+        # Room for every request the politeness lets run at once; more would only queue here.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=settings.per_host, keepalive_expiry=KEEPALIVE_EXPIRY)
         self._client = httpx.Client(
             verify=_tls_context(),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
-            transport=transport,
-            limits=httpx.Limits(max_keepalive_connections=0),
+            transport=transport if transport is not None else _Transport(limits),
+            limits=limits,
         )
+
+    @property
+    def requests(self) -> int:
+        """Requests sent so far (from every thread using this client)."""
+        return self._count
 
     def allow_host(self, url: str) -> None:
         """Allow the origin of ``url`` too (scheme, host and port)."""
@@ -117,24 +135,35 @@ class Http:
         host = urlsplit(url).hostname or ""
         timeout = self.settings.timeout
         with _politeness.slot(host, self.settings.per_host, self.settings.delay):
-            self.requests += 1
+            with self._count_lock:
+                self._count += 1
             guard = _Deadline(timeout)
-            try:
-                with (
-                    guard,
-                    self._client.stream(method, url, headers=dict(headers or {}), data=data, extensions={"trace": guard.trace}) as r,
-                ):
-                    resp_headers = {k.lower(): v for k, v in r.headers.items()}
-                    body = self._read(r.iter_raw(CHUNK), resp_headers, url, guard)
-                    return r.status_code, resp_headers, body
-            except httpx.TimeoutException:
-                raise FetchError(f"timed out after {timeout:g} s", source=self.source, url=url) from None
-            except httpx.InvalidURL as exc:  # not an HTTPError: "http://host:abc/"
-                raise FetchError(f"not a URL: {exc}", source=self.source, url=url) from None
-            except httpx.HTTPError as exc:
-                if guard.expired:
-                    raise FetchError(f"no complete answer within {timeout:g} s", source=self.source, url=url) from None
-                raise FetchError(f"{type(exc).__name__}: {exc}", source=self.source, url=url) from None
+            with guard:
+                for attempt in (1, 2):
+                    try:
+                        return self._exchange(method, url, headers, data, guard)
+                    except httpx.TimeoutException:
+                        raise FetchError(f"timed out after {timeout:g} s", source=self.source, url=url) from None
+                    except httpx.InvalidURL as exc:  # not an HTTPError: "http://host:abc/"
+                        raise FetchError(f"not a URL: {exc}", source=self.source, url=url) from None
+                    except httpx.HTTPError as exc:
+                        if guard.expired:
+                            raise FetchError(f"no complete answer within {timeout:g} s", source=self.source, url=url) from None
+                        # A kept-alive connection the portal closed while it was idle fails
+                        # before any answer: the request deserves a new connection.
+                        stale = isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError))
+                        if not (stale and attempt == 1 and not guard.connected and not guard.answered):
+                            raise FetchError(f"{type(exc).__name__}: {exc}", source=self.source, url=url) from None
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _exchange(
+        self, method: str, url: str, headers: Mapping[str, str] | None, data: Mapping[str, str] | None, guard: _Deadline
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._client.stream(method, url, headers=dict(headers or {}), data=data, extensions={"trace": guard.trace}) as r:
+            guard.answered = True
+            resp_headers = {k.lower(): v for k, v in r.headers.items()}
+            body = self._read(r.iter_raw(CHUNK), resp_headers, url, guard)
+            return r.status_code, resp_headers, body
 
     def _read(self, raw: Iterator[bytes], headers: Mapping[str, str], url: str, guard: _Deadline) -> bytes:
         cap = self.settings.max_bytes
@@ -221,22 +250,34 @@ class _Deflate:
 
 
 class _Deadline:
-    """Shuts the request's socket down when the deadline passes, wherever the request is blocked."""
+    """Shuts the request's socket down when the deadline passes, wherever the request is blocked.
+
+    The socket is the one the request last read or wrote (:class:`_Stream` hands it over, new or
+    kept-alive) or, through a transport that is not ours (a proxy from the environment), the
+    one it connected.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.at = 0.0
         self.expired = False
         self.done = False
+        self.connected = False  # the request opened a new connection (else it reused one)
+        self.answered = False  # the answer's headers arrived
         self._sock: socket.socket | None = None
+        self._stream: _Stream | None = None
         self._lock = threading.Lock()
 
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
         if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
-            with self._lock:
-                self._sock = info["return_value"].get_extra_info("socket")
-                if self.expired:
-                    self._shutdown()
+            self.connected = True
+            self.attach(info["return_value"].get_extra_info("socket"))
+
+    def attach(self, sock: socket.socket | None, stream: _Stream | None = None) -> None:
+        with self._lock:
+            self._sock, self._stream = sock, stream
+            if self.expired:
+                self._shutdown()
 
     def expire(self) -> None:
         with self._lock:
@@ -246,18 +287,105 @@ class _Deadline:
             self._shutdown()
 
     def _shutdown(self) -> None:
-        if self._sock is not None:
+        # A kept-alive connection this request let go of may already carry the next request.
+        if self._sock is not None and (self._stream is None or self._stream.owner is self):
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> _Deadline:
         self.at = time.monotonic() + self.seconds
+        _current.deadline = self
         _watchdog.watch(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        _current.deadline = None
         with self._lock:
             self.done = True
+
+
+class _Current(threading.local):
+    """The deadline of the request this thread is sending (httpx's sync client reads and writes
+    in the calling thread)."""
+
+    deadline: _Deadline | None = None
+
+
+_current = _Current()
+
+
+class _Stream(httpcore.NetworkStream):
+    """A connection's stream that hands its socket to the deadline of whichever request uses it."""
+
+    def __init__(self, inner: httpcore.NetworkStream, sock: socket.socket | None) -> None:
+        self._inner, self._sock = inner, sock
+        self.owner: _Deadline | None = None  # the request reading or writing it now
+
+    def _watched(self) -> None:
+        d = _current.deadline
+        if d is not None and self.owner is not d:
+            self.owner = d
+            d.attach(self._sock, self)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._watched()
+        return self._inner.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._watched()
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None) -> _Stream:
+        self._watched()
+        # The TCP socket stays the one to shut down: it is under the TLS layer.
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, timeout), self._sock)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        d = _current.deadline
+        if d is not None:
+            d.connected = True
+        return _Stream(stream, stream.get_extra_info("socket"))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        return self._inner.connect_unix_socket(path, timeout, socket_options)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _Transport(httpx.HTTPTransport):
+    """httpx's own transport over a pool whose streams the deadlines can cut (:class:`_Stream`)."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        super().__init__(verify=_tls_context(), limits=limits)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=_tls_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_Backend(),
+        )
 
 
 class _Watchdog:

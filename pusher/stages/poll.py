@@ -14,8 +14,16 @@ How each change is found:
 - **duplicate** — a new URL whose 索引号 (else title + date) matches a live item: kept,
   marked as a duplicate, never aired. If the original is withdrawn a duplicate takes its place.
 
-Pages are fetched with no transaction open; each item is written in its own short transaction,
-so one bad page costs only that item.
+A poll's cost follows the portal's list, not the years of items the store holds: only the
+listed URLs are looked up, and the re-checks are the few oldest ones (one indexed query with a
+LIMIT), so a list that answered 304 costs one request and a handful of small queries.
+
+Pages are fetched with no transaction open, up to ``http.per_host`` at a time on threads (the
+per-host politeness of :mod:`feeds.http` still bounds every request, whichever source sends it),
+and handed over in list order; :class:`~pusher.stages.poll_store.BatchWriter` stores them a
+batch per transaction, one bad item failing alone. A stop (SIGTERM) keeps the items already
+handed over and drops the reads still in flight: the list's validators are then not saved, so
+the next poll reads those entries again.
 
 A list's HTTP validators (ETag, Last-Modified) are worth keeping only beside the items they
 cover: a store that had them without the items would answer every poll with 304 and never read
@@ -29,24 +37,28 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+from collections import deque
 from collections.abc import Collection, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
-from feeds.classify import classify
 from feeds.sources.common import conditional_headers, new_validators
 from pusher.errors import SourceError
-from pusher.interfaces import Document, Gone, HttpClient, ListEntry, Response, Source
+from pusher.interfaces import Gone, HttpClient, ListEntry, Response, Source
 from pusher.runtime import Runtime
-from pusher.states import ItemState, set_state
-from pusher.store.codec import attachments_to_json, blocks_to_json, content_hash
+from pusher.stages.poll_store import KNOWN_COLUMNS, BatchWriter, Fetched, Known, dedupe_key, known_of, prepare, withdraw
+from pusher.states import ItemState
 from pusher.store.models import Item, SourceRow
 from pusher.timeutil import to_utc, utcnow
+
+__all__ = ["MISSING_POLLS_TO_WITHDRAW", "RECHECK_AFTER", "RECHECK_PER_POLL", "PollReport", "dedupe_key", "poll_source"]
 
 log = logging.getLogger("tvpusher.poll")
 
@@ -57,6 +69,7 @@ MISSING_POLLS_TO_WITHDRAW = 3
 RECHECK_AFTER = timedelta(hours=6)
 #: At most this many re-checks per poll, so that a source's poll stays short.
 RECHECK_PER_POLL = 10
+_IN_CHUNK = 500
 
 
 @dataclass
@@ -79,18 +92,6 @@ class PollReport:
         return bool(self.new or self.changed or self.withdrawn)
 
 
-@dataclass(frozen=True)
-class _Known:
-    id: int
-    state: ItemState
-    duplicate_of: int | None
-    validators: dict[str, str]
-    checked_at: datetime | None
-    title: str
-    published: datetime | None
-    missing_polls: int
-
-
 def poll_source(rt: Runtime, name: str, *, recheck: bool | Collection[int] = ()) -> PollReport:
     """``recheck``: True re-reads every known detail page now, a collection of item ids those
     items (``pusher poll --recheck``); otherwise pages are re-read every ``[[sources]] recheck``."""
@@ -105,7 +106,8 @@ def poll_source(rt: Runtime, name: str, *, recheck: bool | Collection[int] = ())
     http = rt.http(s)
     listed = validators  # the list's new validators are kept only when the poll saw every entry through
     covered: set[str] = set()  # the items those validators cover
-    stored: set[str] = set()  # URLs of the items this poll wrote
+    writer = BatchWriter(rt, name, report)
+    reads = _Reads(rt, source, http, writer, report, workers=rt.settings.http.per_host if source.reads_detail_pages else 1)
     try:
         try:
             listing = source.list(http, validators)
@@ -115,47 +117,42 @@ def poll_source(rt: Runtime, name: str, *, recheck: bool | Collection[int] = ())
             return report
         report.listed = len(listing.entries)
         now = utcnow()
-        # An unchanged list needs only the items due for a re-check or counted missing.
-        known = _load_known(rt, name, now - after if listing.not_modified and not forced else None)
-        due = _Budget(len(known) if recheck is True else RECHECK_PER_POLL)
-        due.left += sum(1 for k in known.values() if k.id in forced)  # asked for by id: beyond the budget
-        unread = False  # a new entry whose page failed: only a re-read list shows it again
+        listed_urls = {e.url for e in listing.entries}
+        known = _load_listed(rt, name, listed_urls)
+        due = _Budget(sys.maxsize if recheck is True else RECHECK_PER_POLL + _forced_here(rt, name, forced))
         for entry in listing.entries:
             if rt.stopping.is_set():
                 break
             prev = known.get(entry.url)
             if prev is None:
-                errors = len(report.item_errors)
-                _fetch_one(rt, source, http, entry, None, report, stored)
-                unread = unread or len(report.item_errors) > errors
+                reads.read(entry, None)
             elif prev.duplicate_of is not None:
                 continue  # a duplicate follows its original
             elif prev.validators.get("list") != _list_sig(entry) or (_is_due(prev, now, after, forced) and due.take()):
-                _fetch_one(rt, source, http, entry, prev, report, stored)
-        listed_urls = {e.url for e in listing.entries}
-        covered = (listed_urls & known.keys()) | stored
+                reads.read(entry, prev)
         # Silent edits of items the list did not show this time (or when it answered 304); a
         # source without detail pages (a feed read alone) has nothing to re-read for them.
-        if not source.reads_detail_pages:
-            due.left = 0
-        for url, prev in sorted(known.items(), key=lambda kv: kv[1].checked_at or datetime.min.replace(tzinfo=now.tzinfo)):
-            if rt.stopping.is_set() or not due.left:
-                break
-            skip = url in listed_urls or prev.duplicate_of is not None or prev.state == ItemState.WITHDRAWN
-            if skip or not _is_due(prev, now, after, forced):
-                continue
-            due.take()
-            _fetch_one(rt, source, http, ListEntry(url=url, title=prev.title, published=prev.published), prev, report, stored)
+        if source.reads_detail_pages and due.left and not rt.stopping.is_set():
+            limit = None if recheck is True else due.left + len(listed_urls)  # listed ones are skipped
+            for prev in _load_due(rt, name, now - after, forced, limit):
+                if rt.stopping.is_set() or not due.left:
+                    break
+                if prev.url in listed_urls or not _is_due(prev, now, after, forced):
+                    continue
+                due.take()
+                reads.read(ListEntry(url=prev.url, title=prev.title, published=prev.published), prev)
+        reads.finish()
+        covered = (listed_urls & known.keys()) | writer.stored
         report.status = "not_modified" if listing.not_modified and not report.changed_anything else "ok"
         if listing.not_modified:
-            if any(k.missing_polls for k in known.values()):
-                _still_missing(rt, name, report)
+            _still_missing(rt, name, report)
         elif listing.complete:
             _count_missing(rt, name, listed_urls, listing.entries, report)
-        if not rt.stopping.is_set() and not unread:
+        if not rt.stopping.is_set() and not reads.unread and not writer.unstored_new:
             # A poll cut short keeps the old ones: the next poll reads the list again, not a 304.
             listed = dict(listing.validators)
     finally:
+        reads.close()
         report.requests = http.requests
         http.close()
         _record(rt, name, s.kind, report, listed, covered)
@@ -181,50 +178,52 @@ def _trusted_validators(db: Any, name: str, row: SourceRow | None) -> dict[str, 
     return validators
 
 
-def _load_known(rt: Runtime, source: str, due_before: datetime | None) -> dict[str, _Known]:
-    """The source's items by URL, only the columns change detection needs (bodies stay in the
-    database); with ``due_before``, only live items due for a re-check or missing from the list."""
-    cols = (
-        col(Item.id),
-        col(Item.url),
-        col(Item.state),
-        col(Item.duplicate_of),
-        col(Item.validators),
-        col(Item.checked_at),
-        col(Item.title),
-        col(Item.published),
-        col(Item.missing_polls),
-    )
-    q = sa_select(*cols).where(col(Item.source) == source)
-    if due_before is not None:
-        q = q.where(
-            col(Item.state) != ItemState.WITHDRAWN,
-            col(Item.duplicate_of).is_(None),
-            or_(col(Item.checked_at).is_(None), col(Item.checked_at) <= due_before, col(Item.missing_polls) > 0),
-        )
+def _load_listed(rt: Runtime, source: str, urls: Collection[str]) -> dict[str, Known]:
+    """The listed URLs' items by URL (only the columns change detection needs)."""
+    out: dict[str, Known] = {}
+    ordered = sorted(urls)
     with rt.store.read() as db:
-        return {r[1]: _known(*r) for r in db.execute(q)}
+        for start in range(0, len(ordered), _IN_CHUNK):
+            q = sa_select(*KNOWN_COLUMNS).where(col(Item.source) == source, col(Item.url).in_(ordered[start : start + _IN_CHUNK]))
+            out.update((k.url, k) for k in map(known_of, db.execute(q)))
+    return out
 
 
-def _known(
-    id: int,
-    url: str,
-    state: ItemState,
-    dup: int | None,
-    vals: str,
-    checked: datetime | None,
-    title: str,
-    pub: datetime | None,
-    missing: int,
-) -> _Known:
-    return _Known(id, state, dup, json.loads(vals or "{}"), checked, title, pub, missing)
+def _load_due(rt: Runtime, source: str, due_before: datetime, forced: Collection[int], limit: int | None) -> list[Known]:
+    """Live items due for a re-check, at most ``limit``: the ones asked for by id, then the ones
+    never checked, then the oldest check first. Three range queries rather than one with an OR,
+    so that each walks ``ix_item_source_checked`` and stops at its LIMIT (an idle poll of a
+    year's source reads a few index entries, not every row)."""
+    live = (col(Item.source) == source, col(Item.state) != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None))
+    picks = [
+        sa_select(*KNOWN_COLUMNS).where(*live, col(Item.id).in_(sorted(forced))).order_by(col(Item.id)) if forced else None,
+        sa_select(*KNOWN_COLUMNS).where(*live, col(Item.checked_at).is_(None)).order_by(col(Item.id)),
+        sa_select(*KNOWN_COLUMNS).where(*live, col(Item.checked_at) <= due_before).order_by(col(Item.checked_at), col(Item.id)),
+    ]
+    out: dict[int, Known] = {}
+    with rt.store.read() as db:
+        for q in picks:
+            if q is None or (limit is not None and len(out) >= limit):
+                continue
+            for k in map(known_of, db.execute(q if limit is None else q.limit(limit - len(out)))):
+                out.setdefault(k.id, k)
+    return list(out.values())
+
+
+def _forced_here(rt: Runtime, source: str, forced: Collection[int]) -> int:
+    """How many of the item ids asked for belong to this source: re-read beyond the budget."""
+    if not forced:
+        return 0
+    with rt.store.read() as db:
+        q = select(func.count()).select_from(Item).where(Item.source == source, col(Item.id).in_(sorted(forced)))
+        return int(db.exec(q).one())
 
 
 def _list_sig(entry: ListEntry) -> str:
     return f"{entry.title}|{entry.published.isoformat() if entry.published else ''}"
 
 
-def _is_due(prev: _Known, now: datetime, after: timedelta = RECHECK_AFTER, forced: Collection[int] = ()) -> bool:
+def _is_due(prev: Known, now: datetime, after: timedelta = RECHECK_AFTER, forced: Collection[int] = ()) -> bool:
     return prev.id in forced or prev.checked_at is None or to_utc(prev.checked_at) + after <= now
 
 
@@ -260,169 +259,136 @@ class _DetailHttp:
         return self.http.post(url, data, headers=headers)
 
 
-def _fetch_one(
-    rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, prev: _Known | None, report: PollReport, stored: set[str]
-) -> None:
+class _Reads:
+    """The detail reads of one poll, on up to ``workers`` threads, taken back in the order they
+    were asked for: the writer sees the list's order, and a stop keeps exactly the items taken
+    before it (the ones after it are read again by the next poll)."""
+
+    def __init__(self, rt: Runtime, source: Source, http: HttpClient, writer: BatchWriter, report: PollReport, *, workers: int) -> None:
+        self.rt, self.source, self.http, self.writer, self.report = rt, source, http, writer, report
+        self.unread = False  # a new entry whose page failed: only a re-read list shows it again
+        self.halted = False
+        self._depth = 2 * workers  # reads in flight or done, waiting to be taken
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"tvpusher-poll-{source.name}") if workers > 1 else None
+        self._window: deque[Future[Fetched]] = deque()
+
+    def read(self, entry: ListEntry, prev: Known | None) -> None:
+        if self.halted:
+            return
+        if self._pool is None:
+            self._take(_read_one(self.rt, self.source, self.http, entry, prev))
+            return
+        self._window.append(self._pool.submit(_read_one, self.rt, self.source, self.http, entry, prev))
+        while len(self._window) >= self._depth and not self.halted:
+            self._take(self._window.popleft().result())
+
+    def finish(self) -> None:
+        """Take every read still out, then write what the writer holds."""
+        while self._window and not self.halted:
+            self._take(self._window.popleft().result())
+        self.close()
+        self.writer.flush()
+
+    def close(self) -> None:
+        for f in self._window:
+            f.cancel()
+        self._window.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _take(self, got: Fetched) -> None:
+        if self.rt.stopping.is_set():
+            self.halted = True  # SIGTERM: the item in hand was the last
+            return
+        if got.prev is not None:
+            self.report.rechecked += 1
+        if got.error:
+            self.report.item_errors.append(got.error)
+            self.unread = self.unread or got.prev is None
+            return
+        if got.doc is not None:
+            self.rt.images.fetch(self.http, got.doc)
+        self.writer.add(got)
+
+
+def _read_one(rt: Runtime, source: Source, http: HttpClient, entry: ListEntry, prev: Known | None) -> Fetched:
+    """One entry's detail read (on a reader thread): what the writer is to store."""
+    sig = {"list": _list_sig(entry)}
     prefetched = None
     try:
-        if prev is not None:
-            report.rechecked += 1
-            if source.reads_detail_pages:
-                # A withdrawn item must be read in full to come back, never answered 304.
-                cond = conditional_headers(prev.validators) if prev.state != ItemState.WITHDRAWN else {}
-                prefetched = http.get(entry.url, headers=cond)
-                if prefetched.status == 304:
-                    report.unchanged += 1
-                    _touch(rt, prev.id, {**prev.validators, "list": _list_sig(entry)})
-                    stored.add(entry.url)
-                    return
+        if prev is not None and source.reads_detail_pages:
+            # A withdrawn item must be read in full to come back, never answered 304.
+            cond = conditional_headers(prev.validators) if prev.state != ItemState.WITHDRAWN else {}
+            prefetched = http.get(entry.url, headers=cond)
+            if prefetched.status == 304:
+                return Fetched(entry, prev, sig, not_modified=True)
         client = _DetailHttp(http, entry.url, prefetched)
         got = source.detail(client, entry)
+        if isinstance(got, Gone):
+            return Fetched(entry, prev, gone=f"HTTP {got.status}")
+        if entry.published and not got.published:
+            got = replace(got, published=entry.published)
+        vals = {**(new_validators(client.answer) if client.answer is not None and client.answer.status == 200 else {}), **sig}
+        return Fetched(entry, prev, vals, doc=got, prepared=prepare(rt.settings, source.name, got))
     except SourceError as exc:
-        report.item_errors.append(str(exc))
         log.warning("item failed: %s", exc)
-        return
+        return Fetched(entry, prev, error=str(exc))
     except Exception as exc:  # an adapter bug this page trips: it must not stall the entries after it
-        report.item_errors.append(f"{entry.url}: {type(exc).__name__}: {exc}")
         log.exception("source crashed on %s", entry.url)
-        return
-    if isinstance(got, Gone):
-        _withdraw_url(rt, source.name, entry.url, f"HTTP {got.status}", report)
-        return
-    if entry.published and not got.published:
-        got = replace(got, published=entry.published)
-    rt.images.fetch(http, got)
-    vals = {
-        **(new_validators(client.answer) if client.answer is not None and client.answer.status == 200 else {}),
-        "list": _list_sig(entry),
-    }
-    _upsert(rt, source.name, got, vals, report)
-    stored.add(got.url)
-
-
-def _touch(rt: Runtime, item_id: int, validators: dict[str, str]) -> None:
-    with rt.store.write() as db:
-        item = db.get(Item, item_id)
-        if item is not None:
-            item.checked_at, item.validators, item.missing_polls = utcnow(), json.dumps(validators, ensure_ascii=False), 0
-
-
-def dedupe_key(doc: Document) -> str:
-    """索引号 when the page has one, else the title (whitespace removed) and the publish date."""
-    if doc.index_no:
-        return doc.index_no.replace(" ", "")
-    day = doc.published.date().isoformat() if doc.published else ""
-    return f"{''.join(doc.title.split())}|{day}"
-
-
-def _upsert(rt: Runtime, source: str, doc: Document, validators: dict[str, str], report: PollReport) -> None:
-    s = rt.settings.source(source)
-    digest = content_hash(doc)
-    dedupe = dedupe_key(doc)
-    column = classify(doc, s, rt.settings.columns)
-    written = to_utc(datetime(doc.written.year, doc.written.month, doc.written.day), rt.settings.channel.timezone) if doc.written else None
-    fields: dict[str, Any] = dict(
-        title=doc.title, column=column, portal_column=doc.column, index_no=doc.index_no, publisher=doc.publisher,
-        doc_no=doc.doc_no, topic=doc.topic, validity=doc.validity, published=doc.published, written=written,
-        text=doc.text, body=blocks_to_json(doc.blocks), attachments=attachments_to_json(doc.attachments),
-        dedupe_key=dedupe, content_hash=digest,
-    )  # fmt: skip
-    now = utcnow()
-    vals = json.dumps(validators, ensure_ascii=False)
-    with rt.store.write() as db:
-        item = db.exec(select(Item).where(Item.source == source, Item.url == doc.url)).first()
-        if item is None:
-            twin = db.exec(
-                select(Item).where(Item.dedupe_key == dedupe, col(Item.duplicate_of).is_(None), Item.state != ItemState.WITHDRAWN)
-            ).first()
-            item = Item(source=source, url=doc.url, validators=vals, checked_at=now, **fields)
-            if twin is not None:
-                item.duplicate_of = twin.id
-                set_state(item, ItemState.WITHDRAWN, f"duplicate of item {twin.id}", now=now)
-                report.duplicates += 1
-            else:
-                report.new += 1
-            db.add(item)
-            return
-        item.missing_polls, item.checked_at, item.validators = 0, now, vals
-        retracted = item.state == ItemState.WITHDRAWN and item.state_reason.startswith("retracted")
-        if item.content_hash == digest and (item.state != ItemState.WITHDRAWN or retracted):
-            report.unchanged += 1
-            return
-        for k, v in fields.items():
-            setattr(item, k, v)
-        item.version += 1
-        if retracted:
-            # An operator's retraction outlives portal edits: only an operator puts it back.
-            item.updated_at = now
-            report.changed += 1
-            return
-        set_state(item, ItemState.NEW, "changed on the portal", now=now)
-        item.duplicate_of = None
-        report.changed += 1
-
-
-def _withdraw_url(rt: Runtime, source: str, url: str, why: str, report: PollReport) -> None:
-    with rt.store.write() as db:
-        item = db.exec(select(Item).where(Item.source == source, Item.url == url)).first()
-        if item is None:
-            return
-        item.checked_at = utcnow()
-        if item.state != ItemState.WITHDRAWN:
-            _withdraw(db, item, f"gone from the portal ({why})")
-            report.withdrawn += 1
-
-
-def _withdraw(db: Any, item: Item, reason: str) -> None:
-    set_state(item, ItemState.WITHDRAWN, reason)
-    # The same notice under another URL takes the withdrawn one's place.
-    heir = db.exec(select(Item).where(Item.duplicate_of == item.id).order_by(col(Item.id))).first()
-    if heir is not None:
-        heir.duplicate_of = None
-        set_state(heir, ItemState.NEW, f"replaces withdrawn item {item.id}")
-        for other in db.exec(select(Item).where(Item.duplicate_of == item.id, Item.id != heir.id)).all():
-            other.duplicate_of = heir.id
+        return Fetched(entry, prev, error=f"{entry.url}: {type(exc).__name__}: {exc}")
 
 
 def _count_missing(rt: Runtime, source: str, listed: set[str], entries: tuple[ListEntry, ...], report: PollReport) -> None:
     # Only items that should still be in the watched window count: older ones simply scrolled off.
     dates = [e.published for e in entries if e.published]
     oldest = min(dates) if dates else None
-    # Only those rows: years of items that scrolled off long ago stay in the database.
+    # Only those rows, and only their counters: years of items that scrolled off long ago (and
+    # every body) stay in the database.
     counted = col(Item.missing_polls) > 0
     if oldest is not None:
         counted = or_(counted, col(Item.published) >= to_utc(oldest))
+    q = sa_select(col(Item.id), col(Item.url), col(Item.published), col(Item.missing_polls)).where(
+        col(Item.source) == source, col(Item.state) != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None), counted
+    )
     with rt.store.write() as db:
-        rows = db.exec(
-            select(Item).where(Item.source == source, Item.state != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None), counted)
-        ).all()
-        for item in rows:
-            if item.url in listed:
-                item.missing_polls = 0
-                continue
-            if oldest is None or item.published is None or to_utc(item.published) < oldest:
-                continue
-            item.missing_polls += 1
-            if item.missing_polls >= MISSING_POLLS_TO_WITHDRAW:
+        back: list[int] = []
+        bump: list[int] = []
+        out: list[int] = []
+        for item_id, url, published, missing in db.execute(q).all():
+            if url in listed:
+                if missing:
+                    back.append(item_id)
+            elif oldest is not None and published is not None and to_utc(published) >= oldest:
+                (out if missing + 1 >= MISSING_POLLS_TO_WITHDRAW else bump).append(item_id)
+        _set_missing(db, back, 0)
+        _set_missing(db, bump, Item.missing_polls + 1)
+        for item_id in out:
+            item = db.get(Item, item_id)
+            if item is not None:
+                item.missing_polls += 1
                 _withdraw_missing(db, item)
                 report.withdrawn += 1
 
 
+def _set_missing(db: Any, ids: list[int], value: Any) -> None:
+    for start in range(0, len(ids), _IN_CHUNK):
+        db.execute(update(Item).where(col(Item.id).in_(ids[start : start + _IN_CHUNK])).values(missing_polls=value))
+
+
 def _withdraw_missing(db: Any, item: Item) -> None:
-    _withdraw(db, item, f"gone from the portal's list for {item.missing_polls} polls")
+    withdraw(db, item, f"gone from the portal's list for {item.missing_polls} polls")
     # Forget the list line: if the entry comes back, it is read again at once.
     item.validators = json.dumps({**json.loads(item.validators or "{}"), "list": ""}, ensure_ascii=False)
 
 
 def _still_missing(rt: Runtime, source: str, report: PollReport) -> None:
     """An unchanged list (304) still lacks what it lacked last time: one more poll missing."""
+    live = (Item.source == source, Item.state != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None), Item.missing_polls > 0)
+    with rt.store.read() as db:  # most idle polls have none: no write lock for them
+        if db.exec(select(Item.id).where(*live).limit(1)).first() is None:
+            return
     with rt.store.write() as db:
-        rows = db.exec(
-            select(Item).where(
-                Item.source == source, Item.state != ItemState.WITHDRAWN, col(Item.duplicate_of).is_(None), Item.missing_polls > 0
-            )
-        ).all()
-        for item in rows:
+        for item in db.exec(select(Item).where(*live)).all():
             item.missing_polls += 1
             if item.missing_polls >= MISSING_POLLS_TO_WITHDRAW:
                 _withdraw_missing(db, item)

@@ -48,10 +48,15 @@ def attachments_from_json(data: str) -> tuple[Attachment, ...]:
     return tuple(Attachment(d["name"], d["url"]) for d in json.loads(data or "[]"))
 
 
-def content_hash(doc: Document) -> str:
-    """What counts as a change: title, normalised text, tables, images and the metadata fields."""
+def content_hash(doc: Document, *, body: str | None = None, attachments: str | None = None) -> str:
+    """What counts as a change: title, normalised text, tables, images and the metadata fields.
+
+    ``body`` and ``attachments``: the document's :func:`blocks_to_json` and
+    :func:`attachments_to_json` when the caller has them already (the poll stores them too)."""
+    body = blocks_to_json(doc.blocks) if body is None else body
+    attachments = attachments_to_json(doc.attachments) if attachments is None else attachments
     h = hashlib.sha256()
-    for part in (doc.title, blocks_to_json(doc.blocks), doc.index_no, doc.doc_no, doc.publisher, attachments_to_json(doc.attachments)):
+    for part in (doc.title, body, doc.index_no, doc.doc_no, doc.publisher, attachments):
         h.update(part.encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()

@@ -20,6 +20,12 @@ _KEY = "tvp_transitions"
 _installed = False
 
 
+def note_inserted(session: Session, item_id: int, source: str, state: Any, version: int, reason: str) -> None:
+    """An item row written with a Core INSERT (the poll's batches), which the ORM events do not
+    see: logged with the others once the transaction commits."""
+    session.info.setdefault(_KEY, []).append((item_id, source, None, state, version, reason))
+
+
 def install_transition_events() -> None:
     """Logs every committed change of an item's state, whichever stage or command made it."""
     global _installed

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sources_portal import Portal
 from sqlalchemy import event
 from test_sources_changes import COL, Site
 
+import pusher.stages.poll as poll
 from pusher.runtime import Runtime
 from pusher.stages import poll_source
 from pusher.states import ItemState
@@ -17,7 +19,9 @@ from pusher.store.models import Item
 from pusher.timeutil import utcnow
 
 
-def test_a_changed_list_does_not_load_every_item_the_source_ever_had(site: Portal, make_runtime: Callable[..., Runtime]) -> None:
+def test_a_changed_list_does_not_load_every_item_the_source_ever_had(
+    site: Portal, make_runtime: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = Site(site)
     s.add(1, "关于2026年冬季森林防火工作的通告", date="2026-11-20")
     s.add(2, "关于调整城区部分公交线路的公告", date="2026-11-18")
@@ -38,6 +42,9 @@ def test_a_changed_list_does_not_load_every_item_the_source_ever_had(site: Porta
     def on_load(target: Any, _ctx: Any) -> None:
         loaded.append(target)
 
+    rows: list[Any] = []
+    real = poll.known_of
+    monkeypatch.setattr(poll, "known_of", lambda row: rows.append(row) or real(row))
     event.listen(Item, "load", on_load)
     try:
         rep = poll_source(rt, "col1001")
@@ -45,3 +52,5 @@ def test_a_changed_list_does_not_load_every_item_the_source_ever_had(site: Porta
         event.remove(Item, "load", on_load)
     assert rep.new == 1 and rep.withdrawn == 0
     assert len(loaded) <= 10, f"the poll loaded {len(loaded)} items with their bodies"
+    # Not even their columns: the listed URLs are looked up, and the few due for a re-check.
+    assert len(rows) <= 3 + poll.RECHECK_PER_POLL, f"the poll read {len(rows)} item rows for a list of 3"
