@@ -38,7 +38,12 @@ _FURNITURE_ATTR = re.compile(
     r"weizhi|dqwz|footer|foot|header|topbar|nav|menu|fontsize|zihao|print|sidebar|related|xgwz|xgxx|pager?|prev|next|jiuc(?:uo)?)([-_\s\d]|$)",
     re.I,
 )
+# The site's copyright/disclaimer notice under every article: several sentences, so it reads as
+# prose, but it is the site's, not the item's.
+_DISCLAIMER = re.compile(r"^(?:版权与免责声明|版权及免责声明|免责声明|版权声明)[:：]?")
 _PUNCT = re.compile(r"[，。；：、！？“”（）,.;]")
+_SENTENCE = re.compile(r"[，。；！？,;]")
+_CELL_TAGS = ("td", "th", "tr", "tbody", "thead")
 _PARA_TAGS = ("p", "td", "pre", "li", "dd", "div", "section", "font", "span")
 _SKIP = {"script", "style", "noscript", "iframe", "object", "button", "input", "select", "textarea", "form", "nav", "footer", "header"}
 MIN_SCORE = 4.0  # below this no container holds prose: the page has no discernible main text
@@ -101,6 +106,13 @@ def strip_furniture(root: html.HtmlElement) -> None:
             t = el.text_content() or ""
             if len(t) < 240 and is_boilerplate(t):
                 doomed.append(el)
+                continue
+        if (
+            el.tag in ("div", "section", "table", "dl", "ul")
+            and lengths.get(el, (0, 0))[0] < 1000
+            and _DISCLAIMER.match("".join((el.text_content() or "")[:40].split()))
+        ):
+            doomed.append(el)
     for el in doomed:
         _drop(el)
 
@@ -120,9 +132,17 @@ def _drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
+def _enclosing_table(cell: html.HtmlElement) -> html.HtmlElement | None:
+    for anc in cell.iterancestors():
+        if anc.tag == "table":
+            return anc
+    return cell.getparent()
+
+
 def main_content(root: html.HtmlElement) -> html.HtmlElement | None:
     """The element holding the page's main text, or None when nothing scores as prose."""
     scores: dict[html.HtmlElement, float] = {}
+    prose: set[html.HtmlElement] = set()  # containers at least one sentence scored
     for el in root.iter(*_PARA_TAGS):
         if el.tag in ("div", "section", "td", "font", "span") and any(
             isinstance(c.tag, str) and c.tag in ("p", "div", "table", "section", "ul", "ol") for c in el
@@ -132,14 +152,25 @@ def main_content(root: html.HtmlElement) -> html.HtmlElement | None:
         linked = sum(len(_text(a)) for a in el.iter("a"))
         if len(own) - linked < 10:
             continue
-        score = 1 + len(_PUNCT.findall(own)) + min(len(own) / 100, 3)
+        # A line with no sentence punctuation is a headline, a label or a list item, not prose:
+        # it counts as one line, whatever its brackets (a sidebar of 《…（征求意见稿）》的公告
+        # titles must not outweigh an article).
+        sentence = bool(_SENTENCE.search(own))
+        score = 1 + len(_PUNCT.findall(own)) + min(len(own) / 100, 3) if sentence else 1.0
+        # A table cell scores its table, not its row: a form-like document (a 行政处罚信息公开表,
+        # one short cell per row) otherwise spreads its prose over rows that each lose to any
+        # sidebar list of headlines.
         parent = el.getparent()
+        if parent is not None and (el.tag == "td" or parent.tag in _CELL_TAGS):
+            parent = _enclosing_table(el)
         if parent is None:
             continue
         scores[parent] = scores.get(parent, 0.0) + score
         grand = parent.getparent()
         if grand is not None:
             scores[grand] = scores.get(grand, 0.0) + score / 2
+        if sentence:
+            prose.update((parent, grand) if grand is not None else (parent,))
     best, best_score = None, 0.0
     lengths = _lengths(root)
     for el, s in scores.items():
@@ -147,6 +178,8 @@ def main_content(root: html.HtmlElement) -> html.HtmlElement | None:
         if not total:
             continue
         adjusted = s * (1 - linked / total)
+        if el not in prose:
+            adjusted /= 2  # headlines only: a list of titles (a sidebar whose items are not links)
         if adjusted > best_score:
             best, best_score = el, adjusted
     if best is None or best_score < MIN_SCORE:

@@ -98,3 +98,43 @@ def test_a_cms_wrapper_around_paragraphs_keeps_them_apart_with_their_images() ->
         ("img", "http://x.gov.cn/a/chart.jpg"),
         ("p", "二、农业"),
     ]
+
+
+def test_a_table_document_beats_a_sidebar_of_unlinked_headlines_and_the_disclaimer() -> None:
+    """The shape of a 国家金融监督管理总局 (nfra.gov.cn) detail page as its Angular front end renders it
+    (the two pages in Yuhamixli/nfra.gov.cn ``tests/*.html``, too large to keep here): the item is
+    a Word-pasted 行政处罚信息公开表, one short cell per row; beside it a 征求意见 list whose items are
+    ``ng-click`` divs, not links; under it the site's 版权与免责声明. Scored row by row, the table
+    lost to the list, and then to the disclaimer."""
+    from feeds.extract import extract_document
+    from feeds.xmlsafe import parse_html
+
+    row = "<tr><td><p class='MsoNormal'><span>{}</span></p></td><td><p class='MsoNormal'><span>{}</span></p></td></tr>"
+    table = "".join(
+        row.format(k, v)
+        for k, v in [
+            ("行政处罚决定书文号", "浙金罚决字〔2024〕52号"),
+            ("被处罚当事人", "中国太平洋财产保险股份有限公司温州分公司"),
+            ("主要违法违规行为", "给予投保人保险合同约定以外的其他利益；编制或者提供虚假的报告、报表、文件、资料"),
+            ("行政处罚内容", "罚款56万元"),
+            ("作出决定机关", "浙江金融监管局"),
+        ]
+    )
+    sidebar = "".join(
+        f"<div class='list-item' ng-repeat='x in list'>国家金融监督管理总局关于《第{n}号管理办法（征求意见稿）》公开征求意见的公告</div>"
+        for n in range(10)
+    )
+    markup = (
+        "<html><head><title>国家金融监督管理总局</title></head><body>"
+        f"<div class='panel active nav-zhengqiuyijian'>{sidebar}</div>"
+        "<div class='container'><div class='wenzhang-title'>行政处罚信息公开表（浙金罚决字〔2024〕52号）</div>"
+        "<div class='pages-date'><span>发布时间：2025-06-03</span></div>"
+        f"<div id='wenzhang-content'><div class='Section0'><table class='MsoTableGrid'><tbody>{table}</tbody></table></div></div>"
+        "<div class='banquanmianze'><p>版权与免责声明</p><p>1.凡本站及其子站注明“文章类型：原创”的所有作品，其版权属于本站所有。"
+        "其他媒体、网站或个人转载使用时必须注明来源。</p><p>2.凡本站注明“文章类型：转载”的作品，均转载自其他媒体，"
+        "转载的目的在于传递更多信息，并不代表本站赞同其观点和对其真实性负责。</p></div>"
+        "</div></body></html>"
+    )
+    doc = extract_document(parse_html(markup, base_url="http://x.gov.cn/a/"), "http://x.gov.cn/a/b.html", find_main=True)
+    assert doc.text.startswith("行政处罚决定书文号") and doc.text.endswith("浙江金融监管局")
+    assert "征求意见" not in doc.text and "免责声明" not in doc.text
