@@ -90,6 +90,10 @@ class Item(SQLModel, table=True):
         Index("ix_item_dedupe", "dedupe_key"),
         # Claims of dead processes are looked up every round: without it, a scan of every item.
         Index("ix_item_claimed_by", "claimed_by"),
+        # A poll's re-checks (the oldest few) and its missing items, without a scan of the
+        # source's rows: an idle poll of a year's source reads a few index entries (issue 19).
+        Index("ix_item_source_checked", "source", "checked_at"),
+        Index("ix_item_source_missing", "source", "missing_polls"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
