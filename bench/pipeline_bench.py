@@ -11,7 +11,9 @@ floor any poller pays for the network.
 previous ``--keep`` filled, the full round is skipped and only idle rounds run (to iterate on
 the idle round at a large N without paying the full round each time). ``--idle-rounds K`` runs
 K idle rounds (the first follows the full round; later ones show the steady state), and
-``--profile FILE`` writes a cProfile of the last idle round to FILE.
+``--profile FILE`` writes a cProfile of the last idle round to FILE. ``--rss`` prints the peak
+resident memory of each stage of the full round (the kernel's high-water mark, reset before
+each stage), of the whole round, and of the largest render worker process.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="build in this folder and keep it; reuse it (idle rounds only) if it is filled")
     ap.add_argument("--idle-rounds", type=int, default=1, help="idle rounds to run and time")
     ap.add_argument("--profile", type=Path, help="write a cProfile of the last idle round here")
+    ap.add_argument("--rss", action="store_true", help="peak RSS of each stage of the full round")
     args = ap.parse_args()
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="tvp-bench-"))
     reuse = (tmp / "work").is_dir()
@@ -85,6 +88,7 @@ def main() -> None:
                 for u in urls:
                     c.get(srv.url + u)
             baseline = time.perf_counter() - t0
+            rss = _Rss() if args.rss else None
             for name, fn in (
                 ("poll", lambda: poll_source(rt, "notices")),
                 ("screen", lambda: screen_items(rt, limit=100000)),
@@ -92,10 +96,14 @@ def main() -> None:
                 ("publish", lambda: publish(rt)),
                 ("deliver", lambda: deliver(rt)),
             ):
+                if rss:
+                    rss.start()
                 t = time.perf_counter()
                 result = fn()
                 times[name] = time.perf_counter() - t
-                print(f"{name:8s} {times[name]:7.2f} s   {result!r:.100}")
+                print(f"{name:8s} {times[name]:7.2f} s   {result!r:.100}" + (rss.stop() if rss else ""))
+            if rss:
+                print(rss.summary())
         total = sum(times.values())
         # Each stage of the idle round timed, so that what still scales with the items shows.
         rounds: list[dict[str, float]] = []
@@ -148,6 +156,39 @@ def main() -> None:
     )
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _Rss:
+    """Peak resident memory by stage (MB): VmHWM, reset before each stage by writing 5 to
+    /proc/self/clear_refs; where the kernel refuses, the peak so far (said so)."""
+
+    def __init__(self) -> None:
+        self.peak, self.reset = 0, True
+
+    @staticmethod
+    def _mb(key: str) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) // 1024
+        return 0
+
+    def start(self) -> None:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            self.reset = False
+
+    def stop(self) -> str:
+        hwm = self._mb("VmHWM")
+        self.peak = max(self.peak, hwm)
+        return f"   peak RSS {hwm} MB{'' if self.reset else ' (so far)'}, {self._mb('VmRSS')} MB after"
+
+    def summary(self) -> str:
+        import resource
+
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+        return (f"peak RSS of the full round: {self.peak} MB in this process; "
+                f"largest finished child process {workers} MB (its RSS counts pages shared with this one)")  # fmt: skip
 
 
 def _stored_url(work: Path) -> str:
