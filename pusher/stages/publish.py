@@ -484,7 +484,6 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
     _fail(rt, p.failed, mark)
     now = utcnow()
     with rt.store.write() as db:
-        mark.enter(db)
         if not _still_current(db, spec):
             log.info("items or alerts changed while the channel was planned: planning again")
             return False, None
@@ -510,6 +509,9 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             + sum(o.bytes for o in playout.outputs),
         )  # fmt: skip
         db.add(cv)
+        # Here, before the first write the counter watches: on PostgreSQL its row stays locked to
+        # the commit, and other nodes' writes must not wait for the manifests built above.
+        mark.enter(db)
         on_air = [parse_item_ref(i.id) for i in spec.items]
         if on_air:
             # Row by row, not a bulk UPDATE: each transition is then one logged event.

@@ -11,6 +11,7 @@ each test works on a copy of its workdir and counts the plans
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -331,3 +332,33 @@ def test_every_item_column_is_watched_or_named_unwatched() -> None:
     assert {"state", "version", "rendered_version", "title", "screened_title", "column", "pinned", "published"} <= (
         names - set(changes.ITEM_UNWATCHED)
     )
+
+
+# -- two nodes on PostgreSQL, nothing shared but the database -------------------------------------
+
+
+def _kit() -> Any:
+    spec = importlib.util.spec_from_file_location("broadcast_kit", Path(__file__).parents[1] / "broadcast" / "broadcast_kit.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_a_change_another_node_makes_on_postgresql_publishes(pg_url: str, tmp_path: Path, plans: list[int]) -> None:
+    kit = _kit()
+    a = kit.make_runtime(tmp_path / "a", database=pg_url)
+    b = kit.make_runtime(tmp_path / "b", database=pg_url)  # its own workdir: the database is all they share
+    try:
+        first, second = kit.add_item(a, 1), kit.add_item(a, 2)
+        assert publish_stage.publish(a) is not None
+        _idle(a, plans)
+        retract(b, first, "另一节点撤回")
+        cv = publish_stage.publish(a)
+        assert cv is not None and _aired(a) == {f"i{second}"}
+        _idle(a, plans)
+        third = kit.add_item(b, 3)
+        assert publish_stage.publish(a) is not None and f"i{third}" in _aired(a)
+    finally:
+        a.close()
+        b.close()
