@@ -143,15 +143,16 @@ def main_content(root: html.HtmlElement) -> html.HtmlElement | None:
     """The element holding the page's main text, or None when nothing scores as prose."""
     scores: dict[html.HtmlElement, float] = {}
     prose: set[html.HtmlElement] = set()  # containers at least one sentence scored
+    lengths = _lengths(root)
     for el in root.iter(*_PARA_TAGS):
         if el.tag in ("div", "section", "td", "font", "span") and any(
             isinstance(c.tag, str) and c.tag in ("p", "div", "table", "section", "ul", "ol") for c in el
         ):
             continue  # a container, not a paragraph: it is scored through its children
-        own = _text(el)
-        linked = sum(len(_text(a)) for a in el.iter("a"))
-        if len(own) - linked < 10:
+        total, linked = lengths.get(el, (0, 0))
+        if total - linked < 10:
             continue
+        own = _text(el)
         # A line with no sentence punctuation is a headline, a label or a list item, not prose:
         # it counts as one line, whatever its brackets (a sidebar of 《…（征求意见稿）》的公告
         # titles must not outweigh an article).
@@ -172,7 +173,6 @@ def main_content(root: html.HtmlElement) -> html.HtmlElement | None:
         if sentence:
             prose.update((parent, grand) if grand is not None else (parent,))
     best, best_score = None, 0.0
-    lengths = _lengths(root)
     for el, s in scores.items():
         total, linked = lengths.get(el, (0, 0))
         if not total:
