@@ -22,6 +22,7 @@ written in seconds). Before issue 15 they piled up in the headend for ever.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -69,11 +70,11 @@ class FolderTarget:
         except OSError as exc:
             raise TargetError(f"cannot create {self.root}: {exc.strerror}", target=name) from None
         self.swept = _sweep(self.root) + _sweep(self.root / "assets")
-        self._staged: list[tuple[Path, Path]] = []  # (temporary, final) written, not yet durable
+        self._staged: list[tuple[str, str]] = []  # (temporary, final) written, not yet durable
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._real = self.root.resolve()
-        self._folders: dict[str, Path] = {}  # "" and "assets", resolved and checked once
+        self._folders: dict[str, str] = {}  # "" and "assets", resolved, checked and created once
 
     def _path(self, name: str) -> Path:
         p = (self.root / check_name(name, self.name)).resolve()
@@ -81,18 +82,19 @@ class FolderTarget:
             raise TargetError(f"refusing a name outside the folder: {name!r}", target=self.name)
         return p
 
-    def _new_path(self, name: str) -> Path:
-        """Where a file is written: its folder resolved once per target object (two resolves a
-        file cost more than its write, issue 19). The file itself is replaced by a rename, which
-        never follows a link at its name."""
+    def _new_path(self, name: str) -> str:
+        """Where a file is written: its folder resolved, checked and created once per target
+        object (two resolves and a mkdir a file cost more than its write, issue 19). The file
+        itself is replaced by a rename, which never follows a link at its name."""
         folder, _, leaf = check_name(name, self.name).rpartition("/")
         real = self._folders.get(folder)
         if real is None:
-            real = (self.root / folder).resolve()
-            if real != self._real and self._real not in real.parents:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            resolved = (self.root / folder).resolve()
+            if resolved != self._real and self._real not in resolved.parents:
                 raise TargetError(f"refusing a name outside the folder: {name!r}", target=self.name)
-            self._folders[folder] = real
-        return real / leaf
+            real = self._folders[folder] = str(resolved)
+        return os.path.join(real, leaf)
 
     def put(self, name: str, data: bytes) -> None:
         self.stage(name, data)
@@ -108,11 +110,11 @@ class FolderTarget:
         with self._lock:
             self._staged.append((tmp, path))
 
-    def _write(self, name: str, data: bytes, *, durable: bool) -> tuple[Path, Path]:
+    def _write(self, name: str, data: bytes, *, durable: bool) -> tuple[str, str]:
         path = self._new_path(name)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{_HOST}.tmp")
+        folder, leaf = os.path.split(path)
+        tmp = os.path.join(folder, f".{leaf}.{os.getpid()}.{_HOST}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
             try:
                 view = memoryview(data)
@@ -124,10 +126,10 @@ class FolderTarget:
             finally:
                 os.close(fd)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
             raise TargetError(f"cannot write {name}: {exc.strerror or exc}", target=self.name) from None
         if not same:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
             raise VerifyError(f"{name} reads back different from what was written", target=self.name)
         return tmp, path
 
@@ -137,9 +139,9 @@ class FolderTarget:
         tmp, path = self._write(name, data, durable=True)
         try:
             os.replace(tmp, path)
-            _fsync_dir(path.parent)
+            _fsync_dir(os.path.dirname(path))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
             raise TargetError(f"cannot write {name}: {exc.strerror or exc}", target=self.name) from None
 
     def commit(self) -> None:
@@ -158,11 +160,11 @@ class FolderTarget:
                 list(self._pool.map(_fsync_file, [tmp for tmp, _ in staged]))
             for tmp, path in staged:
                 os.replace(tmp, path)
-            for folder in sorted({path.parent for _, path in staged}):
+            for folder in sorted({os.path.dirname(path) for _, path in staged}):
                 _fsync_dir(folder)
         except OSError as exc:
             for tmp, _ in staged:
-                tmp.unlink(missing_ok=True)
+                _unlink(tmp)
             raise TargetError(f"cannot make {len(staged)} files durable: {exc.strerror or exc}", target=self.name) from None
 
     def publish_manifest(self, data: bytes, name: str = "channel.xml") -> None:
@@ -196,7 +198,7 @@ class FolderTarget:
         with self._lock:
             staged, self._staged = self._staged, []
         for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -241,7 +243,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fsync_dir(path: Path) -> None:
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _fsync_dir(path: str | Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -249,7 +256,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
+def _fsync_file(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
