@@ -70,26 +70,35 @@ def page_of(resp: Response, source: str, *, require_text: bool = True) -> html.H
     title = clean(page.findtext(".//title"))
     if title and len(title) < 60 and _ERROR_TITLE.search(title):
         raise ChallengeError(f"error page served as content (title {title!r})", source=source, url=resp.url)
-    scripts = " ".join(s.text or "" for s in page.iter("script"))
-    visible = _visible_text(page)
-    if require_text and len(visible) < 20 and (scripts.strip() or not visible) and page.find(".//body//img") is None:
-        what = "anti-bot script challenge" if _CHALLENGE_JS.search(scripts) else "script-only page"
-        raise ChallengeError(f"{what} served as content: no readable text", source=source, url=resp.url)
+    # A real page has its 20 characters of text within its first elements: the whole tree is
+    # walked (and its scripts read) only for the rare page that may have none.
+    visible = _visible_text(page, enough=20)
+    if require_text and len(visible) < 20:
+        scripts = " ".join(s.text or "" for s in page.iter("script"))
+        if (scripts.strip() or not visible) and page.find(".//body//img") is None:
+            what = "anti-bot script challenge" if _CHALLENGE_JS.search(scripts) else "script-only page"
+            raise ChallengeError(f"{what} served as content: no readable text", source=source, url=resp.url)
     return page
 
 
-def _visible_text(page: html.HtmlElement) -> str:
+def _visible_text(page: html.HtmlElement, *, enough: int | None = None) -> str:
+    """The page's visible text, cleaned; with ``enough``, as soon as it has that many characters
+    (a prefix: cleaning a longer text never makes it shorter)."""
     body = page.find("body")
     root = body if body is not None else page
-    parts = []
+    parts: list[str] = []
+    size, check = 0, 2 * (enough or 0)
     for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template"):
-            if el is not root:
-                parts.append(el.tail or "")
-            continue
-        parts.append(el.text or "")
-        if el is not root:
-            parts.append(el.tail or "")
+        hidden = not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template")
+        here = ("" if hidden else el.text or "") + ("" if el is root else el.tail or "")
+        parts.append(here)
+        if enough is not None:
+            size += len(here)
+            if size >= check:
+                text = clean("".join(parts))
+                if len(text) >= enough:
+                    return text
+                check = 2 * size
     return clean("".join(parts))
 
 
