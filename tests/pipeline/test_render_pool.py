@@ -13,6 +13,7 @@ import multiprocessing.forkserver
 import multiprocessing.resource_tracker
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from sqlmodel import col, select
 from pusher.config.settings import parse_settings
 from pusher.demo import demo_config
 from pusher.runtime import Runtime
-from pusher.stages import poll_source, screen_items
+from pusher.stages import poll_source, render_pool, screen_items
 from pusher.stages import render as stage
 from pusher.stages.render import render_items
 from pusher.stages.render_pool import WORKER_DIED, Job
@@ -197,5 +198,34 @@ def test_a_few_items_are_drawn_in_the_stage(screened: Path, no_orphans: None, mo
     try:
         rep = render_items(rt)
         assert rep.workers == 1 and rep.items >= 20
+    finally:
+        rt.close()
+
+
+def test_workers_ignore_a_sigterm_to_the_whole_unit(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """systemd signals every process of the unit: the workers go on, and the stage decides when
+    they stop (a worker killed by it would read as a crash of the item it was drawing)."""
+    rt = runtime(screened, "pool", 2)
+    store, broken = stage._store_batch, render_pool.DrawPool._broken
+    signalled: list[int] = []
+    breaks: list[int] = []
+
+    def signal_workers(*args: Any) -> None:
+        if not signalled:
+            signalled.extend(descendants())  # the pool's workers
+            for pid in signalled:
+                os.kill(pid, signal.SIGTERM)
+        store(*args)
+
+    def counted(self: render_pool.DrawPool) -> None:
+        breaks.append(1)
+        broken(self)
+
+    monkeypatch.setattr(stage, "_store_batch", signal_workers)
+    monkeypatch.setattr(render_pool.DrawPool, "_broken", counted)
+    try:
+        rep = render_items(rt)
+        assert len(signalled) == 2 and breaks == []  # the same two workers drew every batch
+        assert rep.failed == 0 and rep.items >= 20
     finally:
         rt.close()
