@@ -13,11 +13,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from pusher.config.settings import parse_settings
 from pusher.demo import PORTAL, demo_config
 from pusher.runtime import Runtime
 from pusher.web.httpserve import StaticServer
+
+# Property tests draw the same examples on every run, so that a red CI names a change, not
+# a lucky draw; `HYPOTHESIS_PROFILE=explore python -m pytest tests/gate` searches afresh (and
+# whatever it finds is pinned with @example).
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 #: Real pages and texts the tests read, kept in the repository (see fixtures/README.md).
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

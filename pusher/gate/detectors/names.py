@@ -217,6 +217,10 @@ class PersonNameDetector(DetectorBase):
 
     def mask(self, matched: str) -> str:
         keep = len(surname_of(matched))
+        if keep >= len(matched):
+            # 慕容 flagged alone is 慕 + given name 容 (a compound surname alone is no one's name):
+            # keeping the longest surname would hide nothing.
+            keep = 1
         return matched[:keep] + "*" * (len(matched) - keep)
 
 
