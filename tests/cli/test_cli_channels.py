@@ -94,7 +94,9 @@ def test_check_config_covers_every_channel(cfg: Path, capsys: pytest.CaptureFixt
     assert "永康政务" not in capsys.readouterr().out
 
 
-def test_channel_on_a_one_channel_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_channel_on_a_one_channel_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("PUSHER_CHANNEL", raising=False)
     cfg = tmp_path / "one.toml"
     cfg.write_text('[[columns]]\nid = "tzgg"\nname = "通知公告"\n', encoding="utf-8")
