@@ -15,7 +15,7 @@ from pusher.names import ASSET_DIR, parse_asset_name, parse_item_ref
 from pusher.runtime import Runtime
 from pusher.stages.manifest import full_manifest
 from pusher.stages.publish import describe, export_input
-from pusher.store.models import ChannelVersion, Item
+from pusher.store.models import ChannelVersion
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,7 @@ def export_version(rt: Runtime, kind: str, version: int | None = None, *, prefix
     cv = channel_version(rt, version)
     spec, number, generated = spec_of_manifest(full_manifest(rt, cv))
     ids = [parse_item_ref(i.id) for i in spec.items]
-    with rt.store.read() as db:
-        items = list(db.exec(select(Item).where(col(Item.id).in_(ids)))) if ids else []
-    inp = export_input(rt, spec, number, generated, describe(items))
+    inp = export_input(rt, spec, number, generated, describe(rt, ids))
     data = playlist.build(inp, prefix=prefix) if kind == "playlist" else EXPORTERS[kind].make(inp)
     return Export(kind, number, data)
 

@@ -10,11 +10,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
 from feeds.channel import PART_EXT, AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_channel, digest, invalid_items
@@ -92,6 +92,12 @@ def _turns(ids: list[str], n: int) -> list[tuple[str, str]]:
     return keys
 
 
+#: What planning never reads of an item: its texts and the poll's bookkeeping. A year's channel
+#: held them all at once (publish peaked at 700 MB at 15,000 items); the exports' descriptions
+#: read the screened text a chunk at a time (:func:`describe`).
+_NOT_PLANNED: tuple[Any, ...] = (Item.text, Item.body, Item.screened_body, Item.findings, Item.validators)
+
+
 def _candidates(rt: Runtime) -> list[tuple[Item, list[Page]]]:
     """Items that may be in the channel with their current pages, pinned then newest first."""
     profile = rt.renderer.profile.name
@@ -101,6 +107,7 @@ def _candidates(rt: Runtime) -> list[tuple[Item, list[Page]]]:
         items = list(
             db.exec(
                 select(Item)
+                .options(*(defer(c) for c in _NOT_PLANNED))
                 .where(col(Item.state).in_(list(ON_AIR)), col(Item.duplicate_of).is_(None), col(Item.column).in_(columns))
                 .order_by(col(Item.pinned).desc(), col(Item.published).desc(), col(Item.id).desc())
             )
@@ -130,12 +137,11 @@ class Plan:
     cost: Cost | None = None  # what a cycle of this channel carries (with a byte budget)
     known: dict[str, str] | None = None  # descriptions already made for the budget
 
-    @cached_property
-    def descriptions(self) -> dict[str, str]:
+    def descriptions(self, rt: Runtime) -> dict[str, str]:
         """Item id in the manifest → opening of its text, for exports. Made when asked: an idle
         round (the digest unchanged) must not decode every item's text."""
         if self.known is None:
-            return describe(self.items)
+            return describe(rt, [i.id for i in self.items])
         kept = {item_ref(i.id) for i in self.items}
         return {k: v for k, v in self.known.items() if k in kept}
 
@@ -171,7 +177,7 @@ def plan(rt: Runtime) -> Plan:
     failed: dict[int, str] = {}
     alerts = [(a, alert_pages(rt, a)) for a in active_alerts(rt)]
     budget = rt.settings.broadcast.budget_bytes
-    descriptions = describe([i for i, _ in chosen]) if budget else None
+    descriptions = describe(rt, [i.id for i, _ in chosen]) if budget else None
     cost: Cost | None = None
     while True:
         spec = _assemble(rt, chosen, alerts)
@@ -358,9 +364,16 @@ def _site(rt: Runtime) -> str:
     return f"{u.scheme}://{u.netloc}/"
 
 
-def describe(items: Sequence[Item]) -> dict[str, str]:
-    """Item id in the manifest → the opening of its screened text, for the exports."""
-    return {item_ref(i.id): " ".join(document_of(i, screened=True).text.split())[:DESCRIPTION_CHARS] for i in items}
+def describe(rt: Runtime, ids: Sequence[int | None]) -> dict[str, str]:
+    """Item id in the manifest → the opening of its screened text, for the exports (the items
+    read a chunk at a time, so that a year's texts are never in memory together)."""
+    out: dict[str, str] = {}
+    wanted = [i for i in ids if i is not None]
+    for start in range(0, len(wanted), 500):
+        with rt.store.read() as db:
+            for it in db.exec(select(Item).where(col(Item.id).in_(wanted[start : start + 500]))):
+                out[item_ref(it.id)] = " ".join(document_of(it, screened=True).text.split())[:DESCRIPTION_CHARS]
+    return out
 
 
 def export_input(rt: Runtime, spec: ChannelSpec, number: int, generated: datetime, descriptions: dict[str, str]) -> ExportInput:
@@ -375,7 +388,7 @@ def _exports(rt: Runtime, p: Plan, number: int, generated: datetime) -> list[tup
     kinds = rt.settings.broadcast.exports
     if not kinds:
         return []
-    inp = export_input(rt, p.spec, number, generated, p.descriptions)
+    inp = export_input(rt, p.spec, number, generated, p.descriptions(rt))
     out: list[tuple[str, str, str, int]] = []
     for kind in kinds:
         exp = EXPORTERS[kind]
