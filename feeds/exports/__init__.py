@@ -18,7 +18,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from feeds.channel import ChannelSpec, PageRef, validate
+from feeds.channel import ChannelSpec, read_spec, validate
 from feeds.exports.base import ExportInput, Slot, rolling, schedule
 from feeds.xmlsafe import parse_xml
 
@@ -76,52 +76,8 @@ def attach(manifest: bytes, exports: list[tuple[ExportKind, str, str, int]]) -> 
 
 def spec_of_manifest(manifest: bytes) -> tuple[ChannelSpec, int, datetime]:
     """A manifest read back as (spec, version, generated): exports made later from a stored
-    channel version describe exactly that version. Navigation is not needed and not read."""
-    from feeds.channel import NS as CH
-    from feeds.channel import AlertSpec, ColumnSpec, ItemSpec
-
-    def q(tag: str) -> str:
-        return f"{{{CH}}}{tag}"
-
-    def pages(el: etree._Element) -> tuple[PageRef, ...]:
-        return tuple(
-            PageRef(
-                p.get("id", ""),
-                p.get("sha256", ""),
-                int(p.get("bytes", "0")),
-                int(p.get("width", "0")),
-                int(p.get("height", "0")),
-                seconds=int(p.get("seconds", "0")),
-            )
-            for p in el.findall(q("page"))
-        )
-
-    def text(el: etree._Element, tag: str) -> str:
-        return el.findtext(q(tag)) or ""
-
-    root = parse_xml(manifest)
-    alerts = tuple(
-        AlertSpec(a.get("id", ""), a.get("level", "info"), text(a, "text"),
-                  datetime.fromisoformat(a.get("until", "")) if a.get("until") else None, a.get("column"), pages(a))
-        for a in root.iterfind(f"{q('alerts')}/{q('alert')}")
-    )  # fmt: skip
-    home = root.find(q("home"))
-    columns = tuple(
-        ColumnSpec(c.get("id", ""), c.get("name", ""), c.get("key"), int(c.get("items", "0")), pages(c))
-        for c in root.iterfind(f"{q('columns')}/{q('column')}")
-    )
-    items = tuple(
-        ItemSpec(
-            id=i.get("id", ""), column=i.get("column", ""), version=int(i.get("version", "1")), title=text(i, "title"), url=text(i, "url"),
-            pages=pages(i), published=datetime.fromisoformat(text(i, "published")) if text(i, "published") else None,
-            publisher=text(i, "publisher"), index_no=text(i, "indexNo"), doc_no=text(i, "docNo"), topic=text(i, "topic"),
-            attachments=tuple((a.text or "", a.get("url", "")) for a in i.findall(q("attachment"))), pinned=i.get("pinned") == "true",
-        )
-        for i in root.iterfind(f"{q('items')}/{q('item')}")
-    )  # fmt: skip
-    spec = ChannelSpec(root.get("name", ""), root.get("profile", ""), int(root.get("width", "0")), int(root.get("height", "0")),
-                       pages(home) if home is not None else (), columns, items, alerts)  # fmt: skip
-    return spec, int(root.get("version", "0")), datetime.fromisoformat(root.get("generated", ""))
+    channel version describe exactly that version (one reader, :func:`feeds.channel.read_spec`)."""
+    return read_spec(manifest)
 
 
 def manifest_exports(manifest: bytes) -> dict[str, str]:
