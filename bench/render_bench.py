@@ -83,9 +83,10 @@ font-size:{m.small}px;color:{css(DIM)};display:flex;justify-content:space-betwee
 </body></html>"""
 
 
-def _descendants_cpu() -> float:
+def _descendants_cpu(reaped: bool = False) -> float:
     """CPU seconds used so far by every process below this one (Playwright's driver, Chromium's
-    browser, renderer and utility processes), from /proc: the screenshot path's whole work."""
+    browser, renderer and utility processes), from /proc: the screenshot path's whole work.
+    ``reaped``: with the children those processes already waited for (a pool's workers)."""
     tick = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
     stats: dict[int, float] = {}
@@ -98,7 +99,7 @@ def _descendants_cpu() -> float:
             continue
         f = raw[raw.rindex(")") + 2 :].split()
         children.setdefault(int(f[1]), []).append(int(d))
-        stats[int(d)] = (int(f[11]) + int(f[12])) / tick
+        stats[int(d)] = sum(int(x) for x in f[11 : 15 if reaped else 13]) / tick  # utime stime (cutime cstime)
     total, todo = 0.0, list(children.get(os.getpid(), []))
     while todo:
         pid = todo.pop()

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import os
 import pstats
 import shutil
 import sys
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests" / "renderers"))
 
 from pipeline_bench import make_portal  # noqa: E402
+from render_bench import _descendants_cpu  # noqa: E402
 
 from pusher.config.settings import parse_settings  # noqa: E402
 from pusher.demo import demo_config  # noqa: E402
@@ -53,25 +53,7 @@ from pusher.web.httpserve import StaticServer  # noqa: E402
 
 def tree_cpu() -> float:
     """CPU seconds of this process and every process below it, including children they reaped."""
-    tick = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = {}
-    stats: dict[int, float] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        f = raw[raw.rindex(")") + 2 :].split()
-        children.setdefault(int(f[1]), []).append(int(d))
-        stats[int(d)] = sum(int(x) for x in f[11:15]) / tick  # utime stime cutime cstime
-    total, todo = time.process_time(), list(children.get(os.getpid(), []))
-    while todo:
-        pid = todo.pop()
-        total += stats.get(pid, 0.0)
-        todo += children.get(pid, [])
-    return total
+    return time.process_time() + _descendants_cpu(reaped=True)
 
 
 def template(tmp: Path, items: int) -> dict:  # type: ignore[type-arg]

@@ -330,31 +330,20 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
     return ChannelSpec(st.channel.name, prof.name, prof.width, prof.height, home, tuple(col_specs), tuple(item_specs), alert_specs)
 
 
-def _expire(rt: Runtime, dropped: dict[int, str], mark: quiet.Mark) -> None:
-    """Items that left the air for retention or the budget are EXPIRED, with the reason."""
-    if not dropped:
+def _take_off(rt: Runtime, why: dict[int, str], state: ItemState, mark: quiet.Mark) -> None:
+    """Items on air that the plan left out go to ``state`` with the reason: EXPIRED for
+    retention or the budget, FAILED for data no valid manifest can hold (the operator sees it in
+    ``status`` and ``review``; the rest of the channel airs without them)."""
+    if not why:
         return
     now = utcnow()
     with rt.store.write() as db:
         mark.enter(db)
-        for it in db.exec(select(Item).where(col(Item.id).in_(list(dropped)), col(Item.state).in_(list(ON_AIR)))):
-            set_state(it, ItemState.EXPIRED, dropped[it.id or 0], now=now)
+        for it in db.exec(select(Item).where(col(Item.id).in_(list(why)), col(Item.state).in_(list(ON_AIR)))):
+            set_state(it, state, why[it.id or 0], now=now)
         mark.leave(db)
-    log.info("%d items left the air (retention, budget)", len(dropped))
-
-
-def _fail(rt: Runtime, failed: dict[int, str], mark: quiet.Mark) -> None:
-    """Items whose data cannot be in a valid manifest are FAILED, with the schema's reason: the
-    operator sees it in ``status`` and ``review``; the rest of the channel airs without them."""
-    if not failed:
-        return
-    now = utcnow()
-    with rt.store.write() as db:
-        mark.enter(db)
-        for it in db.exec(select(Item).where(col(Item.id).in_(list(failed)), col(Item.state).in_(list(ON_AIR)))):
-            set_state(it, ItemState.FAILED, failed[it.id or 0], now=now)
-            db.add(it)
-        mark.leave(db)
+    if state is ItemState.EXPIRED:
+        log.info("%d items left the air (retention, budget)", len(why))
 
 
 def _site(rt: Runtime) -> str:
@@ -480,8 +469,8 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
         last is not None and last.digest == d and not force and not _stale_epg(rt, last) and not _playout_missing(rt, last)
         and not parts_missing(rt, last)
     ):  # fmt: skip
-        _expire(rt, p.dropped, mark)
-        _fail(rt, p.failed, mark)
+        _take_off(rt, p.dropped, ItemState.EXPIRED, mark)
+        _take_off(rt, p.failed, ItemState.FAILED, mark)
         quiet.remember(rt, mark, spec, p.items, last, utcnow())
         return True, None
     # Encoding happens before the write transaction: a cold loop takes seconds.
@@ -493,8 +482,8 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             # The plan estimated pages not encoded yet; they are now, so the next plan is exact.
             log.info("playout came out %d bytes larger than estimated: planning again", video - p.cost.video)
             return False, None
-    _expire(rt, p.dropped, mark)
-    _fail(rt, p.failed, mark)
+    _take_off(rt, p.dropped, ItemState.EXPIRED, mark)
+    _take_off(rt, p.failed, ItemState.FAILED, mark)
     now = utcnow()
     with rt.store.write() as db:
         if not _still_current(db, spec):
