@@ -104,6 +104,24 @@ class Portal:
             self.hits.append(Hit(method, parts.path, {k.lower(): v for k, v in h.headers.items()}, form, time.monotonic()))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        # A request stops counting when its headers leave, not when the handler returns: the
+        # client may have the whole answer, free its slot and start the next request before this
+        # thread runs its `finally` on a loaded machine, and the count would then read one too many.
+        done = False
+        end_headers = h.end_headers
+
+        def leave() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                with self._lock:
+                    self.in_flight -= 1
+
+        def end_headers_and_leave() -> None:
+            leave()
+            end_headers()
+
+        h.end_headers = end_headers_and_leave  # type: ignore[method-assign]
         try:
             routes = self.post_routes if method == "POST" else self.routes
             route = routes.get(parts.path)
@@ -119,8 +137,7 @@ class Portal:
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
-            with self._lock:
-                self.in_flight -= 1
+            leave()
 
     @staticmethod
     def _page(h: BaseHTTPRequestHandler, page: Page) -> None:
