@@ -511,7 +511,9 @@ def test_an_alert_backs_off_briefly_from_a_failing_headend(rt_factory: Any, capl
     _make_alert(rt, cv.version)
     with caplog.at_level(logging.WARNING, logger="tvpusher.deliver"):
         start = time.monotonic()
-        for _ in range(20):  # the daemon's worker, every interval
+        # The daemon's worker, every 50 ms, for less than the shortest first backoff (1 s): a
+        # count of calls would, on a loaded machine, run past it and meet the retry.
+        while time.monotonic() - start < 0.9:
             deliver(rt)
             time.sleep(0.05)
     warnings = [r for r in caplog.records if "failed" in r.getMessage()]

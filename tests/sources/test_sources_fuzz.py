@@ -304,7 +304,7 @@ def test_a_page_of_unclosed_datastores_is_refused_at_once(site: Portal) -> None:
     started = time.monotonic()
     with Http(HttpSettings(timeout=2.0, delay=0.0), source="fz", hosts={site.url}) as http, pytest.raises(ParseError, match="datastore"):
         src.list(http, {})
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # the quadratic scan took 30 s; a loaded machine, not 2
 
 
 def test_a_comment_between_a_label_and_its_value() -> None:
