@@ -361,9 +361,11 @@ def _demo_summary(rep: Any, portal_url: str, workdir: Path, no_serve: bool, prev
 
     if manifest.exists():
         # Through the column manifests: every file the version needs (format 2).
-        assets = manifest_tree(manifest.read_bytes(), folder_reader(headend))
-        total = sum(b for _, b in assets.values())
-        out.print(f"频道：{manifest}（{len(assets)} 个文件，{total / 1024:.0f} KB）")
+        # channel.xml counts too, as in the delivery line above, so the two figures agree.
+        root = manifest.read_bytes()
+        assets = manifest_tree(root, folder_reader(headend))
+        total = sum(b for _, b in assets.values()) + len(root)
+        out.print(f"频道：{manifest}（{len(assets) + 1} 个文件，{total} 字节）")
     out.print(f"其他命令加 --config {cfg} 即可查看演示（例如 pusher status --config {cfg}）")
     if rep.delivery_errors or rep.source_errors:
         raise typer.Exit(1)

@@ -35,6 +35,11 @@ def test_demo_builds_a_valid_channel_and_a_rerun_changes_nothing(tmp_path: Path)
         blob = (tmp_path / "headend" / href).read_bytes()
         assert len(blob) == size and hashlib.sha256(blob).hexdigest() == sha, href
     assert "已发布频道版本 1" in first.stdout
+    # What the delivery reports and what the summary counts on the headend are the same figures.
+    files = len(list((tmp_path / "headend").rglob("*.*")))
+    size = sum(p.stat().st_size for p in (tmp_path / "headend").rglob("*.*"))
+    assert f"（{files} 个文件，{size} 字节，删除过期 0 个）" in first.stdout, first.stdout
+    assert f"channel.xml（{files} 个文件，{size} 字节）" in first.stdout, first.stdout
 
     second = run_demo(tmp_path, port)
     assert second.returncode == 0, second.stdout + second.stderr
