@@ -18,13 +18,16 @@ is a :class:`~pusher.errors.TargetError`, like any other failure of the headend.
 environment) and never appear in errors or logs.
 
 Issue 19: the client, not nginx or the wire, bounded a push — httpx spent about 0.9 ms of CPU
-per request (0.25 ms with the standard library's ``http.client``), and on two shared cores a
-push of 13 KB pages ran at 0.24–0.6× ``curl -T``. Requests go over ``http.client``
-connections kept alive for the life of the target object, one per uploading thread
-(``connections`` of them: the outbox's uploads at once), set up once; a kept-alive connection
-that the server closed meanwhile is opened again and the request sent once more (every request
-here is idempotent). nginx creates ``assets/`` itself (``create_full_put_path``), so there is no
-MKCOL, and with ``verify = "listing"`` no request but the PUT per asset.
+per request (0.25 ms with the standard library's ``http.client``), and a verified page cost two
+round trips, PUT then GET. Requests go over :mod:`pusher.targets.http1` connections kept alive
+for the life of the target object, one per uploading thread (``connections`` of them: the
+outbox's uploads at once); a kept-alive connection that the server closed meanwhile is opened
+again and the request sent once more (every request here is idempotent). With ``verify =
+"sha256"`` the GET that reads a page back leaves in the same write as its PUT (pipelined: one
+round trip, and the server answers it only once the PUT is complete), so every byte is still
+read back, at the cost of the download rather than of a wait. nginx creates ``assets/`` itself
+(``create_full_put_path``), so there is no MKCOL, and with ``verify = "listing"`` no request but
+the PUT per asset.
 """
 
 from __future__ import annotations
@@ -32,14 +35,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import http.client
 import json
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
@@ -49,6 +50,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pusher.config.http import HttpSettings
 from pusher.errors import ParseError, TargetError, VerifyError
 from pusher.targets.base import TargetOptions, check_name
+from pusher.targets.http1 import Connection, Head, Overdue
 
 CHUNK = 64 * 1024  # upload chunk; the deadline is checked between chunks
 # Ask for sizes only: half the bytes of an allprop listing, which matters at thousands of pages.
@@ -112,20 +114,23 @@ class WebDavTarget:
                 self._tls.check_hostname = False
                 self._tls.verify_mode = ssl.CERT_NONE
         self._local = threading.local()  # each uploading thread's kept-alive connection
-        self._open: list[http.client.HTTPConnection] = []
+        self._open: list[Connection] = []
         self._guard = threading.Lock()
 
     # -- the Target protocol ------------------------------------------------------------------
 
     def put(self, name: str, data: bytes) -> None:
-        self._put(check_name(name, self.name), data)
-        self._verify(name, data, self.options.verify)
+        check_name(name, self.name)
+        if self.options.verify == "sha256":
+            self._put_read_back(name, data)
+        else:
+            self._put(name, data)
+            self._verify(name, data, self.options.verify)
 
     def publish_manifest(self, data: bytes, name: str = "channel.xml") -> None:
         check_name(name, self.name)
         tmp = f".{name}.tmp"
-        self._put(tmp, data)
-        self._verify(tmp, data, "sha256")  # small, and the one file a box reads first
+        self._put_read_back(tmp, data)  # small, and the one file a box reads first
         r = self._request("MOVE", tmp, headers={"Destination": self._url(name), "Overwrite": "T"})
         if r.status not in (201, 204):
             raise TargetError(f"MOVE {tmp} → {name} answered {r.status}", target=self.name)
@@ -160,19 +165,16 @@ class WebDavTarget:
     def _url(self, name: str) -> str:
         return self.base + quote(name)
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            if self._tls is not None:
-                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.options.timeout, context=self._tls)
-            else:
-                conn = http.client.HTTPConnection(self._host, self._port, timeout=self.options.timeout)
+            conn = Connection(self._host, self._port, timeout=self.options.timeout, tls=self._tls)
             self._local.conn = conn
             with self._guard:
                 self._open.append(conn)
         return conn
 
-    def _discard(self, conn: http.client.HTTPConnection) -> None:
+    def _discard(self, conn: Connection) -> None:
         """Closes a connection left in an unknown state; this thread's next request opens one."""
         conn.close()
         if getattr(self._local, "conn", None) is conn:
@@ -180,66 +182,121 @@ class WebDavTarget:
         with self._guard, contextlib.suppress(ValueError):
             self._open.remove(conn)
 
+    def _head(self, method: str, name: str, hdrs: dict[str, str], length: int | None, host: str) -> bytes:
+        lines = [f"{method} {self._root}{quote(name)} HTTP/1.1", f"Host: {host}"]
+        lines += [f"{k}: {v}" for k, v in hdrs.items()]
+        if length is not None:
+            lines.append(f"Content-Length: {length}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
     def _request(
         self, method: str, name: str, *, content: bytes | None = None, headers: dict[str, str] | None = None,
-        cap: int | None = None, sink: Callable[[bytes], Any] | None = None,
+        cap: int | None = None, sink: Callable[[bytes], Any] | None = None, read_back: Callable[[bytes], Any] | None = None,
     ) -> _Answer:  # fmt: skip
         """One request, its answer read under ``cap`` bytes (``max_bytes`` unless given): past
         it a TargetError, or with a ``sink`` (which gets a 200 answer's body as it arrives,
-        nothing kept) the reading stops and ``size`` says more came than the cap."""
+        nothing kept) the reading stops and ``size`` says more came than the cap.
+
+        With ``read_back``, a ``GET`` of the same name follows the request on its connection,
+        sent with it when the connection is known to be kept alive (pipelined: one round trip
+        for both), else once its answer is read; the GET's body goes to ``read_back`` under a
+        cap of the size sent, and its answer is the returned answer's ``back``."""
         deadline = time.monotonic() + self.options.deadline
         limit = self.options.max_bytes if cap is None else cap
         hdrs = {**self._headers, **(headers or {})}
-        if content is not None:
-            hdrs["Content-Length"] = str(len(content))
-        path = self._root + quote(name)
         for attempt in (1, 2):
             conn = self._connection()
-            reused = conn.sock is not None
+            reused = conn.sock is not None and conn.answered > 0
+            # A server that has kept this connection alive takes the GET behind the request;
+            # on a new connection we do not know yet (an HTTP/1.0 server closes after one).
+            piped = read_back is not None and reused
             try:
-                conn.putrequest(method, path, skip_accept_encoding=True)
-                for k, v in hdrs.items():
-                    conn.putheader(k, v)
-                conn.endheaders()
-                if content is not None:
-                    for part in _chunks(content, deadline, self.name, name):
-                        conn.send(part)
-                resp = conn.getresponse()
-            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected) as exc:
+                self._send(conn, method, name, hdrs, content, deadline, then_get=piped)
+                head = conn.head(method, deadline)
+            except ConnectionError as exc:
                 self._discard(conn)
                 if reused and attempt == 1:
                     continue  # the server closed the kept-alive connection meanwhile: once more on a new one
-                raise TargetError(f"{method} {name}: {type(exc).__name__}: {exc}", target=self.name) from None
+                raise self._error(method, name, exc) from None
             except TargetError:
                 self._discard(conn)
                 raise
-            except (OSError, http.client.HTTPException) as exc:
+            except OSError as exc:
                 self._discard(conn)
                 # The messages carry the host but never the credentials (those are headers).
-                raise TargetError(f"{method} {name}: {type(exc).__name__}: {exc}", target=self.name) from None
+                raise self._error(method, name, exc) from None
             break
-        return self._answer(conn, resp, method, name, limit, sink, deadline)
+        answer = self._answer(conn, head, method, name, limit, sink, deadline)
+        if read_back is None:
+            return answer
+        if answer.status not in (200, 201, 204):
+            if piped:
+                self._discard(conn)  # the GET's answer is still on its way: not worth reading
+            return answer
+        back = self._back(name, read_back, len(content or b""), deadline, piped)
+        return _Answer(answer.status, answer.headers, answer.body, answer.size, back)
+
+    def _back(self, name: str, sink: Callable[[bytes], Any], cap: int, deadline: float, piped: bool) -> _Answer:
+        """The answer of the GET behind a request: sent with it if ``piped`` (unless the server
+        closed the connection after the request's answer), else sent now."""
+        for attempt in (1, 2):
+            conn = self._connection()
+            sent = piped and attempt == 1 and conn.sock is not None
+            reused = conn.sock is not None and conn.answered > 0
+            try:
+                if not sent:
+                    self._send(conn, "GET", name, self._headers, None, deadline)
+                head = conn.head("GET", deadline)
+            except ConnectionError as exc:
+                self._discard(conn)
+                # The server closed the connection after the request's answer without saying
+                # so, or meanwhile: the GET once more, on a new one.
+                if attempt == 1 and (sent or reused):
+                    continue
+                raise self._error("GET", name, exc) from None
+            except OSError as exc:
+                self._discard(conn)
+                raise self._error("GET", name, exc) from None
+            return self._answer(conn, head, "GET", name, cap, sink, deadline)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _send(
+        self, conn: Connection, method: str, name: str, hdrs: dict[str, str], content: bytes | None, deadline: float,
+        *, then_get: bool = False,
+    ) -> None:  # fmt: skip
+        """The request in as few writes as it fits (one for a page and its read-back GET)."""
+        head = self._head(method, name, hdrs, None if content is None else len(content), conn.host_header)
+        tail = self._head("GET", name, self._headers, None, conn.host_header) if then_get else b""
+        if content is None or len(content) <= CHUNK:
+            parts = [content] if content else []
+            conn.send(b"".join([head, *parts, tail]))
+            return
+        conn.send(head)
+        for part in _chunks(content, deadline, self.name, name):
+            conn.send(part)
+        if tail:
+            conn.send(tail)
+
+    def _error(self, method: str, name: str, exc: BaseException) -> TargetError:
+        if isinstance(exc, Overdue):
+            return TargetError(f"{method} {name}: no complete answer within {self.options.deadline:g} s", target=self.name)
+        return TargetError(f"{method} {name}: {type(exc).__name__}: {exc}", target=self.name)
 
     def _answer(
-        self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse, method: str, name: str,
-        limit: int, sink: Callable[[bytes], Any] | None, deadline: float,
+        self, conn: Connection, head: Head, method: str, name: str, limit: int, sink: Callable[[bytes], Any] | None,
+        deadline: float,
     ) -> _Answer:  # fmt: skip
         buf = bytearray()
         size = 0
         whole = False  # read to its end: the connection can carry the next request
         try:
-            feed = sink if sink is not None and resp.status == 200 else None
-            encoding = (resp.getheader("Content-Encoding") or "identity").strip().lower()
+            feed = sink if sink is not None and head.status == 200 else None
+            encoding = head.headers.get("content-encoding", "identity").strip().lower()
             if encoding not in ("", "identity"):
                 raise TargetError(f"{method} {name}: answered with Content-Encoding {encoding!r}, identity was asked", target=self.name)
-            declared = resp.getheader("Content-Length") or ""
-            if method != "HEAD" and feed is None and declared.isdigit() and int(declared) > limit:
-                raise TargetError(f"{method} {name}: answer of {int(declared)} bytes exceeds the cap of {limit}", target=self.name)
-            while True:
-                part = resp.read1(CHUNK)  # as it arrives: a full read would wait for CHUNK bytes past the deadline
-                if not part:
-                    whole = True
-                    break
+            if feed is None and head.length is not None and head.length > limit:
+                raise TargetError(f"{method} {name}: answer of {head.length} bytes exceeds the cap of {limit}", target=self.name)
+            for part in conn.body(head, deadline):
                 size += len(part)
                 if size > limit:
                     if feed is not None:
@@ -250,48 +307,57 @@ class WebDavTarget:
                 else:
                     buf += part
                 if time.monotonic() > deadline:
-                    raise TargetError(f"{method} {name}: no complete answer within {self.options.deadline:g} s", target=self.name)
-        except (OSError, http.client.HTTPException) as exc:
-            raise TargetError(f"{method} {name}: {type(exc).__name__}: {exc}", target=self.name) from None
-        finally:
-            if whole and not resp.will_close:
-                resp.close()  # done with: the connection carries the next request
+                    raise Overdue("the deadline passed")
             else:
+                whole = True
+        except OSError as exc:
+            raise self._error(method, name, exc) from None
+        finally:
+            if not whole:
                 self._discard(conn)
-        if resp.status in (401, 403):
-            raise TargetError(f"{method} {name}: access refused ({resp.status}); check the credentials", target=self.name)
-        return _Answer(resp.status, resp.headers, bytes(buf), size)
+        if head.status in (401, 403):
+            raise TargetError(f"{method} {name}: access refused ({head.status}); check the credentials", target=self.name)
+        return _Answer(head.status, head.headers, bytes(buf), size)
 
     def _put(self, name: str, data: bytes) -> None:
         r = self._request("PUT", name, content=data)
         if r.status not in (200, 201, 204):
             raise TargetError(f"PUT {name} answered {r.status}", target=self.name)
 
+    def _put_read_back(self, name: str, data: bytes) -> None:
+        """PUT, then every byte read back by a GET that leaves with it (pipelined on a
+        kept-alive connection: the server answers it once the PUT is complete, so it reads
+        what the PUT stored). Hashed as it arrives and cut off past the size sent: a headend
+        answering more (or gigabytes) costs a chunk of memory, not the answer."""
+        h = hashlib.sha256()
+        r = self._request("PUT", name, content=data, read_back=h.update)
+        if r.status not in (200, 201, 204):
+            raise TargetError(f"PUT {name} answered {r.status}", target=self.name)
+        back = r.back
+        assert back is not None  # a PUT that succeeded has its read-back's answer
+        if back.status == 200 and back.size == len(data) and h.digest() == hashlib.sha256(data).digest():
+            return
+        if back.status != 200:
+            detail = "missing" if back.status == 404 else f"GET answered {back.status}"
+        elif back.size > len(data):
+            detail = f"more than {len(data)} bytes"
+        else:
+            detail = f"{back.size} bytes with another sha256"
+        self._refuse(name, data, detail)
+
     def _verify(self, name: str, data: bytes, how: str) -> None:
         if how == "listing":
             return  # the outbox lists every size before it switches the manifest
-        if how == "sha256":
-            # Hashed as it arrives and cut off past the size sent: a headend answering more
-            # (or gigabytes) costs a chunk of memory, not the answer.
-            h = hashlib.sha256()
-            r = self._request("GET", name, cap=len(data), sink=h.update)
-            ok = r.status == 200 and r.size == len(data) and h.digest() == hashlib.sha256(data).digest()
-            if r.status != 200:
-                detail = "missing" if r.status == 404 else f"GET answered {r.status}"
-            elif r.size > len(data):
-                detail = f"more than {len(data)} bytes"
-            else:
-                detail = f"{r.size} bytes with another sha256"
-        else:
-            r = self._request("HEAD", name)
-            size = r.headers.get("Content-Length")
-            ok = r.status == 200 and size == str(len(data))
-            detail = f"HEAD answered {r.status}, Content-Length {size}"
-        if not ok:
-            # A wrong file under a content-hash name would be trusted forever: remove it.
-            with contextlib.suppress(TargetError):
-                self.delete(name)
-            raise VerifyError(f"{name} did not arrive intact ({detail}; sent {len(data)} bytes)", target=self.name)
+        r = self._request("HEAD", name)
+        size = r.headers.get("content-length")
+        if not (r.status == 200 and size == str(len(data))):
+            self._refuse(name, data, f"HEAD answered {r.status}, Content-Length {size}")
+
+    def _refuse(self, name: str, data: bytes, detail: str) -> None:
+        # A wrong file under a content-hash name would be trusted forever: remove it.
+        with contextlib.suppress(TargetError):
+            self.delete(name)
+        raise VerifyError(f"{name} did not arrive intact ({detail}; sent {len(data)} bytes)", target=self.name)
 
     def _list_propfind(self) -> dict[str, int]:
         from feeds.xmlsafe import parse_xml
@@ -350,9 +416,10 @@ class WebDavTarget:
 @dataclass(frozen=True)
 class _Answer:
     status: int
-    headers: Message
+    headers: dict[str, str]  # names lower-cased
     body: bytes
     size: int = 0  # bytes of the answer read (given to the sink, with one)
+    back: _Answer | None = None  # the answer of the GET behind the request (``read_back``)
 
 
 def _chunks(data: bytes, deadline: float, target: str, name: str) -> Iterator[bytes]:
