@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import segno
+import numpy as np
 from PIL import Image
 
 from pusher.interfaces import Menu, MenuEntry, PageContext, PageImage
+from renderers import qr
 from renderers.canvas import Canvas
 from renderers.fonts import Face
 from renderers.layout import Metrics, Picture
@@ -199,18 +201,19 @@ def qr_image(url: str, m: Metrics) -> Image.Image:
     Module size is ≥ 2 px everywhere (never a 1-px line at SD) and grows with the screen, so
     a phone across the room still reads it; the light border is three modules wide.
     """
-    qr = segno.make(url, error="m", micro=False, boost_error=False)
+    return _qr_image(url, max(2, round(m.body / 12)))
+
+
+@lru_cache(maxsize=64)
+def _qr_image(url: str, scale: int) -> Image.Image:
+    # Cached: an item cut at render.max_pages draws its QR code twice (title block and last
+    # page), a redraw of the same item again. The image is only ever read (pasted).
     border = 3
-    n = len(qr.matrix) + 2 * border
-    light, dark = PALETTE.index["fg"], PALETTE.index["bg"]
-    data = bytearray([light]) * (n * n)
-    for y, row in enumerate(qr.matrix):
-        o = (y + border) * n + border
-        for x, v in enumerate(row):
-            if v:
-                data[o + x] = dark
-    scale = max(2, round(m.body / 12))
-    img = Image.frombytes("P", (n, n), bytes(data))
+    dark = qr.modules(url).astype(bool)
+    field = np.full((dark.shape[0] + 2 * border,) * 2, PALETTE.index["fg"], np.uint8)
+    field[border:-border, border:-border][dark] = PALETTE.index["bg"]
+    n = field.shape[0]
+    img = Image.frombytes("P", (n, n), field.tobytes())
     return img.resize((n * scale, n * scale), Image.Resampling.NEAREST)
 
 
