@@ -6,16 +6,24 @@ on loopback, each against a baseline measured in the same run.
    ``filesystem``: files/s, MB/s and CPU seconds of this process. Pages are random bytes of PNG
    size (uniform 6–21 KB, mean 13.5 KB: a year is 30,289 pages, 409 MB), so that no
    compression anywhere flatters a figure. ``--pages 30289`` is the year.
-2. ``webdav``: a first push of the same pages to nginx (the tests' nginx, ``tests/targets/
-   targetkit.py``) per ``verify`` mode and number of connections, against ``curl -T`` of the same
-   files in the same run: one curl process uploading them all over one kept-alive connection
-   (``--config`` of upload-file/url pairs: the plain ``curl -T`` floor), and ``curl -Z`` with 4
-   transfers at once. Ratios are throughputs, payload bytes / wall time.
+2. ``webdav``: a first push of the same pages to nginx per ``verify`` mode and number of
+   connections, against ``curl -T`` of the same files to the same nginx: one curl process
+   uploading them all over one kept-alive connection (``--config`` of upload-file/url pairs: the
+   plain ``curl -T`` floor), and ``curl -Z`` with 4 transfers at once. nginx runs
+   ``deploy/nginx-webdav.conf`` as shipped (``--server deploy``, ``tests/targets/targetkit.py``'s
+   DeployNginx: its rate limits apply to curl and the pusher alike) or the tests' configuration
+   (``--server test``), with ``--workers`` worker processes (``auto``, as Debian's nginx.conf
+   has it, by default; the tests run one). Each of ``--rounds`` rounds runs both curls, then every variant; a
+   variant's ratio (payload bytes / wall time against curl's) is taken against the curl of its
+   own round, since the load of a shared machine drifts within seconds, and the median of the
+   rounds is the figure. Each line also gives the CPU time of this process and the HTTP requests
+   per delivered file, as nginx logged them.
 3. ``update``: one item of a channel of ``--items`` rendered-looking items (4-bit palette PNGs,
    ~20–40 KB) gets new pages: bytes uploaded as nginx counts them (``$request_length``) against
    the item's new pages plus the new manifest.
 
     python bench/push_bench.py [--sections folder,webdav,update] [--pages 4000] [--items 500] [--seed 1]
+                               [--dav sha256:4,listing:4] [--rounds 3] [--server deploy|test] [--workers auto]
 
 Needs root (nginx runs with ``user root``) and nginx-full; prints one line per figure.
 """
@@ -27,18 +35,20 @@ import io
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "targets"))
 
-from targetkit import PASSWORD, USER, Channel, Nginx, make_runtime  # noqa: E402
+from targetkit import PASSWORD, USER, Channel, DeployNginx, Nginx, make_runtime  # noqa: E402
 
 from pusher.names import parse_asset_name  # noqa: E402
 from pusher.runtime import Runtime  # noqa: E402
@@ -70,6 +80,15 @@ class Pages:
         buf = io.BytesIO()
         p.save(buf, "PNG", bits=4)
         return buf.getvalue()
+
+
+def with_workers(nginx: Nginx, workers: str) -> Nginx:
+    """The tests' nginx runs one worker; Debian's nginx.conf, which the shipped site is included
+    in, says ``worker_processes auto`` (one per CPU)."""
+    conf = nginx.conf.read_text()
+    assert "worker_processes 1;" in conf
+    nginx.conf.write_text(conf.replace("worker_processes 1;", f"worker_processes {workers};"))
+    return nginx
 
 
 def window(nginx: Nginx, since: int) -> tuple[int, int, int]:
@@ -124,34 +143,56 @@ def curl_parallel(nginx: Nginx, files: list[Path], prefix: str, work: Path, k: i
     return time.perf_counter() - start
 
 
-def webdav_section(work: Path, nginx: Nginx, pages: int, seed: int, variants: list[tuple[str, int]]) -> None:
+class Variant(NamedTuple):
+    verify: str
+    connections: int
+    kind: str = "webdav"  # another registered kind of the same options (an A/B of two implementations)
+
+    @property
+    def label(self) -> str:
+        return f"{'' if self.kind == 'webdav' else self.kind + ' '}verify={self.verify}, connections={self.connections}"
+
+
+def webdav_section(work: Path, nginx: Nginx, pages: int, seed: int, variants: list[Variant], rounds: int) -> None:
+    """Each round: curl -T, curl -Z 4, then every variant, each into a folder of its own on the
+    same nginx; a variant's ratio is taken against the curl of its own round (the load of a
+    shared machine drifts within seconds) and the median of the rounds is the figure."""
+    names = {(v, r): f"{v.kind}-{v.verify}{v.connections}-r{r}" for r in range(rounds) for v in variants}
     targets = [
-        {"name": f"{v}{c}", "kind": "webdav",
-         "options": {"url": f"{nginx.url}{v}{c}/", "username": USER, "password": PASSWORD, "verify": v, "connections": c}}
-        for v, c in variants
+        {"name": n, "kind": v.kind,
+         "options": {"url": f"{nginx.url}{n}/", "username": USER, "password": PASSWORD, "verify": v.verify, "connections": v.connections}}
+        for (v, _r), n in names.items()
     ]  # fmt: skip
     rt = make_runtime(work / "work-dav", targets)
+    ratios: dict[Variant, list[tuple[float, float]]] = {v: [] for v in variants}
     try:
         _ch, files = blob_channel(rt, pages, seed)
         payload = sum(p.stat().st_size for p in files)
-        print(f"webdav: {len(files)} pages, {payload / 1e6:.1f} MB")
-        floors = {}
-        for k in (1, 4):
-            took = curl_parallel(nginx, files, f"curl{k}", work, k)
-            floors[k] = payload / took
-            how = "one process, one kept-alive connection" if k == 1 else f"curl -Z, {k} at once"
-            print(f"  curl -T ({how}): {took:.2f} s = {len(files) / took:.0f} files/s, {payload / 1e6 / took:.1f} MB/s")
-        for t in targets:
-            since = len(nginx.requests())
-            start, cpu = time.perf_counter(), time.process_time()
-            [r] = deliver(rt, t["name"])
-            took, cpu = time.perf_counter() - start, time.process_time() - cpu
-            assert r.status == "done", r.error
-            n, _up, down = window(nginx, since)
-            o = t["options"]
-            print(f"  verify={o['verify']}, connections={o['connections']}: {r.files} files, {r.bytes / 1e6:.1f} MB in {took:.2f} s = "
-                  f"{r.files / took:.0f} files/s, {r.bytes / 1e6 / took:.1f} MB/s = {r.bytes / took / floors[1]:.2f}× curl -T "
-                  f"({r.bytes / took / floors[4]:.2f}× curl -Z 4); CPU {cpu:.2f} s; {n} requests, {down / 1e6:.1f} MB down")  # fmt: skip
+        print(f"webdav: {len(files)} pages, {payload / 1e6:.1f} MB, {rounds} rounds on {nginx.url}")
+        for r in range(rounds):
+            floors = {}
+            for k in (1, 4):
+                took = curl_parallel(nginx, files, f"curl{k}-r{r}", work, k)
+                floors[k] = payload / took
+                how = "one process, one kept-alive connection" if k == 1 else f"curl -Z, {k} at once"
+                print(f"  round {r + 1}: curl -T ({how}): {took:.2f} s = {len(files) / took:.0f} files/s, {payload / 1e6 / took:.1f} MB/s")
+            for v in variants:
+                since = len(nginx.requests())
+                start, cpu = time.perf_counter(), time.process_time()
+                [rep] = deliver(rt, names[v, r])
+                took, cpu = time.perf_counter() - start, time.process_time() - cpu
+                assert rep.status == "done", rep.error
+                n, _up, down = window(nginx, since)
+                ratio, ratio4 = rep.bytes / took / floors[1], rep.bytes / took / floors[4]
+                ratios[v].append((ratio, ratio4))
+                print(f"  round {r + 1}: {v.label}: {rep.files} files, {rep.bytes / 1e6:.1f} MB in {took:.2f} s = "
+                      f"{rep.files / took:.0f} files/s, {rep.bytes / 1e6 / took:.1f} MB/s = {ratio:.2f}× curl -T "
+                      f"({ratio4:.2f}× curl -Z 4); CPU {cpu:.2f} s ({cpu / rep.files * 1e3:.2f} ms a file); "
+                      f"{n} requests ({n / rep.files:.2f} a file), {down / 1e6:.1f} MB down")  # fmt: skip
+        for v, rs in ratios.items():
+            one, four = (statistics.median(x) for x in zip(*rs, strict=True))
+            each = ", ".join(f"{a:.2f}" for a, _ in rs)
+            print(f"  median of {rounds}: {v.label}: {one:.2f}× curl -T, {four:.2f}× curl -Z 4 (rounds: {each})")
     finally:
         rt.close()
 
@@ -196,6 +237,9 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=500, help="items of the one-item update's channel")
     ap.add_argument("--dav", default="sha256:4,size:4,listing:1,listing:2,listing:4,listing:8", help="verify:connections pairs")
     ap.add_argument("--folder-sync", default="file,batch,filesystem", help="sync modes, the first is the baseline")
+    ap.add_argument("--rounds", type=int, default=3, help="WebDAV rounds: curl, then every variant")
+    ap.add_argument("--server", choices=("deploy", "test"), default="deploy", help="nginx: deploy/nginx-webdav.conf or the tests'")
+    ap.add_argument("--workers", default="auto", help="nginx worker_processes: auto as in Debian's nginx.conf, 1 as in the tests")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     sections = set(args.sections.split(","))
@@ -205,11 +249,12 @@ def main() -> None:
         folder_section(work, args.pages, args.seed, args.folder_sync.split(","))
     if not sections & {"webdav", "update"}:
         return
-    nginx = Nginx(work / "nginx", work / "headend").start()
+    nginx = DeployNginx(work / "nginx", work / "srv") if args.server == "deploy" else Nginx(work / "nginx", work / "headend")
+    with_workers(nginx, args.workers).start()
     try:
         if "webdav" in sections:
-            variants = [(v, int(c)) for v, c in (x.split(":") for x in args.dav.split(","))]
-            webdav_section(work, nginx, args.pages, args.seed, variants)
+            variants = [Variant(v, int(c)) for v, c in (x.split(":") for x in args.dav.split(","))]
+            webdav_section(work, nginx, args.pages, args.seed, variants, args.rounds)
         if "update" in sections:
             update_section(work, nginx, args.items, args.seed)
     finally:
