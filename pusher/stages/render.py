@@ -20,6 +20,7 @@ from pusher import metrics
 from pusher.interfaces import PageContext, PageImage
 from pusher.names import ITEM_OWNER_PREFIX, item_owner
 from pusher.runtime import Runtime
+from pusher.stages import render_pool
 from pusher.stages.render_pool import Drawer, Drawn, DrawPool, InProcess, Job, RendererSpec, usable_cpus
 from pusher.states import ON_AIR, ItemState, set_state
 from pusher.store import changes, claims
@@ -88,7 +89,7 @@ def _drawer(rt: Runtime, waiting: int) -> Drawer:
     if workers <= 1 or waiting < POOL_MIN_ITEMS or not _poolable(rt.renderer):
         return InProcess(rt.renderer)
     spec = RendererSpec(rt.renderer.profile.name, rt.settings.render, rt.images.root)
-    return DrawPool(spec, min(workers, -(-waiting // CLAIM_BATCH)), rt.renderer)
+    return render_pool.pool_for(spec, min(workers, -(-waiting // CLAIM_BATCH)), rt.renderer)
 
 
 @dataclass
@@ -110,7 +111,7 @@ def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
     node, lease = claims.node_name(rt), claims.lease(rt)
     drawer: Drawer | None = None
     flying: deque[_Batch] = deque()
-    claimed, exhausted = 0, False
+    claimed, exhausted, done = 0, False, False
     try:
         while True:
             depth = 2 if isinstance(drawer, DrawPool) else 1  # a pool draws the next batch meanwhile
@@ -135,11 +136,16 @@ def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
             assert drawer is not None
             _store_batch(rt, node, batch, drawer.finish(batch.handle, rt.stopping), report)
             flying.popleft()
+        done = True
     except BaseException:
         claims.release_items(rt.store, node, [i for b in flying for i in b.ids])  # hand back what was not stored
         raise
     finally:
-        if drawer is not None:
+        # A pool's workers wait for the next call (a daemon's next backlog), unless the stage
+        # was stopped (the daemon is going) or failed.
+        if isinstance(drawer, DrawPool) and done and not rt.stopping.is_set():
+            render_pool.keep(drawer)
+        elif drawer is not None:
             drawer.close()
     return report
 

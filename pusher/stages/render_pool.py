@@ -15,9 +15,12 @@ renderer once (:data:`PRELOAD`); workers fork from it, so each starts in millise
 its fonts once, in :func:`_init`.
 
 A worker ignores SIGTERM and SIGINT: systemd signals the whole cgroup, and a worker dying under
-the stage would read as a crash of the item it was drawing. The stage decides when workers go
-(the pool lives for one call of the stage and is shut down, waited for, at its end), and a
-worker whose parent vanished (the daemon killed with SIGKILL) exits by itself.
+the stage would read as a crash of the item it was drawing. The stage decides when workers go: at
+the end of a stage call the pool is handed to :func:`keep` and the next call with the same
+renderer settings takes it back (:func:`pool_for`), warm; it is shut down, waited for, after
+``KEEP_ALIVE`` idle seconds, when another pool replaces it, when the stage was stopped, and at
+the interpreter's exit (:func:`shutdown`). A worker whose parent vanished (the daemon killed with
+SIGKILL) exits by itself.
 
 A worker that dies (a segfault in a C library, the OOM killer) breaks the whole pool: every
 item in flight fails with ``BrokenProcessPool``. Those items are drawn again one at a time in a
@@ -26,6 +29,7 @@ fresh pool, so only the one that kills its worker alone is failed.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -46,8 +50,22 @@ from renderers.settings import RenderSettings
 
 log = logging.getLogger("tvpusher.render")
 
-#: What the fork server imports before it forks any worker: the renderer and its libraries.
-PRELOAD = ["pusher.stages.render_pool", "renderers.tv", "pusher.registry", "pusher.store.images", "pusher.stages.render_preload"]
+#: What the fork server imports before it forks any worker: the renderer and its libraries, and
+#: the main module (run as ``__mp_main__``, as a worker would run it; once in the server, not once
+#: a worker: the bench's main imports half the project, 5% of a short-lived worker's CPU).
+PRELOAD = [
+    "__main__",
+    "pusher.stages.render_pool",
+    "renderers.tv",
+    "pusher.registry",
+    "pusher.store.images",
+    "pusher.stages.render_preload",
+]
+
+#: Seconds a pool's idle workers wait for the next stage call in this process (a daemon's next
+#: round with a backlog) before they exit: a new worker costs its fonts and a cold glyph cache,
+#: ~0.3 s of CPU, against ~3 ms a page. 0: every pool is closed at the end of its stage call.
+KEEP_ALIVE = 120.0
 
 #: Why an item whose worker died alone is failed (``render: `` is prefixed, as for any failure).
 WORKER_DIED = "the drawing process died on this item (killed or crashed)"
@@ -141,7 +159,7 @@ class _Flight:
 
 
 class DrawPool:
-    """Draws in ``workers`` processes; created per call of the stage and closed at its end."""
+    """Draws in ``workers`` processes; kept between calls of the stage (:func:`keep`)."""
 
     def __init__(self, spec: RendererSpec, workers: int, fallback: Renderer) -> None:
         """``fallback`` (the runtime's renderer) draws in this process once workers cannot be
@@ -232,6 +250,79 @@ class DrawPool:
             # Waits for the workers to exit: no process of the pool outlives the stage.
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+_kept: DrawPool | None = None
+_kept_lock = threading.Lock()
+_kept_timer: threading.Timer | None = None
+
+
+def pool_for(spec: RendererSpec, workers: int, fallback: Renderer) -> DrawPool:
+    """The kept pool when it draws with ``spec`` on at least ``workers`` processes (its workers
+    started, fonts open, glyphs cached), else a new one (the kept one is shut down)."""
+    global _kept
+    with _kept_lock:
+        _cancel_timer()
+        kept, _kept = _kept, None
+    if kept is not None:
+        if kept.spec == spec and kept.workers >= workers and not kept.disabled:
+            kept.fallback = fallback
+            return kept
+        kept.close()
+    return DrawPool(spec, workers, fallback)
+
+
+def keep(pool: DrawPool) -> None:
+    """The stage call is over: ``pool``'s workers wait ``KEEP_ALIVE`` seconds for the next one."""
+    global _kept, _kept_timer
+    if KEEP_ALIVE <= 0 or pool.disabled or pool._pool is None:
+        pool.close()
+        return
+    with _kept_lock:
+        _cancel_timer()
+        old, _kept = _kept, pool
+        _kept_timer = threading.Timer(KEEP_ALIVE, _expire, args=(pool,))
+        _kept_timer.daemon = True
+        _kept_timer.name = "render-pool-keep"
+        _kept_timer.start()
+    if old is not None and old is not pool:
+        old.close()
+
+
+def shutdown() -> None:
+    """Shuts the kept pool down, waiting for its workers (also run at the interpreter's exit)."""
+    global _kept
+    with _kept_lock:
+        _cancel_timer()
+        kept, _kept = _kept, None
+    if kept is not None:
+        kept.close()
+
+
+def kept_workers() -> int:
+    """Processes of the kept pool (0: none kept)."""
+    with _kept_lock:
+        return _kept.workers if _kept is not None and _kept._pool is not None else 0
+
+
+def _cancel_timer() -> None:
+    global _kept_timer
+    if _kept_timer is not None:
+        _kept_timer.cancel()
+        _kept_timer = None
+
+
+def _expire(pool: DrawPool) -> None:
+    global _kept
+    with _kept_lock:
+        if _kept is not pool:
+            return  # taken back by a stage call meanwhile
+        _kept = None
+    pool.close()
+    log.info("render workers idle for %.0f s: stopped", KEEP_ALIVE)
+
+
+atexit.register(shutdown)
 
 
 def usable_cpus() -> int:

@@ -1,6 +1,8 @@
 """Issue 19, render on every core: the render stage draws a backlog in worker processes
 (``render.workers``) with the same pages, the same failures and the same hand-back of claims as
-drawing in its own process, fails only the item whose worker dies, and leaves no process behind.
+drawing in its own process, fails only the item whose worker dies, keeps its workers for the
+next call (a daemon's next round) until they idle ``KEEP_ALIVE`` seconds, and leaves no process
+behind once shut down.
 
 The pool starts from ``POOL_MIN_ITEMS`` waiting items; the tests lower it so that the sample
 portal's 33 items are a backlog (the figure itself is a cost trade-off, measured by
@@ -14,6 +16,7 @@ import multiprocessing.resource_tracker
 import os
 import shutil
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from pusher.stages import poll_source, render_pool, screen_items
 from pusher.stages import render as stage
 from pusher.stages.render import render_items
 from pusher.stages.render_pool import WORKER_DIED, Job
-from pusher.states import ItemState
+from pusher.states import ItemState, set_state
 from pusher.store.models import Item, Page
 from pusher.web.httpserve import StaticServer
 
@@ -36,9 +39,12 @@ LATIN_ONLY = {"fonts": ["DejaVu Sans"], "bold_fonts": ["DejaVu Sans:bold"]}
 
 
 @pytest.fixture(autouse=True)
-def small_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
+def small_backlog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(stage, "POOL_MIN_ITEMS", 4)
     monkeypatch.setattr(stage, "CLAIM_BATCH", 3)  # several batches, two in flight
+    monkeypatch.setattr(render_pool, "KEEP_ALIVE", 0.0)  # each pool closed with its stage call, unless a test keeps it
+    yield
+    render_pool.shutdown()
 
 
 @pytest.fixture
@@ -227,5 +233,83 @@ def test_workers_ignore_a_sigterm_to_the_whole_unit(screened: Path, no_orphans: 
         rep = render_items(rt)
         assert len(signalled) == 2 and breaks == []  # the same two workers drew every batch
         assert rep.failed == 0 and rep.items >= 20
+    finally:
+        rt.close()
+
+
+def screened_again(rt: Runtime) -> int:
+    """Every rendered item back to SCREENED: the next stage call has a backlog again."""
+    with rt.store.write() as db:
+        items = list(db.exec(select(Item).where(Item.state == ItemState.RENDERED)))
+        for it in items:
+            set_state(it, ItemState.SCREENED, "drawn again by the test")
+    return len(items)
+
+
+def test_workers_are_kept_for_the_next_call(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon's next round with a backlog draws on the same workers (fonts open, glyphs
+    cached); ``shutdown`` stops them and waits (the fixture checks that none is left)."""
+    monkeypatch.setattr(render_pool, "KEEP_ALIVE", 60.0)
+    rt = runtime(screened, "kept", 2)
+    try:
+        first = render_items(rt)
+        pages = pages_of(rt)
+        workers = descendants()
+        assert first.workers == 2 and len(workers) == 2 and render_pool.kept_workers() == 2
+        assert screened_again(rt) == first.items >= 20
+        second = render_items(rt)
+        assert (second.workers, second.items, second.failed) == (2, first.items, 0)
+        assert descendants() == workers  # the same two processes drew
+        assert pages_of(rt) == pages
+    finally:
+        render_pool.shutdown()
+        rt.close()
+    assert render_pool.kept_workers() == 0 and descendants() & workers == set()
+
+
+def test_kept_workers_exit_when_idle(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_pool, "KEEP_ALIVE", 1.0)
+    rt = runtime(screened, "idle", 2)
+    try:
+        assert render_items(rt).workers == 2
+        deadline = time.monotonic() + 30
+        while (descendants() or render_pool.kept_workers()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not descendants() and render_pool.kept_workers() == 0
+    finally:
+        rt.close()
+
+
+def test_other_settings_replace_the_kept_workers(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers draw with one runtime's settings and picture folder: another's starts its own
+    pool, and the kept one is shut down first (never two pools alive)."""
+    monkeypatch.setattr(render_pool, "KEEP_ALIVE", 60.0)
+    a, b = runtime(screened, "a", 2), runtime(screened, "b", 2)
+    try:
+        assert render_items(a).workers == 2
+        first = descendants()
+        assert render_items(b).workers == 2
+        second = descendants()
+        assert len(second) == 2 and not first & second
+    finally:
+        render_pool.shutdown()
+        a.close()
+        b.close()
+
+
+def test_a_stopped_stage_keeps_no_worker(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM (``rt.stopping``): the daemon is going, its workers go with the stage call."""
+    monkeypatch.setattr(render_pool, "KEEP_ALIVE", 60.0)
+    rt = runtime(screened, "stopped", 2)
+    store = stage._store_batch
+
+    def then_stop(*args: Any) -> None:
+        store(*args)
+        rt.stopping.set()
+
+    monkeypatch.setattr(stage, "_store_batch", then_stop)
+    try:
+        assert render_items(rt).workers == 2
+        assert render_pool.kept_workers() == 0 and not descendants()
     finally:
         rt.close()
