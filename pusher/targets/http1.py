@@ -116,9 +116,9 @@ class Connection:
         start = 0
         while True:
             end = self._buf.find(b"\r\n\r\n", start)
-            if end >= 0:
+            if end >= 0 and end <= MAX_HEAD:
                 break
-            if len(self._buf) > MAX_HEAD:
+            if end > MAX_HEAD or len(self._buf) > MAX_HEAD:
                 raise ProtocolError(f"an answer head of more than {MAX_HEAD} bytes")
             start = max(0, len(self._buf) - 3)
             had = len(self._buf)
