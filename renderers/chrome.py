@@ -15,7 +15,7 @@ from renderers import qr
 from renderers.canvas import Canvas
 from renderers.fonts import Face
 from renderers.layout import Metrics, Picture
-from renderers.linebreak import NO_END, NO_START, wrap
+from renderers.linebreak import NO_END, NO_START, fill, prepare, wrap
 from renderers.theme import KEY_WORDS, PALETTE
 
 if TYPE_CHECKING:
@@ -179,17 +179,20 @@ def balanced(text: str, width: float, advance: Callable[[str], float]) -> list[s
 
 def _even(text: str, width: float, advance: Callable[[str], float], *, words: bool) -> list[str]:
     """``text`` wrapped at the narrowest width that needs no more lines than ``width`` does."""
-    lines = wrap(text, width, advance, words=words)
+    if not text:
+        return []
+    p = prepare(text, advance, words=words)  # measured once, filled at each width tried
+    lines = fill(p, width, advance)
     if len(lines) <= 1:
         return lines
     n, lo, hi = len(lines), width / len(lines) - 1, width
     while hi - lo > 1:
         mid = (lo + hi) / 2
-        if len(wrap(text, mid, advance, words=words)) <= n:
+        if len(fill(p, mid, advance)) <= n:
             hi = mid
         else:
             lo = mid
-    return wrap(text, hi, advance, words=words)
+    return fill(p, hi, advance)
 
 
 # ---------------------------------------------------------------------- QR --

@@ -20,6 +20,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from uniseg.linebreak import line_break_boundaries
 
@@ -276,6 +277,22 @@ def wrap(
     """
     if not text:
         return []
+    return fill(prepare(text, advance, words=words), width, advance, first_indent, squeeze=squeeze)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :func:`wrap` measures of a text before filling lines at a width: breaks and advances
+    (a title balanced by bisecting its width fills the same text a dozen times)."""
+
+    text: str
+    ok: list[bool]
+    full: list[float]
+    adv: list[float]
+    endw: list[float]
+
+
+def prepare(text: str, advance: Callable[[str], float], *, words: bool = False) -> Prepared:
     ok = break_opportunities(text)
     if words:
         # Titles (menus) break between words only: 若干 and 处理 stay whole. Between two
@@ -285,6 +302,14 @@ def wrap(
     full = [advance(c) for c in text]
     adv = advances(text, advance)
     endw = [f * 0.5 if c in CLOSING else f for c, f in zip(text, full, strict=True)]
+    return Prepared(text, ok, full, adv, endw)
+
+
+def fill(p: Prepared, width: float, advance: Callable[[str], float], first_indent: float = 0.0, *, squeeze: bool = False) -> list[str]:
+    """:func:`wrap` of a prepared text (``advance`` the one it was prepared with)."""
+    text, ok, full, adv, endw = p.text, p.ok, p.full, p.adv, p.endw
+    if not text:
+        return []
     lines: list[str] = []
     start, avail = 0, width - first_indent
     n = len(text)
