@@ -91,6 +91,16 @@ def with_workers(nginx: Nginx, workers: str) -> Nginx:
     return nginx
 
 
+def nginx_cpu(nginx: Nginx) -> float:
+    """CPU seconds of nginx's master and workers so far (the server's share of a push)."""
+    assert nginx.proc is not None
+    total = 0
+    for pid in [nginx.proc.pid, *(int(p) for p in Path(f"/proc/{nginx.proc.pid}/task/{nginx.proc.pid}/children").read_text().split())]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def window(nginx: Nginx, since: int) -> tuple[int, int, int]:
     reqs = nginx.requests()[since:]
     return len(reqs), sum(r.up for r in reqs), sum(r.down for r in reqs)
@@ -172,22 +182,26 @@ def webdav_section(work: Path, nginx: Nginx, pages: int, seed: int, variants: li
         for r in range(rounds):
             floors = {}
             for k in (1, 4):
+                before, ng = os.times(), nginx_cpu(nginx)
                 took = curl_parallel(nginx, files, f"curl{k}-r{r}", work, k)
+                after, ng = os.times(), nginx_cpu(nginx) - ng
+                cpu = after.children_user + after.children_system - before.children_user - before.children_system
                 floors[k] = payload / took
                 how = "one process, one kept-alive connection" if k == 1 else f"curl -Z, {k} at once"
-                print(f"  round {r + 1}: curl -T ({how}): {took:.2f} s = {len(files) / took:.0f} files/s, {payload / 1e6 / took:.1f} MB/s")
+                print(f"  round {r + 1}: curl -T ({how}): {took:.2f} s = {len(files) / took:.0f} files/s, {payload / 1e6 / took:.1f} MB/s; "
+                      f"CPU a file: curl {cpu / len(files) * 1e3:.2f} ms, nginx {ng / len(files) * 1e3:.2f} ms")  # fmt: skip
             for v in variants:
                 since = len(nginx.requests())
-                start, cpu = time.perf_counter(), time.process_time()
+                start, cpu, ng = time.perf_counter(), time.process_time(), nginx_cpu(nginx)
                 [rep] = deliver(rt, names[v, r])
-                took, cpu = time.perf_counter() - start, time.process_time() - cpu
+                took, cpu, ng = time.perf_counter() - start, time.process_time() - cpu, nginx_cpu(nginx) - ng
                 assert rep.status == "done", rep.error
                 n, _up, down = window(nginx, since)
                 ratio, ratio4 = rep.bytes / took / floors[1], rep.bytes / took / floors[4]
                 ratios[v].append((ratio, ratio4))
                 print(f"  round {r + 1}: {v.label}: {rep.files} files, {rep.bytes / 1e6:.1f} MB in {took:.2f} s = "
                       f"{rep.files / took:.0f} files/s, {rep.bytes / 1e6 / took:.1f} MB/s = {ratio:.2f}× curl -T "
-                      f"({ratio4:.2f}× curl -Z 4); CPU {cpu:.2f} s ({cpu / rep.files * 1e3:.2f} ms a file); "
+                      f"({ratio4:.2f}× curl -Z 4); CPU a file: pusher {cpu / rep.files * 1e3:.2f} ms, nginx {ng / rep.files * 1e3:.2f} ms; "
                       f"{n} requests ({n / rep.files:.2f} a file), {down / 1e6:.1f} MB down")  # fmt: skip
         for v, rs in ratios.items():
             one, four = (statistics.median(x) for x in zip(*rs, strict=True))

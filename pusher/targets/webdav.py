@@ -226,12 +226,17 @@ class WebDavTarget:
                 # The messages carry the host but never the credentials (those are headers).
                 raise self._error(method, name, exc) from None
             break
-        answer = self._answer(conn, head, method, name, limit, sink, deadline)
+        try:
+            answer = self._answer(conn, head, method, name, limit, sink, deadline)
+        except TargetError:
+            if piped:
+                self._discard(conn)  # the GET's answer is still to come: it must not pass for the next one's
+            raise
         if read_back is None:
             return answer
         if answer.status not in (200, 201, 204):
             if piped:
-                self._discard(conn)  # the GET's answer is still on its way: not worth reading
+                self._discard(conn)
             return answer
         back = self._back(name, read_back, len(content or b""), deadline, piped)
         return _Answer(answer.status, answer.headers, answer.body, answer.size, back)

@@ -156,13 +156,22 @@ def test_a_read_back_lost_to_a_silent_close_is_asked_again(raw: Raw) -> None:
     assert [s.method for s in raw.seen if s.path == closed[0]] == ["PUT", "GET", "GET"]
 
 
-def test_a_refused_pipelined_put_is_an_error_and_the_next_put_goes_through(raw: Raw) -> None:
+REFUSALS = {
+    "conflict": (b"HTTP/1.1 409 Conflict\r\nContent-Length: 3\r\n\r\nno\n", r"PUT assets/.* answered 409"),
+    "password": (b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n", r"access refused \(401\)"),
+}
+
+
+@pytest.mark.parametrize("answer,message", REFUSALS.values(), ids=REFUSALS.keys())
+def test_a_refused_pipelined_put_is_an_error_and_the_next_put_goes_through(raw: Raw, answer: bytes, message: str) -> None:
+    """The GET that left with a refused PUT is answered too: its answer must not be taken for
+    the next request's."""
     refuse = page(1)[0]
-    raw.answer = lambda seen: b"HTTP/1.1 409 Conflict\r\nContent-Length: 3\r\n\r\nno\n" if seen.path.endswith(refuse) else None
+    raw.answer = lambda seen: answer if seen.path.endswith(refuse) and seen.method == "PUT" else None
     t = target(raw.url)
     try:
         t.put(*page(0))
-        with pytest.raises(TargetError, match=r"PUT assets/.* answered 409"):
+        with pytest.raises(TargetError, match=message):
             t.put(*page(1))
         t.put(*page(2))
         assert t.read(page(2)[0]) == page(2)[1]
