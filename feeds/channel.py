@@ -4,16 +4,28 @@
 The whole tree is built, then serialised once. ``digest`` covers everything but the version
 number and the generation time, so that an unchanged channel is recognised as unchanged.
 
-**Format 2: a root sized to the channel, parts sized to what changed** (issue 19: a one-item
-update of a 500-item channel uploaded a 295 KB manifest for 42 KB of new pages). ``channel.xml``
-holds the channel header, the alerts, the home menu and, per column, the name, sha256 and size
-of the column's manifest ``assets/<sha256>.xml``: a *part*, content-addressed like the pages and
-delivered with them, so that only the root is replaced in place. A part holds one menu page of
-the column and the items that page lists (a *shelf*: the unit an edit of one item changes), or
-names up to :data:`FANOUT` further parts (a column of many menu pages is a small tree). Parts
-carry no version and no time, so an unchanged column keeps its name from version to version and
-never travels again. :func:`build_manifest` still writes the whole channel in one document
-(format 1, what :func:`expand_manifest` rebuilds from a root and its parts); the exports and
+**Formats 2 and 3: a root sized to the channel, parts sized to what changed** (issue 19: a
+one-item update of a 500-item channel uploaded a 295 KB manifest for 42 KB of new pages).
+``channel.xml`` holds the channel header, the alerts and the names of *parts*
+(``assets/<sha256>.xml``), content-addressed like the pages and delivered with them, so that
+only the root is replaced in place. Parts carry no version and no time, so an unchanged part
+keeps its name from version to version and never travels again.
+
+Format 3 (what :func:`build_channel` writes) is cut for the smallest update: the root names
+the home menu's part and each column's top part by sha256 alone (``home/@part``,
+``column/@part``); a column is a tree of parts, each leaf one menu page or one item, each
+inner part the names of up to :data:`FANOUT` parts below it (``part/@parts``). An edit of one
+item sends its leaf, one inner part per level and the root: 3.5 KB of manifests for a
+500-item column (bench/update_bytes_bench.py: 1.26× the item's new pages, 1.28× for an item of
+19 pages whose last page changed), where format 2 (a shelf of a menu page and its 6 items under
+parts of 16 names, each name with its href, sha256 and size) sent 13.7 KB (2.02×). Names are
+bare hashes: a page has no ``sha256`` beside the href that names it; an item says once that its
+pages turn to each other (``turns``: LEFT/RIGHT) and writes once, as its own, the keys all its
+pages end with (BACK, CH_UP, CH_DOWN). The cost is files: a part per menu page and per item (747
+for 507 items, against 96), each fetched once by a box.
+
+:func:`build_manifest` still writes the whole channel in one document (format 1, what
+:func:`expand_manifest` rebuilds from a root and its parts, of format 2 or 3); the exports and
 the tests read that.
 
 One item's data must never cost the channel (issue 15: one link that was no ``xs:anyURI`` made
@@ -27,7 +39,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -41,14 +54,15 @@ from pusher.names import asset_name, parse_asset_name
 NS = "urn:tvpusher:channel:1"
 XSD = Path(__file__).with_name("channel.xsd")
 #: The manifest format :func:`build_channel` writes (``channel/@format``; absent means 1).
-FORMAT = 2
+FORMAT = 3
 #: Extension of a part's asset name (``assets/<sha256>.xml``, an asset like the exports).
 PART_EXT = "xml"
-#: Parts one part names at most: a column of 100 menu pages is a root entry, a part of 7 names,
-#: and shelves of 16 names — a one-item edit sends a few hundred bytes of names per level.
-FANOUT = 16
-#: Items a shelf holds when the column's menu pages do not say which items they list.
-SHELF_ITEMS = 8
+#: Parts one inner part names at most. An edit sends one inner part per level, of FANOUT
+#: names (65 bytes each) and 50 bytes of its own. Measured on the 500-item bench channel (586
+#: leaves), manifest bytes per one-item edit / parts in all: fanout 3: 3,470 B / 896, 4: 3,489 /
+#: 796, 5: 3,508 / 746, 6: 3,573 / 717, 8: 3,898 / 685, 16: 4,437 / 639. 5 is near the least
+#: bytes with fewer files than 3 or 4 (a box fetches each once).
+FANOUT = 5
 
 
 def _q(tag: str) -> str:
@@ -133,10 +147,14 @@ class ChannelSpec:
         return {p.href: p.bytes for p in self.pages()}
 
 
-def _page(parent: etree._Element, p: PageRef) -> None:
-    el = etree.SubElement(
-        parent, _q("page"), id=p.id, href=p.href, sha256=p.sha256, bytes=str(p.bytes), width=str(p.width), height=str(p.height)
-    )
+def _page(parent: etree._Element, p: PageRef, *, hashed: bool = True) -> None:
+    """A page; ``hashed=False`` (format 3) leaves out ``sha256``, which its href already names."""
+    el = etree.SubElement(parent, _q("page"), id=p.id, href=p.href)
+    if hashed:
+        el.set("sha256", p.sha256)
+    el.set("bytes", str(p.bytes))
+    el.set("width", str(p.width))
+    el.set("height", str(p.height))
     if p.seconds:
         el.set("seconds", str(p.seconds))
     for number, to, item, x, y, w, h in p.entries:
@@ -163,8 +181,8 @@ def _text(parent: etree._Element, tag: str, value: str | None) -> None:
         etree.SubElement(parent, _q(tag)).text = value
 
 
-def _header(spec: ChannelSpec, version: int, generated: datetime) -> etree._Element:
-    """The root with the channel's attributes, its alerts and its home menu."""
+def _header(spec: ChannelSpec, version: int, generated: datetime, *, hashed: bool = True) -> etree._Element:
+    """The root with the channel's attributes and its alerts."""
     home_id = spec.home[0].id if spec.home else "home-1"
     root = etree.Element(
         _q("channel"), nsmap={None: NS},
@@ -182,10 +200,7 @@ def _header(spec: ChannelSpec, version: int, generated: datetime) -> etree._Elem
             el = etree.SubElement(alerts, _q("alert"), attrs)
             _text(el, "text", a.text)
             for p in a.pages:
-                _page(el, p)
-    home = etree.SubElement(root, _q("home"))
-    for p in spec.home:
-        _page(home, p)
+                _page(el, p, hashed=hashed)
     return root
 
 
@@ -196,10 +211,39 @@ def _column(parent: etree._Element, c: ColumnSpec) -> etree._Element:
     return etree.SubElement(parent, _q("column"), attrs)
 
 
-def _item(parent: etree._Element, i: ItemSpec) -> None:
+def _turn_keys(ids: list[str], n: int) -> tuple[tuple[str, str], ...]:
+    """LEFT to the page before and RIGHT to the page after page ``n`` of a list, where there is one."""
+    return ((("LEFT", ids[n - 1]),) if n else ()) + ((("RIGHT", ids[n + 1]),) if n + 1 < len(ids) else ())
+
+
+def _turns(pages: tuple[PageRef, ...]) -> bool:
+    """Whether each page of an item begins its keys with its turns (format 3 says so once,
+    ``item/@turns``: a long item's part is mostly its pages, and LEFT/RIGHT were a third of each)."""
+    ids = [p.id for p in pages]
+    return len(pages) > 1 and all(p.keys[: len(t)] == t for n, p in enumerate(pages) if (t := _turn_keys(ids, n)))
+
+
+def _shared_keys(pages: tuple[PageRef, ...]) -> tuple[tuple[str, str], ...]:
+    """The keys every page of an item ends with (format 3 writes them once, on the item: its
+    BACK, CH_UP and CH_DOWN were a third of a short item's part)."""
+    if len(pages) < 2:
+        return ()
+    n = 0
+    while all(len(p.keys) > n for p in pages) and len({p.keys[len(p.keys) - 1 - n] for p in pages}) == 1:
+        n += 1
+    return pages[0].keys[len(pages[0].keys) - n :]
+
+
+def _item(parent: etree._Element, i: ItemSpec, *, hashed: bool = True) -> None:
+    """An item; ``hashed=False`` (format 3): pages without ``sha256``, their turns said once
+    (``turns``) and the keys all its pages end with written once, as the item's."""
     attrs = {"id": i.id, "column": i.column, "version": str(i.version)}
     if i.pinned:
         attrs["pinned"] = "true"
+    pages = i.pages
+    if not hashed and _turns(pages):
+        attrs["turns"] = "true"
+        pages = tuple(replace(p, keys=p.keys[len(_turn_keys([q.id for q in pages], n)) :]) for n, p in enumerate(pages))
     el = etree.SubElement(parent, _q("item"), attrs)
     _text(el, "title", i.title)
     _text(el, "url", i.url)
@@ -211,13 +255,19 @@ def _item(parent: etree._Element, i: ItemSpec) -> None:
     _text(el, "topic", i.topic)
     for name, url in i.attachments:
         etree.SubElement(el, _q("attachment"), url=xml_text(url)).text = xml_text(name)
-    for p in i.pages:
-        _page(el, p)
+    shared = () if hashed else _shared_keys(pages)
+    for code, to in shared:
+        etree.SubElement(el, _q("key"), code=code, to=to)
+    for p in pages:
+        _page(el, replace(p, keys=p.keys[: len(p.keys) - len(shared)]), hashed=hashed)
 
 
 def _tree(spec: ChannelSpec, version: int, generated: datetime) -> etree._Element:
     """The whole channel in one document (format 1)."""
     root = _header(spec, version, generated)
+    home = etree.SubElement(root, _q("home"))
+    for p in spec.home:
+        _page(home, p)
     cols = etree.SubElement(root, _q("columns"))
     for c in spec.columns:
         el = _column(cols, c)
@@ -241,7 +291,7 @@ def build_manifest(spec: ChannelSpec, version: int, generated: datetime) -> byte
     return data
 
 
-# -- format 2: the root and its parts ----------------------------------------------------------
+# -- format 3: the root and its parts ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -265,73 +315,75 @@ def _column_items(spec: ChannelSpec) -> dict[str, list[ItemSpec]]:
     return by_col
 
 
-def _shelves(c: ColumnSpec, items: list[ItemSpec]) -> list[tuple[tuple[PageRef, ...], list[ItemSpec]]]:
-    """A column cut where an edit is local: each menu page with the items it lists (a new item
-    shifts every menu page anyway, and their new images outweigh the shelves' text); items no
-    menu page lists go by :data:`SHELF_ITEMS` in the column's order."""
+def _units(c: ColumnSpec, items: list[ItemSpec]) -> list[PageRef | ItemSpec]:
+    """A column in reading order, cut where an edit is local: each menu page, followed by the
+    items it lists, then the items no menu page lists, in the column's order."""
     by_id = {i.id: i for i in items}
     placed: set[str] = set()
-    out: list[tuple[tuple[PageRef, ...], list[ItemSpec]]] = []
+    out: list[PageRef | ItemSpec] = []
     for p in c.pages:
-        listed = []
+        out.append(p)
         for _number, _to, iid, *_box in p.entries:
             if iid in by_id and iid not in placed:
                 placed.add(iid)
-                listed.append(by_id[iid])
-        out.append(((p,), listed))
-    rest = [i for i in items if i.id not in placed]
-    out += [((), rest[k : k + SHELF_ITEMS]) for k in range(0, len(rest), SHELF_ITEMS)]
-    return out or [((), [])]
+                out.append(by_id[iid])
+    out += [i for i in items if i.id not in placed]
+    return out
+
+
+def _part_bytes(el: etree._Element) -> bytes:
+    """A part, not indented (no one reads them by eye; :func:`expand_manifest` gives the
+    readable whole). One that is all ASCII (hashes and ids: the inner parts, the home menu)
+    goes without an XML declaration, which it does not need."""
+    data: bytes = etree.tostring(el, encoding="UTF-8", xml_declaration=False)
+    return data if data.isascii() else b"<?xml version='1.0' encoding='UTF-8'?>\n" + data
+
+
+def _leaf(column: str | None, units: Iterable[PageRef | ItemSpec]) -> bytes:
+    el = etree.Element(_q("part"), nsmap={None: NS})
+    if column is not None:
+        el.set("column", column)
+    for u in units:
+        if isinstance(u, PageRef):
+            _page(el, u, hashed=False)
+        else:
+            _item(el, u, hashed=False)
+    return _part_bytes(el)
+
+
+def _node(shas: list[str]) -> bytes:
+    return _part_bytes(etree.Element(_q("part"), nsmap={None: NS}, parts=" ".join(shas)))
 
 
 def _named(parts: dict[str, bytes], data: bytes) -> str:
-    href = asset_name(hashlib.sha256(data).hexdigest(), PART_EXT)
-    parts[href] = data
-    return href
+    sha = hashlib.sha256(data).hexdigest()
+    parts[asset_name(sha, PART_EXT)] = data
+    return sha
 
 
-def _reference(parent: etree._Element, tag: str, href: str, data: bytes) -> None:
-    etree.SubElement(parent, _q(tag), href=href, sha256=parse_asset_name(href)[0], bytes=str(len(data)))
-
-
-def _parts(spec: ChannelSpec) -> tuple[dict[str, tuple[str, bytes]], dict[str, bytes]]:
-    """Column id → (href, bytes) of its manifest, and every part by href."""
+def _parts(spec: ChannelSpec) -> tuple[str, dict[str, str], dict[str, bytes]]:
+    """The sha256 of the home menu's part, column id → the sha256 of its top part, and every
+    part by href."""
     by_col = _column_items(spec)
     parts: dict[str, bytes] = {}
-    tops: dict[str, tuple[str, bytes]] = {}
+    home = _named(parts, _leaf(None, spec.home))
+    tops: dict[str, str] = {}
     for c in spec.columns:
-        # Parts are not indented: no one reads them by eye, and indentation was a fifth of a
-        # shelf's bytes (``expand_manifest`` gives the readable whole).
-        level = []
-        for pages, items in _shelves(c, by_col[c.id]):
-            el = etree.Element(_q("part"), nsmap={None: NS}, column=c.id)
-            for p in pages:
-                _page(el, p)
-            for i in items:
-                _item(el, i)
-            level.append(_serialise(el, pretty=False))
+        # One menu page or one item a part: an edit sends that leaf and the names on its path.
+        level = [_named(parts, _leaf(c.id, [u])) for u in _units(c, by_col[c.id])] or [_named(parts, _leaf(c.id, []))]
         while len(level) > 1:
-            up = []
-            for k in range(0, len(level), FANOUT):
-                el = etree.Element(_q("part"), nsmap={None: NS}, column=c.id)
-                for data in level[k : k + FANOUT]:
-                    _reference(el, "part", _named(parts, data), data)
-                up.append(_serialise(el, pretty=False))
-            level = up
-        tops[c.id] = (_named(parts, level[0]), level[0])
-    return tops, parts
+            level = [_named(parts, _node(level[k : k + FANOUT])) for k in range(0, len(level), FANOUT)]
+        tops[c.id] = level[0]
+    return home, tops, parts
 
 
-def _root(spec: ChannelSpec, version: int, generated: datetime, tops: dict[str, tuple[str, bytes]]) -> etree._Element:
-    root = _header(spec, version, generated)
+def _root(spec: ChannelSpec, version: int, generated: datetime, home: str, tops: dict[str, str]) -> etree._Element:
+    root = _header(spec, version, generated, hashed=False)
     root.set("format", str(FORMAT))
+    etree.SubElement(root, _q("home"), part=home)
     cols = etree.SubElement(root, _q("columns"))
     for c in spec.columns:
-        href, data = tops[c.id]
-        el = _column(cols, c)
-        el.set("href", href)
-        el.set("sha256", parse_asset_name(href)[0])
-        el.set("bytes", str(len(data)))
+        _column(cols, c).set("part", tops[c.id])
     return root
 
 
@@ -340,9 +392,9 @@ _VALID_PARTS: set[str] = set()
 
 
 def build_channel(spec: ChannelSpec, version: int, generated: datetime) -> Built:
-    """The root ``channel.xml`` (format 2) and its parts, each validated against the schema."""
-    tops, parts = _parts(spec)
-    root = _serialise(_root(spec, version, generated, tops))
+    """The root ``channel.xml`` (format 3) and its parts, each validated against the schema."""
+    home, tops, parts = _parts(spec)
+    root = _serialise(_root(spec, version, generated, home, tops))
     validate(root)
     for href, data in parts.items():
         if href not in _VALID_PARTS:
@@ -355,8 +407,8 @@ def build_channel(spec: ChannelSpec, version: int, generated: datetime) -> Built
 
 def digest(spec: ChannelSpec) -> str:
     """Content digest: equal for two builds of the same channel, whatever their version and time."""
-    tops, _ = _parts(spec)
-    root = _root(spec, 1, datetime(2000, 1, 1), tops)
+    home, tops, _ = _parts(spec)
+    root = _root(spec, 1, datetime(2000, 1, 1), home, tops)
     return hashlib.sha256(etree.tostring(root, method="c14n")).hexdigest()
 
 
@@ -366,26 +418,47 @@ def _schema() -> etree.XMLSchema:
 
 
 def validate(data: bytes) -> None:
-    """``channel.xml`` of either format; a format-2 root names a manifest for every column and
-    holds no item itself (what the schema's one ``channel`` element cannot say alone)."""
+    """``channel.xml`` of any format, with what the schema's one ``channel`` element cannot say
+    alone: a root of format 2 or 3 names the manifests of its home menu (format 3) and columns
+    and holds no item; pages of formats 1 and 2 carry their sha256."""
     root = _checked(data, "channel")
-    if root.get("format", "1") == str(FORMAT):
-        for c in root.iterfind(f"{_q('columns')}/{_q('column')}"):
-            if c.get("href") is None or c.find(_q("page")) is not None:
-                raise ChannelError(f"channel.xml fails its schema: column {c.get('id')} of format 2 must name its manifest, not hold pages")
-        if root.find(_q("items")) is not None:
-            raise ChannelError("channel.xml fails its schema: a root of format 2 holds no items")
-    elif root.get("format", "1") == "1":
-        for c in root.iterfind(f"{_q('columns')}/{_q('column')}"):
-            if c.get("href") is not None or c.find(_q("page")) is None:
-                raise ChannelError(f"channel.xml fails its schema: column {c.get('id')} of format 1 must hold its menu pages")
-    else:
-        raise ChannelError(f"channel.xml is of format {root.get('format')}, which this version cannot read")
+    fmt = root.get("format", "1")
+    if fmt not in ("1", "2", str(FORMAT)):
+        raise ChannelError(f"channel.xml is of format {fmt}, which this version cannot read")
+    bad = f"channel.xml fails its schema: in format {fmt}"
+    home = root.find(_q("home"))
+    assert home is not None  # the schema requires it
+    if (home.get("part") is not None) != (fmt == "3") or (home.find(_q("page")) is None) == (fmt != "3"):
+        raise ChannelError(
+            f"{bad} the home menu must {'name its part, not hold pages' if fmt == '3' else 'hold its pages, not name a part'}"
+        )
+    ref = {"1": None, "2": "href", "3": "part"}[fmt]
+    for c in root.iterfind(f"{_q('columns')}/{_q('column')}"):
+        named = {k for k in ("href", "part") if c.get(k) is not None}
+        holds = c.find(_q("page")) is not None
+        if (named, holds) != (({ref}, False) if ref else (set(), True)):
+            what = f"name its manifest ({ref}), not hold pages" if ref else "hold its menu pages, not name a manifest"
+            raise ChannelError(f"{bad} column {c.get('id')} must {what}")
+    if fmt != "1" and root.find(_q("items")) is not None:
+        raise ChannelError(f"{bad} the root holds no items")
+    if fmt != "3":
+        for p in root.iter(_q("page")):
+            if p.get("sha256") is None:
+                raise ChannelError(f"{bad} page {p.get('id')} must carry its sha256")
+    for p in root.iter(_q("page")):
+        _page_sha(p)
 
 
 def validate_part(data: bytes) -> None:
-    """A column manifest or shelf (``assets/<sha>.xml``) against its own element of the schema."""
-    _checked(data, "part")
+    """A part (``assets/<sha>.xml``) against its own element of the schema."""
+    _checked_part(data)
+
+
+def _checked_part(data: bytes) -> etree._Element:
+    part = _checked(data, "part")
+    for p in part.iter(_q("page")):
+        _page_sha(p)
+    return part
 
 
 def _checked(data: bytes, tag: str) -> etree._Element:
@@ -432,50 +505,125 @@ def _reason(message: str) -> str:
     return message.replace(f"{{{NS}}}", "")
 
 
+# -- reading -----------------------------------------------------------------------------------
+
+_PAGE_HREF = re.compile(r"assets/([0-9a-f]{64})\.(?:png|jpg)")
+_PART_HREF = re.compile(r"assets/([0-9a-f]{64})\.xml")
+#: What a reader takes from a headend at most: a part's bytes, the parts of one channel (a
+#: year of 15,000 items in one column is about 22,000) and how deep a tree goes (500 items at
+#: FANOUT 5 are 5 levels). Every part of a channel is distinct (a leaf holds an id of its own,
+#: an inner part names distinct parts), so one named twice is refused: a hostile tree naming
+#: one part many times on every level would otherwise be walked exponentially.
+MAX_PART_BYTES = 8 << 20
+MAX_PARTS = 100_000
+MAX_DEPTH = 32
+
+
+def _page_sha(p: etree._Element) -> str:
+    """A page's sha256: the one its href names, which ``sha256`` (formats 1 and 2) repeats."""
+    m = _PAGE_HREF.fullmatch(p.get("href", ""))
+    if m is None:
+        raise ChannelError(f"page {p.get('id')}: {p.get('href')!r} is no asset name")
+    if p.get("sha256", m.group(1)) != m.group(1):
+        raise ChannelError(f"page {p.get('id')}: its sha256 is not the one its href names")
+    return m.group(1)
+
+
+def _page_refs(el: etree._Element) -> Iterator[tuple[str, tuple[str, int]]]:
+    for p in el.iter(_q("page")):
+        if m := _PAGE_HREF.fullmatch(p.get("href", "")):
+            yield p.get("href", ""), (m.group(1), int(p.get("bytes", "0")))
+
+
+#: A part a document names: (href, sha256, bytes; None where format 3 does not say).
+_Ref = tuple[str, str, int | None]
+
+
+def _child_refs(part: etree._Element) -> list[_Ref]:
+    """The parts one part names, in order: ``<part href sha256 bytes/>`` (format 2) or the
+    sha256 in ``@parts`` (format 3)."""
+    out: list[_Ref] = [(r.get("href", ""), r.get("sha256", ""), int(r.get("bytes", "0"))) for r in part.iterfind(_q("part"))]
+    return out + [(asset_name(sha, PART_EXT), sha, None) for sha in part.get("parts", "").split()]
+
+
+def _root_refs(root: etree._Element) -> list[tuple[str | None, _Ref]]:
+    """(column id, None for the home menu; the part) for each part a root names."""
+    out: list[tuple[str | None, _Ref]] = []
+    home = root.find(_q("home"))
+    if home is not None and (sha := home.get("part")) is not None:
+        out.append((None, (asset_name(sha, PART_EXT), sha, None)))
+    for c in root.iterfind(f"{_q('columns')}/{_q('column')}"):
+        if (sha := c.get("part")) is not None:
+            out.append((c.get("id", ""), (asset_name(sha, PART_EXT), sha, None)))
+        elif (href := c.get("href")) is not None:
+            out.append((c.get("id", ""), (href, c.get("sha256", ""), int(c.get("bytes", "0")))))
+    return out
+
+
 def manifest_assets(data: bytes) -> dict[str, tuple[str, int]]:
-    """Asset names one document references (its pages, and in format 2 the column manifests or
-    parts it names) → (sha256, bytes). :func:`manifest_tree` follows the parts too."""
+    """Asset names one document references (its pages, and in formats 2 and 3 the parts it
+    names) → (sha256, bytes); bytes is 0 where the document does not say (format 3 names parts
+    by their hash alone). :func:`manifest_tree` follows the parts, with their sizes."""
     root = parse_xml(data)
-    return {el.get("href", ""): (el.get("sha256", ""), int(el.get("bytes", "0"))) for el in _references(root)}
-
-
-def _references(root: etree._Element) -> Iterator[etree._Element]:
-    for el in root.iter(_q("page"), _q("column"), _q("part")):
-        if el.get("href") is not None and el.get("sha256") is not None:
-            yield el
+    out = dict(_page_refs(root))
+    refs = [r for _, r in _root_refs(root)] if root.tag == _q("channel") else _child_refs(root)
+    out.update((href, (sha, size or 0)) for href, sha, size in refs)
+    return out
 
 
 #: ``read(href) -> bytes | None``: a part of a manifest, from a headend or the asset store.
 Reader = Callable[[str], bytes | None]
 
 
-def _part(read: Reader, href: str, sha256: str, size: int) -> etree._Element:
-    """A part read back and checked: there, complete, what its name says, valid."""
-    data = read(href)
-    if data is None:
-        raise ChannelError(f"column manifest {href} is missing")
-    if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
-        raise ChannelError(f"column manifest {href} is incomplete or corrupt")
-    return _checked(data, "part")
+class _Parts:
+    """The parts under a root read back, each checked before it is parsed: named as a part is,
+    there, within :data:`MAX_PART_BYTES`, complete and what its name says, valid."""
+
+    def __init__(self, read: Reader) -> None:
+        self.read = read
+        self.seen: set[str] = set()
+
+    def walk(self, ref: _Ref, column: str | None, depth: int = 0) -> Iterator[tuple[str, int, etree._Element]]:
+        """(href, bytes, element) of the part and those under it, depth first: in reading order."""
+        href, sha, size = ref
+        m = _PART_HREF.fullmatch(href)
+        if m is None or m.group(1) != sha:
+            raise ChannelError(f"{href!r} is no column manifest's name")
+        if href in self.seen:
+            raise ChannelError(f"column manifest {href} is named twice")
+        self.seen.add(href)
+        if len(self.seen) > MAX_PARTS or depth > MAX_DEPTH:
+            raise ChannelError(f"the channel names more than {MAX_PARTS} parts or nests them deeper than {MAX_DEPTH}")
+        data = self.read(href)
+        if data is None:
+            raise ChannelError(f"column manifest {href} is missing")
+        # Format 3 names a part by its hash alone: the hash is what proves it complete.
+        if (size is not None and len(data) != size) or len(data) > MAX_PART_BYTES or hashlib.sha256(data).hexdigest() != sha:
+            raise ChannelError(f"column manifest {href} is incomplete or corrupt")
+        part = _checked_part(data)
+        if part.get("column") not in (None, column):  # inner parts of format 3 name no column
+            raise ChannelError(f"column manifest {href} is not the {column or 'home menu'}'s")
+        yield href, len(data), part
+        for child in _child_refs(part):
+            yield from self.walk(child, column, depth + 1)
 
 
-def _walk(read: Reader, el: etree._Element) -> Iterator[etree._Element]:
-    """The shelves under a column (or part) reference, depth first: menu pages in order."""
-    part = _part(read, el.get("href", ""), el.get("sha256", ""), int(el.get("bytes", "0")))
-    yield part
-    for ref in part.iterfind(_q("part")):
-        yield from _walk(read, ref)
+def _walk_root(root: etree._Element, read: Reader) -> Iterator[tuple[str | None, str, int, etree._Element]]:
+    """(column id, None for the home menu; href; bytes; element) for every part under a root."""
+    parts = _Parts(read)
+    for column, ref in _root_refs(root):
+        for href, size, part in parts.walk(ref, column):
+            yield column, href, size, part
 
 
 def manifest_tree(data: bytes, read: Reader) -> dict[str, tuple[str, int]]:
-    """Every asset a ``channel.xml`` of either format references, through its parts (each read
+    """Every asset a ``channel.xml`` of any format references, through its parts (each read
     with ``read(href)``, checked and validated): what a headend must hold for the version."""
     root = parse_xml(data)
     out = manifest_assets(data)
-    for c in root.iterfind(f"{_q('columns')}/{_q('column')}"):
-        if c.get("href") is not None:
-            for part in _walk(read, c):
-                out.update((el.get("href", ""), (el.get("sha256", ""), int(el.get("bytes", "0")))) for el in _references(part))
+    for _column, href, size, part in _walk_root(root, read):
+        out[href] = (parse_asset_name(href)[0], size)
+        out.update(_page_refs(part))
     return out
 
 
@@ -495,75 +643,103 @@ def headend_manifest(folder: Path) -> bytes:
 
 
 def expand_manifest(data: bytes, read: Reader) -> bytes:
-    """A ``channel.xml`` of format 2 with its parts read back into one document of format 1
-    (the same channel: alerts, home, every column's menu pages, every item); format 1 as is."""
+    """A ``channel.xml`` of format 2 or 3 with its parts read back into one document of format 1
+    (the same channel: alerts, home, every column's menu pages, every item, and the elements of
+    other namespaces the root holds); format 1 as is."""
     root = parse_xml(data)
     if root.get("format", "1") == "1":
         return data
     validate(data)
-    items = etree.Element(_q("items"))
-    for c in root.iterfind(f"{_q('columns')}/{_q('column')}"):
-        for part in _walk(read, c):
-            c.extend(list(part.iterfind(_q("page"))))
-            items.extend(list(part.iterfind(_q("item"))))
-        for k in ("href", "sha256", "bytes"):
-            del c.attrib[k]
-    cols = root.find(_q("columns"))
-    assert cols is not None
-    cols.addnext(items)
-    del root.attrib["format"]
-    etree.indent(root)
-    out = _serialise(root)
+    home: list[PageRef] = []
+    pages: dict[str, list[PageRef]] = {}
+    items: list[ItemSpec] = []
+    for column, _href, _size, part in _walk_root(root, read):
+        if column is None:
+            home += _read_pages(part)
+        else:
+            pages.setdefault(column, []).extend(_read_pages(part))
+            items += _read_items(part)
+    if root.get("format") == "2":
+        home = list(_read_pages(root.find(_q("home"))))
+    columns = tuple(replace(c, pages=tuple(pages.get(c.id, ()))) for c in _read_columns(root))
+    spec = replace(_read_channel(root), home=tuple(home), columns=columns, items=tuple(items))
+    whole = _tree(spec, int(root.get("version", "0")), datetime.fromisoformat(root.get("generated", "")))
+    whole.extend(deepcopy(el) for el in root if isinstance(el.tag, str) and not el.tag.startswith(f"{{{NS}}}"))
+    etree.indent(whole)
+    out = _serialise(whole)
     validate(out)
     return out
+
+
+def _read_keys(el: etree._Element) -> tuple[tuple[str, str], ...]:
+    return tuple((k.get("code", ""), k.get("to", "")) for k in el.findall(_q("key")))
+
+
+def _read_pages(el: etree._Element | None) -> tuple[PageRef, ...]:
+    """The pages of an element; of an item (format 3), each page's keys are its turns (when the
+    item says ``turns``), its own, then the item's."""
+    if el is None:
+        return ()
+    shared = _read_keys(el) if el.tag == _q("item") else ()
+    found = el.findall(_q("page"))
+    ids = [p.get("id", "") for p in found] if el.tag == _q("item") and el.get("turns") in ("true", "1") else []
+    out = []
+    for n, p in enumerate(found):
+        entries = tuple(
+            (int(e.get("number", "0")), e.get("to", ""), e.get("item", ""), *(int(e.get(k, "0")) for k in "xywh"))
+            for e in p.findall(_q("entry"))
+        )
+        keys = (_turn_keys(ids, n) if ids else ()) + _read_keys(p) + shared
+        out.append(PageRef(p.get("id", ""), _page_sha(p), int(p.get("bytes", "0")), int(p.get("width", "0")),
+                           int(p.get("height", "0")), entries, keys, int(p.get("seconds", "0"))))  # fmt: skip
+    return tuple(out)
+
+
+def _text_of(el: etree._Element, tag: str) -> str:
+    return el.findtext(_q(tag)) or ""
+
+
+def _read_items(el: etree._Element) -> list[ItemSpec]:
+    text = _text_of
+    return [
+        ItemSpec(
+            id=i.get("id", ""), column=i.get("column", ""), version=int(i.get("version", "1")), title=text(i, "title"), url=text(i, "url"),
+            pages=_read_pages(i), published=datetime.fromisoformat(text(i, "published")) if text(i, "published") else None,
+            publisher=text(i, "publisher"), index_no=text(i, "indexNo"), doc_no=text(i, "docNo"), topic=text(i, "topic"),
+            attachments=tuple((a.text or "", a.get("url", "")) for a in i.findall(_q("attachment"))), pinned=i.get("pinned") == "true",
+        )
+        for i in el.iterfind(_q("item"))
+    ]  # fmt: skip
+
+
+def _read_columns(root: etree._Element) -> tuple[ColumnSpec, ...]:
+    return tuple(
+        ColumnSpec(c.get("id", ""), c.get("name", ""), c.get("key"), int(c.get("items", "0")), _read_pages(c))
+        for c in root.iterfind(f"{_q('columns')}/{_q('column')}")
+    )
+
+
+def _read_channel(root: etree._Element) -> ChannelSpec:
+    """The root's own: its attributes, alerts, home pages and columns (with their pages in format 1)."""
+    alerts = tuple(
+        AlertSpec(a.get("id", ""), a.get("level", "info"), _text_of(a, "text"),
+                  datetime.fromisoformat(a.get("until", "")) if a.get("until") else None, a.get("column"), _read_pages(a))
+        for a in root.iterfind(f"{_q('alerts')}/{_q('alert')}")
+    )  # fmt: skip
+    return ChannelSpec(root.get("name", ""), root.get("profile", ""), int(root.get("width", "0")), int(root.get("height", "0")),
+                       _read_pages(root.find(_q("home"))), _read_columns(root), (), alerts)  # fmt: skip
 
 
 def read_spec(data: bytes) -> tuple[ChannelSpec, int, datetime]:
     """A document of format 1 read back whole, navigation included: (spec, version, generated)."""
     root = parse_xml(data)
-
-    def pages(el: etree._Element | None) -> tuple[PageRef, ...]:
-        if el is None:
-            return ()
-        out = []
-        for p in el.findall(_q("page")):
-            entries = tuple(
-                (int(e.get("number", "0")), e.get("to", ""), e.get("item", ""), *(int(e.get(k, "0")) for k in "xywh"))
-                for e in p.findall(_q("entry"))
-            )
-            keys = tuple((k.get("code", ""), k.get("to", "")) for k in p.findall(_q("key")))
-            out.append(PageRef(p.get("id", ""), p.get("sha256", ""), int(p.get("bytes", "0")), int(p.get("width", "0")),
-                               int(p.get("height", "0")), entries, keys, int(p.get("seconds", "0"))))  # fmt: skip
-        return tuple(out)
-
-    def text(el: etree._Element, tag: str) -> str:
-        return el.findtext(_q(tag)) or ""
-
-    alerts = tuple(
-        AlertSpec(a.get("id", ""), a.get("level", "info"), text(a, "text"),
-                  datetime.fromisoformat(a.get("until", "")) if a.get("until") else None, a.get("column"), pages(a))
-        for a in root.iterfind(f"{_q('alerts')}/{_q('alert')}")
-    )  # fmt: skip
-    columns = tuple(
-        ColumnSpec(c.get("id", ""), c.get("name", ""), c.get("key"), int(c.get("items", "0")), pages(c))
-        for c in root.iterfind(f"{_q('columns')}/{_q('column')}")
-    )
-    items = tuple(
-        ItemSpec(
-            id=i.get("id", ""), column=i.get("column", ""), version=int(i.get("version", "1")), title=text(i, "title"), url=text(i, "url"),
-            pages=pages(i), published=datetime.fromisoformat(text(i, "published")) if text(i, "published") else None,
-            publisher=text(i, "publisher"), index_no=text(i, "indexNo"), doc_no=text(i, "docNo"), topic=text(i, "topic"),
-            attachments=tuple((a.text or "", a.get("url", "")) for a in i.findall(_q("attachment"))), pinned=i.get("pinned") == "true",
-        )
-        for i in root.iterfind(f"{_q('items')}/{_q('item')}")
-    )  # fmt: skip
-    spec = ChannelSpec(root.get("name", ""), root.get("profile", ""), int(root.get("width", "0")), int(root.get("height", "0")),
-                       pages(root.find(_q("home"))), columns, items, alerts)  # fmt: skip
+    items = root.find(_q("items"))
+    spec = replace(_read_channel(root), items=tuple(_read_items(items)) if items is not None else ())
     return spec, int(root.get("version", "0")), datetime.fromisoformat(root.get("generated", ""))
 
 
 def split_manifest(data: bytes) -> Built:
-    """A document of format 1 as a root of format 2 and its parts (elements of other namespaces,
+    """A document of format 1 as a root of format 3 and its parts (elements of other namespaces,
     such as the exports, stay in the root)."""
     spec, version, generated = read_spec(data)
     built = build_channel(spec, version, generated)

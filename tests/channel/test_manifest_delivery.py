@@ -1,4 +1,4 @@
-"""Format 2 end to end: a one-item edit on the portal sends the item's new pages, its column's
+"""Format 3 end to end: a one-item edit on the portal sends the item's new pages, its column's
 changed parts and channel.xml — nothing else —, the parts it replaced are collected like old
 pages, and verify and the exports read the channel through the parts."""
 
@@ -25,9 +25,20 @@ ART = "art/2026/11/20/art_1001_5101.html"
 
 
 def parts(headend: Path) -> dict[str, str]:
-    """The headend's column manifests → the column each belongs to."""
-    tree = manifest_tree((headend / "channel.xml").read_bytes(), folder_reader(headend))
-    return {h: parse_xml((headend / h).read_bytes()).get("column", "") for h in tree if h.endswith(".xml")}
+    """The headend's parts → the column each belongs to ("" for the home menu's)."""
+    root = parse_xml((headend / "channel.xml").read_bytes())
+    out: dict[str, str] = {}
+
+    def walk(sha: str, column: str) -> None:
+        out[f"assets/{sha}.xml"] = column
+        for child in parse_xml((headend / f"assets/{sha}.xml").read_bytes()).get("parts", "").split():
+            walk(child, column)
+
+    walk(root.find(f"{{{NS}}}home").get("part", ""), "")
+    for c in root.iter(f"{{{NS}}}column"):
+        walk(c.get("part", ""), c.get("id", ""))
+    assert set(out) == {h for h in manifest_tree((headend / "channel.xml").read_bytes(), folder_reader(headend)) if h.endswith(".xml")}
+    return out
 
 
 def test_a_one_item_edit_sends_its_pages_its_column_parts_and_the_root(portal: StaticServer, portal_dir: Path, tmp_path: Path) -> None:
@@ -39,7 +50,7 @@ def test_a_one_item_edit_sends_its_pages_its_column_parts_and_the_root(portal: S
         first = run_cycle(rt)
         assert first.version == 1 and first.delivered
         before = parts(headend)
-        assert len({c for c in before.values()}) == len(cfg["columns"])
+        assert len({c for c in before.values()}) == len(cfg["columns"]) + 1  # and the home menu's
         files_before = {p.name for p in (headend / "assets").iterdir()}
         with rt.store.read() as db:
             item = db.exec(select(Item).where(col(Item.url).endswith("/" + ART))).one()

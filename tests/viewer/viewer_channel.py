@@ -112,9 +112,10 @@ class Builder:
             self._menus[key] = self.r.render_menu(menu, PageContext(CHANNEL, "" if kind == "home" else title, TODAY))
         return self._menus[key]
 
-    def write(self, folder: Path, spec: Spec, *, fmt: int = 2) -> bytes:
-        """Writes the channel (format 2: channel.xml names a manifest per column, as publish
-        writes it; 1: everything in channel.xml) and returns it whole, in format 1."""
+    def write(self, folder: Path, spec: Spec, *, fmt: int = 3) -> bytes:
+        """Writes the channel (format 3: channel.xml names the parts of the home menu and of
+        each column, as publish writes it; 1: everything in channel.xml) and returns it whole,
+        in format 1."""
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "assets").mkdir(exist_ok=True)
         E = _Maker()
@@ -218,7 +219,7 @@ class Builder:
             ext.text = "晴"
         data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
         self.schema.assertValid(etree.fromstring(data))
-        if fmt == 2:
+        if fmt == 3:
             built = split_manifest(data)
             for href, part in built.parts.items():
                 if not (folder / href).exists():

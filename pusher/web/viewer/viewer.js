@@ -6,11 +6,14 @@
  * must match assets/<sha256>.png|jpg, anything else is dropped). Everything taken from the
  * manifest is text: it reaches the DOM through textContent or attributes, never as markup.
  *
- * channel.xml of format 2 names one manifest per column (assets/<sha256>.xml, a <part>): its
- * menu pages, its items, or further parts. Parts are named by their content, so each is fetched
- * once and kept while a manifest names it; a poll of an unchanged channel is a conditional GET
- * (If-None-Match / If-Modified-Since) answered 304, and a new version fetches only the parts
- * that changed. Format 1 (everything in channel.xml) is read as before.
+ * channel.xml of formats 2 and 3 names parts (assets/<sha256>.xml, a <part>): per column
+ * (format 3: and for the home menu), each holding menu pages, items, or the names of further
+ * parts (format 2: <part href/> elements; format 3: their sha256 in @parts, and pages without
+ * the sha256 their href names, and an item's <key>s shared by all its pages). Parts are named
+ * by their content, so each is fetched once and kept while a manifest names it; a poll of an
+ * unchanged channel is a conditional GET (If-None-Match / If-Modified-Since) answered 304, and
+ * a new version fetches only the parts that changed. Format 1 (everything in channel.xml) is
+ * read as before.
  *
  * URL query (for operators and tests): poll=<ms> manifest poll interval (default 5000),
  * preload=0 disables preloading of the pages one key away (a baseline for latency),
@@ -26,9 +29,10 @@
   var ID_RE = /^[A-Za-z0-9_.\-]{1,64}$/;
   var HREF_RE = /^assets\/[0-9a-f]{64}\.(png|jpg)$/;
   var PART_RE = /^assets\/[0-9a-f]{64}\.xml$/;
+  var SHA_RE = /^[0-9a-f]{64}$/;
   // A manifest naming more parts than this is refused, not fetched (a year of 15,000 items in
-  // one column is about 2,700: shelves of 6 items, 16 names a part).
-  var MAX_PARTS = 20000;
+  // one column is about 22,000 in format 3: a part per menu page or item, 5 names a part).
+  var MAX_PARTS = 100000;
   var KEY_CODES = ["LEFT", "RIGHT", "UP", "DOWN", "OK", "BACK", "CH_UP", "CH_DOWN"];
   var COLOURS = ["red", "green", "yellow", "blue"];
   var RECENT = 16; // decoded page images kept besides the current page and its neighbours
@@ -126,8 +130,9 @@
     return parseInt(v, 10);
   }
 
-  /** Reads one <page>; returns null for a page the viewer must not load. */
-  function readPage(node, owner) {
+  /** Reads one <page>; returns null for a page the viewer must not load. Format 3: `turns`,
+   *  [code, to] keys before its own (its item's turns); `shared`, its item's <key>s, after. */
+  function readPage(node, owner, shared, turns) {
     var id = node.getAttribute("id") || "";
     var href = node.getAttribute("href") || "";
     if (!ID_RE.test(id) || !HREF_RE.test(href)) return null;
@@ -155,9 +160,10 @@
       });
     });
     page.entries.sort(function (a, b) { return a.number - b.number; });
-    kids(node, "key").forEach(function (k) {
-      var code = k.getAttribute("code");
-      var to = k.getAttribute("to") || "";
+    var keys = kids(node, "key").concat(shared || []).map(function (k) { return [k.getAttribute("code"), k.getAttribute("to") || ""]; });
+    (turns || []).concat(keys).forEach(function (k) {
+      var code = k[0];
+      var to = k[1];
       if (KEY_CODES.indexOf(code) >= 0 && ID_RE.test(to) && !page.keys[code]) page.keys[code] = to;
     });
     return page;
@@ -171,22 +177,47 @@
     return root;
   }
 
-  /** The parts a channel.xml names for its columns (format 2); [] for format 1. */
-  function columnRefs(root) {
-    var columns = kid(root, "columns");
+  function partHref(sha) {
+    return SHA_RE.test(sha || "") ? "assets/" + sha + ".xml" : "";
+  }
+
+  /** The part an element names at the top of a tree: @part (format 3) or @href (format 2). */
+  function topRef(node) {
+    var href = node.getAttribute("part") !== null ? partHref(node.getAttribute("part")) : node.getAttribute("href") || "";
+    return PART_RE.test(href) ? href : "";
+  }
+
+  /** The parts a channel.xml names: {href, column} ("" for the home menu's); [] for format 1. */
+  function rootRefs(root) {
     var out = [];
+    var home = kid(root, "home");
+    if (home && topRef(home)) out.push({ href: topRef(home), column: "" });
+    var columns = kid(root, "columns");
     (columns ? kids(columns, "column") : []).forEach(function (c) {
-      var href = c.getAttribute("href");
-      if (href !== null && PART_RE.test(href)) out.push(href);
+      if (topRef(c)) out.push({ href: topRef(c), column: c.getAttribute("id") || "" });
+    });
+    return out;
+  }
+
+  /** The parts a part names, in order: <part href/> (format 2) or @parts (format 3). */
+  function childRefs(part) {
+    var out = [];
+    kids(part, "part").forEach(function (r) {
+      var h = r.getAttribute("href") || "";
+      if (PART_RE.test(h)) out.push(h);
+    });
+    (part.getAttribute("parts") || "").split(/\s+/).forEach(function (sha) {
+      if (partHref(sha)) out.push(partHref(sha));
     });
     return out;
   }
 
   /**
-   * Fetches the parts under hrefs that are not kept yet, depth first; done(error or "") once
-   * every one is there. A part is checked for its element and column before it is kept.
+   * Fetches the parts under refs that are not kept yet, depth first; done(error or "") once
+   * every one is there. A part is checked for its element and column before it is kept (the
+   * inner parts of format 3 and the home menu's name no column).
    */
-  function loadParts(hrefs, done) {
+  function loadParts(refs, done) {
     var waiting = 0;
     var failed = "";
     var seen = Object.create(null);
@@ -202,7 +233,7 @@
         return;
       }
       if (parts[href]) {
-        kids(parts[href], "part").forEach(function (r) { child(r, column); });
+        childRefs(parts[href]).forEach(function (h) { need(h, column); });
         return;
       }
       waiting++;
@@ -213,9 +244,10 @@
         } else {
           try {
             var el = parseXml(xhr.responseText, "part");
-            if (column && el.getAttribute("column") !== column) throw new Error("part of another column");
+            var of = el.getAttribute("column");
+            if (of !== null && of !== column) throw new Error("part of another column");
             parts[href] = el;
-            kids(el, "part").forEach(function (r) { child(r, el.getAttribute("column")); });
+            childRefs(el).forEach(function (h) { need(h, column); });
           } catch (err) {
             failed = failed || href + ": " + err.message;
           }
@@ -223,11 +255,7 @@
         finish();
       });
     }
-    function child(ref, column) {
-      var h = ref.getAttribute("href") || "";
-      if (PART_RE.test(h)) need(h, column);
-    }
-    hrefs.forEach(function (h) { need(h, ""); });
+    refs.forEach(function (r) { need(r.href, r.column); });
     finish();
   }
 
@@ -237,9 +265,9 @@
     function mark(href) {
       if (keep[href] || !parts[href]) return;
       keep[href] = true;
-      kids(parts[href], "part").forEach(function (r) { mark(r.getAttribute("href") || ""); });
+      childRefs(parts[href]).forEach(mark);
     }
-    columnRefs(root).forEach(mark);
+    rootRefs(root).forEach(function (r) { mark(r.href); });
     for (var h in parts) if (!keep[h]) delete parts[h];
   }
 
@@ -264,9 +292,15 @@
       alerts: []
     };
 
-    function addPages(nodes, kind, ownerId, list) {
-      nodes.forEach(function (n) {
-        var p = readPage(n, { kind: kind, id: ownerId, index: list.length });
+    // An item's pages (format 3): `shared`, the item's <key>s; `turns`, whether each page turns
+    // to the pages beside it (LEFT/RIGHT first), by the ids of all its <page>s.
+    function addPages(nodes, kind, ownerId, list, shared, turns) {
+      var ids = nodes.map(function (n) { return n.getAttribute("id") || ""; });
+      nodes.forEach(function (n, i) {
+        var t = [];
+        if (turns && i > 0) t.push(["LEFT", ids[i - 1]]);
+        if (turns && i + 1 < ids.length) t.push(["RIGHT", ids[i + 1]]);
+        var p = readPage(n, { kind: kind, id: ownerId, index: list.length }, shared, t);
         if (p && !m.pages[p.id]) {
           m.pages[p.id] = p;
           list.push(p.id);
@@ -275,7 +309,8 @@
     }
 
     var home = kid(root, "home");
-    if (home) addPages(kids(home, "page"), "home", "", m.home);
+    var homePart = home && topRef(home) ? parts[topRef(home)] : null;
+    if (home) addPages(kids(homePart || home, "page"), "home", "", m.home);
     if (!m.home.length) throw new Error("no home page");
     if (!m.pages[m.homeId] || m.pages[m.homeId].owner.kind !== "home") m.homeId = m.home[0];
 
@@ -284,18 +319,22 @@
         var id = it.getAttribute("id") || "";
         if (!ID_RE.test(id) || m.items[id]) return;
         var item = { id: id, column: it.getAttribute("column") || "", version: it.getAttribute("version") || "", title: text(it, "title"), pages: [] };
-        addPages(kids(it, "page"), "item", id, item.pages);
+        var turns = it.getAttribute("turns") === "true" || it.getAttribute("turns") === "1";
+        addPages(kids(it, "page"), "item", id, item.pages, kids(it, "key"), turns);
         if (item.pages.length) m.items[id] = item;
       });
     }
 
-    // A column's part and the parts it names, depth first: its menu pages come in order.
+    // A column's part and the parts it names, depth first: its menu pages come in order. Each
+    // part once: a tree naming one part many times on every level is not walked exponentially.
+    var walked = Object.create(null);
     function addPart(href, col, depth) {
       var part = parts[href];
-      if (!part || depth > 32) return;
+      if (!part || depth > 32 || walked[href]) return;
+      walked[href] = true;
       addPages(kids(part, "page"), "column", col.id, col.pages);
       addItems(kids(part, "item"));
-      kids(part, "part").forEach(function (r) { addPart(r.getAttribute("href") || "", col, depth + 1); });
+      childRefs(part).forEach(function (h) { addPart(h, col, depth + 1); });
     }
 
     var columns = kid(root, "columns");
@@ -305,8 +344,7 @@
       var key = c.getAttribute("key");
       var col = { id: id, name: c.getAttribute("name") || "", key: COLOURS.indexOf(key) >= 0 ? key : "", pages: [] };
       addPages(kids(c, "page"), "column", id, col.pages);
-      var href = c.getAttribute("href");
-      if (href !== null && PART_RE.test(href)) addPart(href, col, 0);
+      if (topRef(c)) addPart(topRef(c), col, 0);
       if (!col.pages.length) return;
       m.columns.push(col);
       m.column[id] = col;
@@ -766,7 +804,7 @@
       rejected(xml, err);
       return done();
     }
-    loadParts(columnRefs(root), function (failed) {
+    loadParts(rootRefs(root), function (failed) {
       if (failed) {
         // Parts land before the root that names them; one missing is a headend being repaired.
         // Not remembered as seen: the next poll fetches channel.xml in full and tries again.
