@@ -7,6 +7,8 @@ palette slots after the 16 of the theme. ``finish`` writes the PNG.
 
 from __future__ import annotations
 
+import copy
+
 from PIL import Image, ImageDraw
 
 from pusher.interfaces import PageImage
@@ -34,6 +36,14 @@ class Canvas:
         self.roles: list[str] = []  # what each line is: header, title, meta, head, body, cell, menu, footer…
         self.marks: list[tuple[int, int, float]] = []
         self.png_level = png_level
+
+    def copy(self) -> Canvas:
+        """A canvas that goes on from this one (its pixels, palette and recorded lines copied)."""
+        c = copy.copy(self)
+        c.img = self.img.copy()
+        c.draw = ImageDraw.Draw(c.img)
+        c.colors, c.lines, c.roles, c.marks = list(self.colors), list(self.lines), list(self.roles), list(self.marks)
+        return c
 
     def rect(self, x0: int, y0: int, x1: int, y1: int, color: str) -> None:
         """Fill the half-open box [x0, x1) × [y0, y1)."""

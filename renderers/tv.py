@@ -102,6 +102,7 @@ class TvRenderer:
         self.entry_gap = m.body // 3 if elderly else m.body // 2
         self.home_tiles = 4 if elderly else 8
         self.images = images
+        self._blanks: dict[PageContext, Canvas] = {}  # see _canvas
         flicker = settings.flicker_safe if settings.flicker_safe is not None else profile.height <= 576
         self.flicker_safe = flicker
         regular, bold = font_chain(settings.fonts), font_chain(settings.bold_fonts or settings.fonts)
@@ -402,10 +403,18 @@ class TvRenderer:
 
     # ---------------------------------------------------------------- helpers --
     def _canvas(self, ctx: PageContext) -> Canvas:
-        stored = self.profile.width if self.xscale != 1.0 else 0
-        c = Canvas(self.m.width, self.m.height, png_level=self.settings.png_level, stored_width=stored, pixel_aspect=self.pixel_aspect)
-        chrome.header(c, self.m, self.small, ctx)
-        return c
+        """A blank page with its header band, copied from one drawn once per context (every
+        page of an item, and of the items of a column, has the same band: 6% of a page's time)."""
+        blank = self._blanks.get(ctx)
+        if blank is None:
+            stored = self.profile.width if self.xscale != 1.0 else 0
+            m, aspect = self.m, self.pixel_aspect
+            blank = Canvas(m.width, m.height, png_level=self.settings.png_level, stored_width=stored, pixel_aspect=aspect)
+            chrome.header(blank, self.m, self.small, ctx)
+            if len(self._blanks) >= 16:
+                self._blanks.clear()
+            self._blanks[ctx] = blank
+        return blank.copy()
 
     def _check(self, texts: list[str], item: str | None) -> None:
         """Fail before drawing when a character has no glyph (bold text uses the second chain)."""
