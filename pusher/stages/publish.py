@@ -10,14 +10,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
-from feeds.channel import PART_EXT, AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_channel, digest, invalid_items
+from feeds.channel import PART_EXT, AlertSpec, ChannelSpec, ColumnSpec, ItemSpec, PageRef, build_channel, digest
+from feeds.channel_check import invalid_items_chunked
 from feeds.exports import EXPORTERS, PLAYOUT, ExportInput, attach, manifest_exports
 from feeds.urls import public_url
 from pusher.errors import TvPusherError
@@ -37,32 +38,55 @@ from pusher.timeutil import local, utcnow
 log = logging.getLogger("tvpusher.publish")
 
 
-def _menu_pages(rt: Runtime, menu: Menu, ctx: PageContext) -> list[Page]:
+@dataclass(frozen=True, slots=True)
+class PageRow:
+    """What the channel needs of a stored page: its file and, from its layout, the entries it
+    links and how many characters it shows (the reading dwell). A year's 30,000 pages as ORM
+    rows with their layout JSON were a quarter of publish's peak (issue 19)."""
+
+    sha256: str
+    bytes: int
+    width: int
+    height: int
+    version: int = 1
+    entries: tuple[tuple[Any, ...], ...] = ()
+    chars: int = 0
+
+    @classmethod
+    def of(cls, sha256: str, nbytes: int, width: int, height: int, version: int, layout: str) -> PageRow:
+        data = json.loads(layout)
+        entries = tuple(tuple(e) for e in data.get("entries", ())) or _NO_ENTRIES
+        return cls(sha256, nbytes, width, height, version, entries, sum(len(line) for line in data.get("lines", ())))
+
+    @classmethod
+    def of_page(cls, page: Page) -> PageRow:
+        return cls.of(page.sha256, page.bytes, page.width, page.height, page.version, page.layout)
+
+
+_NO_ENTRIES: tuple[tuple[Any, ...], ...] = ()
+
+
+def _menu_pages(rt: Runtime, menu: Menu, ctx: PageContext) -> list[PageRow]:
     """Menus are re-rendered only when what they show changes (the cache key is their input)."""
     key = hashlib.sha256(repr((rt.renderer.profile, menu, ctx)).encode()).hexdigest()[:32]
     owner = menu_owner(key)
     with rt.store.read() as db:
         cached = list(db.exec(select(Page).where(Page.owner == owner).order_by(Page.seq)))  # type: ignore[arg-type]
     if cached and all(rt.assets.has(p.sha256) for p in cached):
-        return cached
+        return [PageRow.of_page(p) for p in cached]
     rows = store_pages(rt, owner, 1, rt.renderer.render_menu(menu, ctx))
     with rt.store.write() as db:
         db.exec(delete(Page).where(col(Page.owner) == owner))
         for r in rows:
             db.add(r)
-    return rows
+    return [PageRow.of_page(p) for p in rows]
 
 
-def _entries(page: Page) -> list[list[Any]]:
-    entries: list[list[Any]] = json.loads(page.layout).get("entries", [])
-    return entries
-
-
-def _page_entries(page: Page, ids: list[str]) -> list[tuple[int, str, str, int, int, int, int]]:
+def _page_entries(page: PageRow, ids: list[str]) -> list[tuple[int, str, str, int, int, int, int]]:
     """A contents page's entries (``page-N``) as entries to the item's own pages; an entry past
     the pages on air (an item cut at ``render.max_pages``) is left out."""
     out = []
-    for e in _entries(page):
+    for e in page.entries:
         key = str(e[1])
         if key.startswith("page-") and key[5:].isdigit() and 1 <= int(key[5:]) <= len(ids):
             out.append((int(e[0]), ids[int(key[5:]) - 1], "", *e[2:6]))
@@ -71,16 +95,15 @@ def _page_entries(page: Page, ids: list[str]) -> list[tuple[int, str, str, int, 
 
 def _ref(
     rt: Runtime,
-    page: Page,
+    page: PageRow,
     pid: str,
     entries: Sequence[tuple[int, str, str, int, int, int, int]] = (),
     keys: Sequence[tuple[str, str]] = (),
 ) -> PageRef:
     b = rt.settings.broadcast
     # A fixed dwell is the channel's page_seconds, said once in the exports, not on every page.
-    chars = sum(len(line) for line in json.loads(page.layout).get("lines", [])) if b.dwell == "reading" else 0
     return PageRef(pid, page.sha256, page.bytes, page.width, page.height, tuple(entries), tuple(keys),
-                   b.dwell_seconds(chars) if b.dwell == "reading" else 0)  # fmt: skip
+                   b.dwell_seconds(page.chars) if b.dwell == "reading" else 0)  # fmt: skip
 
 
 def _turns(ids: list[str], n: int) -> list[tuple[str, str]]:
@@ -92,37 +115,66 @@ def _turns(ids: list[str], n: int) -> list[tuple[str, str]]:
     return keys
 
 
-#: What planning never reads of an item: its texts and the poll's bookkeeping. A year's channel
-#: held them all at once (publish peaked at 700 MB at 15,000 items); the exports' descriptions
-#: read the screened text a chunk at a time (:func:`describe`).
+@dataclass(frozen=True, slots=True)
+class Aired:
+    """What planning reads of an item: its row's channel fields, not the ORM object (a year's
+    15,000 rows with their instance state were the largest part of planning, issue 19); the
+    texts and the poll's bookkeeping stay in the database (the exports' descriptions read the
+    screened text a chunk at a time, :func:`describe`)."""
+
+    id: int | None
+    column: str
+    pinned: bool
+    published: datetime | None
+    first_seen: datetime
+    title: str
+    screened_title: str
+    url: str
+    version: int
+    rendered_version: int
+    publisher: str
+    index_no: str
+    doc_no: str
+    topic: str
+    attachments: str
+
+
+_AIRED_COLUMNS: tuple[Any, ...] = tuple(getattr(Item, f) for f in Aired.__dataclass_fields__)
+
+#: What the stage's own state changes leave unread of an item's row.
 _NOT_PLANNED: tuple[Any, ...] = (Item.text, Item.body, Item.screened_body, Item.findings, Item.validators)
 
 
-def _candidates(rt: Runtime) -> list[tuple[Item, list[Page]]]:
+#: The columns of a page the channel reads (its layout parsed row by row, then dropped).
+_PAGE_COLUMNS: tuple[Any, ...] = (Page.owner, Page.sha256, Page.bytes, Page.width, Page.height, Page.version, Page.layout)
+
+
+def _candidates(rt: Runtime) -> list[tuple[Aired, list[PageRow]]]:
     """Items that may be in the channel with their current pages, pinned then newest first."""
     profile = rt.renderer.profile.name
     # A column the operator removed from the configuration takes its items off the air with it.
     columns = [c.id for c in rt.settings.columns]
     with rt.store.read() as db:
-        items = list(
-            db.exec(
-                select(Item)
-                .options(*(defer(c) for c in _NOT_PLANNED))
+        items = [
+            Aired(*row)
+            for row in db.exec(
+                select(*_AIRED_COLUMNS)
                 .where(col(Item.state).in_(list(ON_AIR)), col(Item.duplicate_of).is_(None), col(Item.column).in_(columns))
                 .order_by(col(Item.pinned).desc(), col(Item.published).desc(), col(Item.id).desc())
             )
-        )
-        pages: dict[int, list[Page]] = {}
+        ]
+        pages: dict[int, list[PageRow]] = {}
         # Only the candidates' pages: years of withdrawn and expired items keep theirs in the store.
         owners = [item_owner(i.id) for i in items]
         for start in range(0, len(owners), 500):
             chunk = owners[start : start + 500]
-            for p in db.exec(select(Page).where(col(Page.owner).in_(chunk), col(Page.profile) == profile).order_by(col(Page.seq))):
-                pages.setdefault(parse_item_owner(p.owner), []).append(p)
+            q = select(*_PAGE_COLUMNS).where(col(Page.owner).in_(chunk), col(Page.profile) == profile).order_by(col(Page.seq))
+            for owner, *row in db.exec(q):
+                pages.setdefault(parse_item_owner(owner), []).append(PageRow.of(*row))
     return [(i, pages[i.id]) for i in items if i.id in pages and all(p.version == i.rendered_version for p in pages[i.id])]
 
 
-def on_air(rt: Runtime) -> list[tuple[Item, list[Page]]]:
+def on_air(rt: Runtime) -> list[tuple[Aired, list[PageRow]]]:
     """Items in the channel with their current pages, pinned then newest first, within the
     columns' retention limits (the byte budget is applied by :func:`plan`, which needs menus)."""
     return apply_limits(_candidates(rt), rt.settings.broadcast, utcnow()).kept
@@ -132,7 +184,7 @@ def on_air(rt: Runtime) -> list[tuple[Item, list[Page]]]:
 class Plan:
     spec: ChannelSpec
     dropped: dict[int, str]  # item id → why it leaves the air (retention, budget)
-    items: tuple[Item, ...]  # the items that air
+    items: tuple[Aired, ...]  # the items that air
     failed: dict[int, str] = field(default_factory=dict)  # item id → why its data cannot air
     cost: Cost | None = None  # what a cycle of this channel carries (with a byte budget)
     known: dict[str, str] | None = None  # descriptions already made for the budget
@@ -175,13 +227,13 @@ def plan(rt: Runtime) -> Plan:
     sel = apply_limits(_candidates(rt), rt.settings.broadcast, utcnow())
     chosen, dropped = sel.kept, dict(sel.dropped)
     failed: dict[int, str] = {}
-    alerts = [(a, alert_pages(rt, a)) for a in active_alerts(rt)]
+    alerts = [(a, [PageRow.of_page(p) for p in alert_pages(rt, a)]) for a in active_alerts(rt)]
     budget = rt.settings.broadcast.budget_bytes
     descriptions = describe(rt, [i.id for i, _ in chosen]) if budget else None
     cost: Cost | None = None
     while True:
         spec = _assemble(rt, chosen, alerts)
-        bad = {parse_item_ref(ref): f"{SCHEMA_FAILURE}{why}" for ref, why in invalid_items(spec).items()}
+        bad = {parse_item_ref(ref): f"{SCHEMA_FAILURE}{why}" for ref, why in invalid_items_chunked(spec).items()}
         if bad:
             for item_id, why in bad.items():
                 log.error("item %d left out of the channel: %s", item_id, why)
@@ -221,11 +273,11 @@ def cycle_cost(rt: Runtime, spec: ChannelSpec, descriptions: dict[str, str]) -> 
     return Cost(pages, exports, video.bytes, video.per_page)
 
 
-def _item_cost(cost: Cost) -> Callable[[Item, list[Page]], int]:
+def _item_cost(cost: Cost) -> Callable[[Aired, list[PageRow]], int]:
     """What leaving an item out saves: its pages and their video. (Not a share of the exports:
     the XMLTV fills its hours with the loop, so a shorter loop repeats more, not less.)"""
 
-    def of(it: Item, pages: list[Page]) -> int:
+    def of(it: Aired, pages: list[PageRow]) -> int:
         ref = item_ref(it.id)
         return sum(p.bytes for p in pages) + sum(cost.video_of.get(f"{ref}-{n}", 0) for n in range(1, len(pages) + 1))
 
@@ -236,7 +288,7 @@ def build_spec(rt: Runtime) -> ChannelSpec:
     return plan(rt).spec
 
 
-def _alert_spec(rt: Runtime, alert: Alert, pages: list[Page]) -> AlertSpec:
+def _alert_spec(rt: Runtime, alert: Alert, pages: list[PageRow]) -> AlertSpec:
     tz = rt.settings.channel.timezone
     ids = [f"alert-{alert.id}-{n}" for n in range(1, len(pages) + 1)]
     refs = tuple(_ref(rt, p, ids[n], (), [*_turns(ids, n), ("BACK", "home-1")]) for n, p in enumerate(pages))
@@ -244,13 +296,13 @@ def _alert_spec(rt: Runtime, alert: Alert, pages: list[Page]) -> AlertSpec:
     return AlertSpec(alert_ref(alert.id), alert.level, alert.text, until, alert.column or None, refs)
 
 
-def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[tuple[Alert, list[Page]]]) -> ChannelSpec:
+def _assemble(rt: Runtime, chosen: list[tuple[Aired, list[PageRow]]], alerts: list[tuple[Alert, list[PageRow]]]) -> ChannelSpec:
     st = rt.settings
     tz = st.channel.timezone
     today = local(utcnow(), tz).date()
     items = [i for i, _ in chosen]
     item_pages = {i.id: pages for i, pages in chosen}
-    by_col: dict[str, list[Item]] = {c.id: [] for c in st.columns}
+    by_col: dict[str, list[Aired]] = {c.id: [] for c in st.columns}
     for it in items:
         by_col.setdefault(it.column, []).append(it)
     columns = list(st.columns)
@@ -269,7 +321,7 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
     home_entries = tuple(MenuEntry(c.id, f"{c.name}（{len(by_col[c.id])}）", note=newest(c.id)) for c in columns)
     home_menu = Menu(st.channel.name, home_entries, kind="home", keys=keys)
     home_pages = _menu_pages(rt, home_menu, PageContext(st.channel.name, "", today))
-    col_pages: dict[str, list[Page]] = {}
+    col_pages: dict[str, list[PageRow]] = {}
     for c in columns:
         # The screened title: a title the gate masked must stay masked on the menu page too.
         entries = tuple(
@@ -283,12 +335,12 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
     col_first = {c: f"c-{c}-1" for c in col_ids}
     home_of_col: dict[str, str] = {}
     for n, p in enumerate(home_pages):
-        for e in _entries(p):
+        for e in p.entries:
             home_of_col[e[1]] = home_ids[n]
     menu_of_item: dict[str, str] = {}
     for cid in col_ids:
         for n, page in enumerate(col_pages[cid]):
-            for e in _entries(page):
+            for e in page.entries:
                 menu_of_item[e[1]] = f"c-{cid}-{n + 1}"
 
     def channel_keys(cid: str) -> list[tuple[str, str]]:
@@ -296,14 +348,14 @@ def _assemble(rt: Runtime, chosen: list[tuple[Item, list[Page]]], alerts: list[t
         return [("CH_UP", col_first[col_ids[(i + 1) % len(col_ids)]]), ("CH_DOWN", col_first[col_ids[(i - 1) % len(col_ids)]])]
 
     home = tuple(
-        _ref(rt, p, home_ids[n], [(e[0], col_first[e[1]], "", *e[2:6]) for e in _entries(p)], _turns(home_ids, n))
+        _ref(rt, p, home_ids[n], [(e[0], col_first[e[1]], "", *e[2:6]) for e in p.entries], _turns(home_ids, n))
         for n, p in enumerate(home_pages)
     )
     col_specs = []
     for c in columns:
         ids = [f"c-{c.id}-{n}" for n in range(1, len(col_pages[c.id]) + 1)]
         refs = tuple(
-            _ref(rt, p, ids[n], [(e[0], f"{e[1]}-1", e[1], *e[2:6]) for e in _entries(p)],
+            _ref(rt, p, ids[n], [(e[0], f"{e[1]}-1", e[1], *e[2:6]) for e in p.entries],
                  [*_turns(ids, n), ("BACK", home_of_col.get(c.id, home_ids[0])), *channel_keys(c.id)])
             for n, p in enumerate(col_pages[c.id])
         )  # fmt: skip
@@ -339,7 +391,8 @@ def _take_off(rt: Runtime, why: dict[int, str], state: ItemState, mark: quiet.Ma
     now = utcnow()
     with rt.store.write() as db:
         mark.enter(db)
-        for it in db.exec(select(Item).where(col(Item.id).in_(list(why)), col(Item.state).in_(list(ON_AIR)))):
+        q = select(Item).options(*(defer(c) for c in _NOT_PLANNED))
+        for it in db.exec(q.where(col(Item.id).in_(list(why)), col(Item.state).in_(list(ON_AIR)))):
             set_state(it, state, why[it.id or 0], now=now)
         mark.leave(db)
     if state is ItemState.EXPIRED:
@@ -420,6 +473,9 @@ def _stale_epg(rt: Runtime, last: ChannelVersion) -> bool:
     return utcnow() - made >= timedelta(hours=b.epg_hours) / 2
 
 
+#: Items moved to PUBLISHED a flush at a time (their rows then leave the session).
+_STATE_CHUNK = 500
+
 #: Plans made again when what they show changed while they were made (an operator's retraction,
 #: a poll, a cleared alert): a stale plan must not air.
 PLAN_ATTEMPTS = 3
@@ -440,6 +496,12 @@ def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVe
             return cv
     log.warning("items or alerts kept changing while the channel was planned: the next round publishes it")
     return None
+
+
+def _remember(rt: Runtime, mark: quiet.Mark, spec: ChannelSpec, items: Sequence[Aired], cv: ChannelVersion, now: datetime) -> None:
+    # quiet.remember reads of the items only what retention.ages_out reads (an Aging); its
+    # annotation still names the store's row.
+    quiet.remember(rt, mark, spec, cast("Sequence[Item]", items), cv, now)
 
 
 def _still_current(db: Session, spec: ChannelSpec) -> bool:
@@ -471,7 +533,7 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
     ):  # fmt: skip
         _take_off(rt, p.dropped, ItemState.EXPIRED, mark)
         _take_off(rt, p.failed, ItemState.FAILED, mark)
-        quiet.remember(rt, mark, spec, p.items, last, utcnow())
+        _remember(rt, mark, spec, p.items, last, utcnow())
         return True, None
     # Encoding happens before the write transaction: a cold loop takes seconds.
     playout = _playout(rt, spec, last)
@@ -515,10 +577,17 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
         # the commit, and other nodes' writes must not wait for the manifests built above.
         mark.enter(db)
         on_air = [parse_item_ref(i.id) for i in spec.items]
-        if on_air:
-            # Row by row, not a bulk UPDATE: each transition is then one logged event.
-            for it in db.exec(select(Item).where(col(Item.id).in_(on_air), col(Item.state) == ItemState.RENDERED)):
+        # Row by row, not a bulk UPDATE: each transition is then one logged event. A chunk at a
+        # time without the texts (a year's first version moves every item).
+        for start in range(0, len(on_air), _STATE_CHUNK):
+            q = select(Item).options(*(defer(c) for c in _NOT_PLANNED))
+            q = q.where(col(Item.id).in_(on_air[start : start + _STATE_CHUNK]), col(Item.state) == ItemState.RENDERED)
+            moved = list(db.exec(q))
+            for it in moved:
                 set_state(it, ItemState.PUBLISHED, it.state_reason, now=now)
+            db.flush()
+            for it in moved:
+                db.expunge(it)
         for t in rt.settings.targets:
             if not t.enabled:
                 continue
@@ -530,7 +599,7 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now, priority=priority))
         mark.leave(db)
     if not _playout_missing(rt, cv):  # a loop that could not be made is tried again next round
-        quiet.remember(rt, mark, spec, p.items, cv, now)
+        _remember(rt, mark, spec, p.items, cv, now)
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
     limit = rt.settings.broadcast.max_cycle_seconds
     if limit and (cycle := cycle_seconds(cv.bytes, rt.settings.broadcast)) > limit:

@@ -14,14 +14,39 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pusher.config.broadcast import BroadcastSettings
-from pusher.store.models import Item, Page
 
 log = logging.getLogger("tvpusher.retention")
 
 T = TypeVar("T")
+
+
+class Sized(Protocol):
+    """A page as retention counts it: its bytes (a stored row, or the publish stage's light one)."""
+
+    @property
+    def bytes(self) -> int: ...
+
+
+class Aging(Protocol):
+    """An item as retention sees it (a store row, or the publish stage's light one)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def column(self) -> str: ...
+    @property
+    def pinned(self) -> bool: ...
+    @property
+    def published(self) -> datetime | None: ...
+    @property
+    def first_seen(self) -> datetime: ...
+
+
+P = TypeVar("P", bound=Sized)
+It = TypeVar("It", bound=Aging)
 
 MAX_AGE = "retention: older than the column's maximum age"
 MAX_ITEMS = "retention: beyond the column's maximum number of items"
@@ -33,27 +58,27 @@ def cycle_seconds(nbytes: int, settings: BroadcastSettings) -> float:
     return nbytes * 8 / (settings.bitrate_kbps * 1000)
 
 
-def _when(item: Item) -> datetime:
+def _when(item: Aging) -> datetime:
     dt = item.published or item.first_seen
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def oldest_first(items: Sequence[tuple[Item, T]]) -> list[tuple[Item, T]]:
+def oldest_first(items: Sequence[tuple[It, T]]) -> list[tuple[It, T]]:
     """Age order, ties broken by id (the older row first) so that trimming is deterministic."""
     return sorted(items, key=lambda p: (_when(p[0]), p[0].id or 0))
 
 
 @dataclass(frozen=True)
-class Selection:
-    kept: list[tuple[Item, list[Page]]]  # in the order they were given
+class Selection(Generic[It, P]):
+    kept: list[tuple[It, list[P]]]  # in the order they were given
     dropped: dict[int, str]  # item id → reason
 
 
-def apply_limits(chosen: Sequence[tuple[Item, list[Page]]], settings: BroadcastSettings, now: datetime) -> Selection:
+def apply_limits(chosen: Sequence[tuple[It, list[P]]], settings: BroadcastSettings, now: datetime) -> Selection[It, P]:
     """Per-column maximum age, then maximum number of items (the newest stay). Pinned items are
     exempt and do not count against the column's number."""
     dropped: dict[int, str] = {}
-    by_col: dict[str, list[tuple[Item, list[Page]]]] = {}
+    by_col: dict[str, list[tuple[It, list[P]]]] = {}
     for pair in chosen:
         by_col.setdefault(pair[0].column, []).append(pair)
     for column, pairs in by_col.items():
@@ -71,7 +96,7 @@ def apply_limits(chosen: Sequence[tuple[Item, list[Page]]], settings: BroadcastS
     return Selection([p for p in chosen if (p[0].id or 0) not in dropped], dropped)
 
 
-def ages_out(items: Sequence[Item], settings: BroadcastSettings) -> datetime | None:
+def ages_out(items: Sequence[Aging], settings: BroadcastSettings) -> datetime | None:
     """The first moment one of these items (on air now) passes its column's maximum age, or
     None: until then :func:`apply_limits` keeps them all, as far as age goes."""
     first: datetime | None = None
@@ -85,7 +110,7 @@ def ages_out(items: Sequence[Item], settings: BroadcastSettings) -> datetime | N
     return first
 
 
-def trim_to(chosen: Sequence[tuple[Item, list[Page]]], excess: int, cost: Callable[[Item, list[Page]], int] | None = None) -> Selection:
+def trim_to(chosen: Sequence[tuple[It, list[P]]], excess: int, cost: Callable[[It, list[P]], int] | None = None) -> Selection[It, P]:
     """Drops unpinned items, oldest first, until what they cost adds up to ``excess`` bytes
     (``cost``: what leaving an item out saves a cycle, its video too; default its pages)."""
     dropped: dict[int, str] = {}
