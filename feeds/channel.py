@@ -40,7 +40,6 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -399,10 +398,14 @@ def build_channel(spec: ChannelSpec, version: int, generated: datetime) -> Built
     for href, data in parts.items():
         if href not in _VALID_PARTS:
             validate_part(data)
-            if len(_VALID_PARTS) > 100_000:
-                _VALID_PARTS.clear()
-            _VALID_PARTS.add(href)
+            _valid(href)
     return Built(root, parts)
+
+
+def _valid(href: str) -> None:
+    if len(_VALID_PARTS) > 4 * MAX_PARTS:
+        _VALID_PARTS.clear()
+    _VALID_PARTS.add(href)
 
 
 def digest(spec: ChannelSpec) -> str:
@@ -600,7 +603,13 @@ class _Parts:
         # Format 3 names a part by its hash alone: the hash is what proves it complete.
         if (size is not None and len(data) != size) or len(data) > MAX_PART_BYTES or hashlib.sha256(data).hexdigest() != sha:
             raise ChannelError(f"column manifest {href} is incomplete or corrupt")
-        part = _checked_part(data)
+        # Bytes of this name were validated before (built here, or read once already): the hash
+        # just checked says these are the same bytes. A 15,000-item channel has 22,000 parts.
+        if href in _VALID_PARTS:
+            part = parse_xml(data)
+        else:
+            part = _checked_part(data)
+            _valid(href)
         if part.get("column") not in (None, column):  # inner parts of format 3 name no column
             raise ChannelError(f"column manifest {href} is not the {column or 'home menu'}'s")
         yield href, len(data), part
@@ -645,30 +654,68 @@ def headend_manifest(folder: Path) -> bytes:
 def expand_manifest(data: bytes, read: Reader) -> bytes:
     """A ``channel.xml`` of format 2 or 3 with its parts read back into one document of format 1
     (the same channel: alerts, home, every column's menu pages, every item, and the elements of
-    other namespaces the root holds); format 1 as is."""
+    other namespaces the root holds); format 1 as is, and byte for byte what
+    :func:`build_manifest` writes. The parts' elements are moved into the root, not read into a
+    spec and written again: for 15,000 items (22,000 parts) 6 s of CPU, against 10 s that way
+    (format 2's 2,700 parts: 4 s)."""
     root = parse_xml(data)
     if root.get("format", "1") == "1":
         return data
     validate(data)
-    home: list[PageRef] = []
-    pages: dict[str, list[PageRef]] = {}
-    items: list[ItemSpec] = []
+    home = root.find(_q("home"))
+    assert home is not None  # validated
+    columns = {c.get("id", ""): c for c in root.iterfind(f"{_q('columns')}/{_q('column')}")}
+    items = etree.Element(_q("items"))
     for column, _href, _size, part in _walk_root(root, read):
-        if column is None:
-            home += _read_pages(part)
-        else:
-            pages.setdefault(column, []).extend(_read_pages(part))
-            items += _read_items(part)
-    if root.get("format") == "2":
-        home = list(_read_pages(root.find(_q("home"))))
-    columns = tuple(replace(c, pages=tuple(pages.get(c.id, ()))) for c in _read_columns(root))
-    spec = replace(_read_channel(root), home=tuple(home), columns=columns, items=tuple(items))
-    whole = _tree(spec, int(root.get("version", "0")), datetime.fromisoformat(root.get("generated", "")))
-    whole.extend(deepcopy(el) for el in root if isinstance(el.tag, str) and not el.tag.startswith(f"{{{NS}}}"))
-    etree.indent(whole)
-    out = _serialise(whole)
+        (home if column is None else columns[column]).extend(part.iterfind(_q("page")))
+        items.extend(part.iterfind(_q("item")))
+    for el in (home, *columns.values()):
+        for k in ("href", "sha256", "bytes", "part"):
+            el.attrib.pop(k, None)
+    for it in items:
+        _unfold(it)
+    cols = root.find(_q("columns"))
+    assert cols is not None
+    cols.addnext(items)
+    del root.attrib["format"]
+    for p in root.iter(_q("page")):
+        _hashed(p)
+    etree.indent(root)
+    out = _serialise(root)
     validate(out)
     return out
+
+
+def _key(code: str, to: str) -> etree._Element:
+    return etree.Element(_q("key"), code=code, to=to)
+
+
+def _unfold(item: etree._Element) -> None:
+    """An item of format 3 as format 1 writes it: each page with its turns, its own keys, then
+    the item's keys (format 1 and 2 items are left as they are)."""
+    shared = item.findall(_q("key"))
+    for k in shared:
+        item.remove(k)
+    pages = item.findall(_q("page"))
+    ids = [p.get("id", "") for p in pages] if item.attrib.pop("turns", "false") in ("true", "1") else []
+    for n, p in enumerate(pages):
+        at = len(p.findall(_q("entry")))  # a page's keys follow its entries
+        for k, (code, to) in enumerate(_turn_keys(ids, n) if ids else ()):
+            p.insert(at + k, _key(code, to))
+        p.extend(_key(k.get("code", ""), k.get("to", "")) for k in shared)
+
+
+_PAGE_ATTRS = ("id", "href", "sha256", "bytes", "width", "height")
+
+
+def _hashed(p: etree._Element) -> None:
+    """A page with its sha256 (format 3 leaves it to the href), attributes in format 1's order."""
+    if p.get("sha256") is None:
+        attrs = dict(p.attrib, sha256=_page_sha(p))
+        p.attrib.clear()
+        for k in (*_PAGE_ATTRS, *(k for k in attrs if k not in _PAGE_ATTRS)):
+            if k in attrs:
+                p.set(k, attrs[k])
 
 
 def _read_keys(el: etree._Element) -> tuple[tuple[str, str], ...]:
