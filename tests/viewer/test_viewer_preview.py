@@ -60,6 +60,28 @@ def test_serves_viewer_manifest_and_assets(folder: Path) -> None:
         server.close()
 
 
+def test_small_answers_on_one_connection_do_not_wait_for_a_delayed_ack(folder: Path) -> None:
+    """A box fetches hundreds of small parts on one kept-alive connection: with Nagle's
+    algorithm each answer's body waited 40 ms for the client's delayed ACK (50 took over 2 s)."""
+    import http.client
+    import time
+
+    server, _ = serve_preview(folder)
+    try:
+        host, port = server.server_address[:2]
+        conn = http.client.HTTPConnection(str(host), int(port), timeout=5)
+        t0 = time.perf_counter()
+        for _ in range(50):
+            conn.request("GET", f"/assets/{SHA}.png")
+            r = conn.getresponse()
+            assert r.status == 200 and r.read() == b"\x89PNG fake"
+        elapsed = time.perf_counter() - t0
+        conn.close()
+    finally:
+        server.close()
+    assert elapsed < 1.5, f"50 small answers took {elapsed:.2f} s"
+
+
 def test_refuses_what_is_not_in_the_folder(folder: Path) -> None:
     with serve_preview(folder)[0] as server:
         for path in ("assets/", "../secret.txt", "%2e%2e/secret.txt", "nothing.xml"):
