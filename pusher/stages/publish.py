@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func
@@ -498,12 +498,6 @@ def publish(rt: Runtime, *, force: bool = False, priority: int = 0) -> ChannelVe
     return None
 
 
-def _remember(rt: Runtime, mark: quiet.Mark, spec: ChannelSpec, items: Sequence[Aired], cv: ChannelVersion, now: datetime) -> None:
-    # quiet.remember reads of the items only what retention.ages_out reads (an Aging); its
-    # annotation still names the store's row.
-    quiet.remember(rt, mark, spec, cast("Sequence[Item]", items), cv, now)
-
-
 def _still_current(db: Session, spec: ChannelSpec) -> bool:
     """Every planned item still on air at the planned version, every planned alert still on air."""
     planned = {parse_item_ref(i.id): i.version for i in spec.items}
@@ -533,7 +527,7 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
     ):  # fmt: skip
         _take_off(rt, p.dropped, ItemState.EXPIRED, mark)
         _take_off(rt, p.failed, ItemState.FAILED, mark)
-        _remember(rt, mark, spec, p.items, last, utcnow())
+        quiet.remember(rt, mark, spec, p.items, last, utcnow())
         return True, None
     # Encoding happens before the write transaction: a cold loop takes seconds.
     playout = _playout(rt, spec, last)
@@ -599,7 +593,7 @@ def _publish_once(rt: Runtime, *, force: bool, priority: int) -> tuple[bool, Cha
             db.add(Delivery(target=t.name, channel_version=number, next_attempt_at=now, created_at=now, priority=priority))
         mark.leave(db)
     if not _playout_missing(rt, cv):  # a loop that could not be made is tried again next round
-        _remember(rt, mark, spec, p.items, cv, now)
+        quiet.remember(rt, mark, spec, p.items, cv, now)
     log.info("channel version %d: %d items, %d pages, %d bytes", number, cv.items, cv.pages, cv.bytes)
     limit = rt.settings.broadcast.max_cycle_seconds
     if limit and (cycle := cycle_seconds(cv.bytes, rt.settings.broadcast)) > limit:

@@ -35,9 +35,9 @@ from sqlmodel import Session, select
 from feeds.channel import ChannelSpec
 from pusher.names import parse_asset_name
 from pusher.runtime import Runtime
-from pusher.stages.retention import ages_out
+from pusher.stages.retention import Aging, ages_out
 from pusher.store import changes
-from pusher.store.models import ChannelVersion, Item
+from pusher.store.models import ChannelVersion
 from pusher.timeutil import local
 
 log = logging.getLogger("tvpusher.publish")
@@ -92,7 +92,7 @@ def _inputs(rt: Runtime, now: datetime) -> str:
     return hashlib.sha256(f"{rt.settings.model_dump_json()}\0{rt.renderer.profile.name}\0{day}".encode()).hexdigest()
 
 
-def remember(rt: Runtime, mark: Mark, spec: ChannelSpec, items: Sequence[Item], cv: ChannelVersion, now: datetime) -> None:
+def remember(rt: Runtime, mark: Mark, spec: ChannelSpec, items: Sequence[Aging], cv: ChannelVersion, now: datetime) -> None:
     """After a plan that aired as ``cv`` (made now, or found unchanged): what it depended on.
     ``now``: the time the plan was made at (the publish stage's clock)."""
     if not mark.clean:
