@@ -41,6 +41,9 @@
   var POLL_MS = Math.max(100, parseInt(params.poll, 10) || 5000);
   var PRELOAD = params.preload !== "0";
   var DIGITS_MS = Math.max(100, parseInt(params.digits, 10) || 1500);
+  // Parts requested at a time: a browser keeps ~6 connections a host on HTTP/1.1, more wait in
+  // its own queue, in no order of ours (bench/viewer_startup_bench.py measures 1/4/6/8).
+  var INFLIGHT = Math.max(1, Math.min(32, parseInt(params.inflight, 10) || 6));
   var COLOUR_WORDS = { red: "红", green: "绿", yellow: "黄", blue: "蓝" };
 
   var el = {
@@ -67,7 +70,8 @@
     problem: "", // "" | "manifest" | "fetch" | "image"
     typed: "", // digits of a page number being entered on an item page
     typedTimer: null,
-    legendFor: null // the manifest model the legend was drawn from
+    legendFor: null, // the manifest model the legend was drawn from
+    waiting: [] // {key, t0} pressed while the page they lead to was not loaded yet, in order
   };
   var cache = {}; // href -> HTMLImageElement (decoded, or decoding)
   var parts = Object.create(null); // href -> parsed <part> element, while a manifest names it
@@ -212,51 +216,113 @@
     return out;
   }
 
+  /** -1, 0 or 1: a before b in the order parts are fetched. A part's place is [column number,
+   *  child index, child index, ...]; compared by the child indices first, then the column, so
+   *  the columns' tops come first, then each column's first menu page and the items it lists,
+   *  in reading order, for every column alike (what a box can show first). */
+  function before(a, b) {
+    var n = Math.max(a.length, b.length);
+    for (var i = 1; i < n; i++) {
+      if (i >= a.length) return -1;
+      if (i >= b.length) return 1;
+      if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+    }
+    return a[0] === b[0] ? 0 : a[0] < b[0] ? -1 : 1;
+  }
+
+  /** A binary heap of {at, ...} by `before(at)`: the next part to fetch in O(log n). */
+  function Queue() {
+    this.h = [];
+  }
+  Queue.prototype.push = function (x) {
+    var h = this.h;
+    var i = h.length;
+    h.push(x);
+    while (i > 0) {
+      var up = (i - 1) >> 1;
+      if (before(h[up].at, x.at) <= 0) break;
+      h[i] = h[up];
+      i = up;
+    }
+    h[i] = x;
+  };
+  Queue.prototype.pop = function () {
+    var h = this.h;
+    var top = h[0];
+    var last = h.pop();
+    if (h.length) {
+      var i = 0;
+      for (;;) {
+        var c = 2 * i + 1;
+        if (c >= h.length) break;
+        if (c + 1 < h.length && before(h[c + 1].at, h[c].at) < 0) c++;
+        if (before(last.at, h[c].at) <= 0) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  };
+
   /**
-   * Fetches the parts under refs that are not kept yet, depth first; done(error or "") once
-   * every one is there. A part is checked for its element and column before it is kept (the
-   * inner parts of format 3 and the home menu's name no column).
+   * Fetches the parts under refs that are not kept yet, INFLIGHT requests at a time, the first
+   * in reading order first (`before`); progress() after each one kept, done(error or "") once
+   * every one is there or one failed. A part is checked for its element and column before it
+   * is kept (the inner parts of format 3 and the home menu's name no column). What the model
+   * holds does not depend on the order the answers come in: buildModel walks the tree itself.
    */
-  function loadParts(refs, done) {
-    var waiting = 0;
+  function loadParts(refs, done, progress) {
+    var inflight = 0;
     var failed = "";
+    var finished = false;
     var seen = Object.create(null);
     var count = 0;
-    function finish() {
-      if (waiting === 0) done(failed);
-    }
-    function need(href, column) {
-      if (seen[href]) return;
+    var queue = new Queue();
+    function need(href, column, at) {
+      if (seen[href] || failed) return;
       seen[href] = true;
       if (++count > MAX_PARTS) {
-        failed = failed || "too many parts";
+        failed = "too many parts";
         return;
       }
       if (parts[href]) {
-        childRefs(parts[href]).forEach(function (h) { need(h, column); });
+        childRefs(parts[href]).forEach(function (h, i) { need(h, column, at.concat(i)); });
         return;
       }
-      waiting++;
-      get(href, {}, function (xhr) {
-        waiting--;
+      queue.push({ href: href, column: column, at: at });
+    }
+    function pump() {
+      while (!failed && inflight < INFLIGHT && queue.h.length) fetchPart(queue.pop());
+      if (!finished && inflight === 0 && (failed || !queue.h.length)) {
+        finished = true;
+        done(failed);
+      }
+    }
+    function fetchPart(q) {
+      inflight++;
+      get(q.href, {}, function (xhr) {
+        inflight--;
+        if (finished) return;
         if (xhr.status !== 200) {
-          failed = failed || href + ": HTTP " + xhr.status;
+          failed = failed || q.href + ": HTTP " + xhr.status;
         } else {
           try {
             var el = parseXml(xhr.responseText, "part");
             var of = el.getAttribute("column");
-            if (of !== null && of !== column) throw new Error("part of another column");
-            parts[href] = el;
-            childRefs(el).forEach(function (h) { need(h, column); });
+            if (of !== null && of !== q.column) throw new Error("part of another column");
+            parts[q.href] = el;
+            childRefs(el).forEach(function (h, i) { need(h, q.column, q.at.concat(i)); });
           } catch (err) {
-            failed = failed || href + ": " + err.message;
+            failed = failed || q.href + ": " + err.message;
           }
         }
-        finish();
+        if (!failed && progress) progress(q.href);
+        pump();
       });
     }
-    refs.forEach(function (r) { need(r.href, r.column); });
-    finish();
+    refs.forEach(function (r, i) { need(r.href, r.column, [i]); });
+    pump();
   }
 
   /** Keeps only the parts the manifest on screen names. */
@@ -271,9 +337,11 @@
     for (var h in parts) if (!keep[h]) delete parts[h];
   }
 
-  /** The model of a parsed channel.xml (format 2: with the parts it names, from `parts`);
-   *  throws Error with a reason when it is unusable. */
-  function buildModel(root) {
+  /** The model of a parsed channel.xml (formats 2 and 3: with the parts it names, from
+   *  `parts`); throws Error with a reason when it is unusable. `partial` (at start-up, parts
+   *  still coming): each column holds its pages up to its first part not there yet (`cut`),
+   *  so every page has the index it will have; m.partial says whether any column was cut. */
+  function buildModel(root, partial) {
     var version = root.getAttribute("version") || "";
     if (!/^\d+$/.test(version)) throw new Error("channel without a version");
 
@@ -289,7 +357,9 @@
       columns: [],
       column: Object.create(null),
       items: Object.create(null),
-      alerts: []
+      alerts: [],
+      partial: false,
+      columnsKnown: true // every column is in m.columns that the whole channel has
     };
 
     // An item's pages (format 3): `shared`, the item's <key>s; `turns`, whether each page turns
@@ -329,7 +399,9 @@
     // part once: a tree naming one part many times on every level is not walked exponentially.
     var walked = Object.create(null);
     function addPart(href, col, depth) {
+      if (col.cut) return;
       var part = parts[href];
+      if (!part && partial) col.cut = m.partial = true;
       if (!part || depth > 32 || walked[href]) return;
       walked[href] = true;
       addPages(kids(part, "page"), "column", col.id, col.pages);
@@ -342,10 +414,13 @@
       var id = c.getAttribute("id") || "";
       if (!ID_RE.test(id) || m.column[id]) return;
       var key = c.getAttribute("key");
-      var col = { id: id, name: c.getAttribute("name") || "", key: COLOURS.indexOf(key) >= 0 ? key : "", pages: [] };
+      var col = { id: id, name: c.getAttribute("name") || "", key: COLOURS.indexOf(key) >= 0 ? key : "", pages: [], cut: false };
       addPages(kids(c, "page"), "column", id, col.pages);
       if (topRef(c)) addPart(topRef(c), col, 0);
-      if (!col.pages.length) return;
+      if (!col.pages.length) {
+        if (col.cut) m.columnsKnown = false;
+        return;
+      }
       m.columns.push(col);
       m.column[id] = col;
     });
@@ -660,7 +735,9 @@
     b.setAttribute("data-item", page && page.owner.kind === "item" ? page.owner.id : "");
     var col = page && columnOf(m, page);
     b.setAttribute("data-column", col ? col.id : "");
-    b.setAttribute("data-status", state.problem ? "error-" + state.problem : m ? "ok" : "loading");
+    b.setAttribute("data-status", state.problem ? "error-" + state.problem : m && !m.partial ? "ok" : "loading");
+    b.setAttribute("data-partial", m && m.partial ? "1" : "");
+    b.setAttribute("data-waiting", String(state.waiting.length));
     var num = pageNumber(page);
     b.setAttribute("data-page-number", num ? num.n + "/" + num.of : "");
     b.setAttribute("data-typed", state.typed);
@@ -804,7 +881,28 @@
       rejected(xml, err);
       return done();
     }
-    loadParts(rootRefs(root), function (failed) {
+    // At start-up (nothing on screen but a model still partial) the home page is shown as soon
+    // as its part is in, and the model rebuilt while a key waits for a page still coming. An
+    // update never shows a half: the last good model stays until every part is there.
+    var early = !state.m || state.m.partial;
+    var refs = rootRefs(root);
+    var homeHref = refs.length && refs[0].column === "" ? refs[0].href : "";
+    var lastBuild = -1e9;
+    var buildMs = 0;
+    function partly() {
+      var t = now();
+      var m;
+      try {
+        m = buildModel(root, true);
+      } catch (err) {
+        return; // no home page yet
+      }
+      buildMs = now() - t;
+      lastBuild = now();
+      apply(m);
+      if (!state.problem && !state.waiting.length) visible(el.status, false);
+    }
+    loadParts(refs, function (failed) {
       if (failed) {
         // Parts land before the root that names them; one missing is a headend being repaired.
         // Not remembered as seen: the next poll fetches channel.xml in full and tries again.
@@ -826,12 +924,15 @@
       if (state.problem !== "image") problem("", "");
       apply(m);
       done();
-    });
+    }, early ? function (href) {
+      // Rebuilding costs a walk of what is in: not more often than every 4 builds' time.
+      if (!state.m ? href === homeHref : state.waiting.length && now() - lastBuild > Math.max(100, 4 * buildMs)) partly();
+    } : null);
   }
 
   function apply(m) {
     var old = state.m;
-    if (old && old.version === m.version) return;
+    if (old && old.version === m.version && !old.partial) return;
     var focus = state.focus;
     var pageId = old ? relocate(old, m, state.pageId) : m.homeId;
     state.m = m;
@@ -839,6 +940,7 @@
     drawTicker();
     var keepFocus = old && old.pages[state.pageId] && old.pages[state.pageId].owner.kind === m.pages[pageId].owner.kind;
     go(pageId, { focus: keepFocus ? focus : 0 });
+    drain();
   }
 
   function get(url, headers, done) {
@@ -933,7 +1035,75 @@
     if (!key) return;
     e.preventDefault();
     if (!state.m || !state.m.pages[state.pageId]) return;
-    press(key, eventTime(e));
+    pressed(key, eventTime(e));
+  }
+
+  /** A key from the remote: pressed now, or after the keys waiting before it, or (a partial
+   *  model) once the page it leads to is loaded. */
+  function pressed(key, t0) {
+    if (state.waiting.length || !sure(key)) {
+      state.waiting.push({ key: key, t0: t0 });
+      if (!state.problem) {
+        el.status.textContent = "正在载入…";
+        visible(el.status, true);
+      }
+      publish();
+      return;
+    }
+    press(key, t0);
+  }
+
+  /** The keys waiting that the model now answers, in the order they were pressed. */
+  function drain() {
+    var n = state.waiting.length;
+    while (state.waiting.length && state.m.pages[state.pageId] && sure(state.waiting[0].key)) {
+      var k = state.waiting.shift();
+      press(k.key, k.t0);
+    }
+    if (n && !state.waiting.length && !state.problem) visible(el.status, false);
+    if (n) publish();
+  }
+
+  /**
+   * Whether a key does in the model on screen what it does in the whole channel. Always so
+   * for a whole model. In a partial one, an answer from what is there: the page's entries
+   * and its own keys to pages loaded, the pages of an item, of the home menu and of an alert
+   * (each in one part), the pages of a column up to where it is cut, the columns once each
+   * has its first page; anything that would fall back on what is not there waits.
+   */
+  function sure(key) {
+    var m = state.m;
+    var page = m.pages[state.pageId];
+    if (!m.partial) return true;
+    if (!page) return false;
+    var kind = page.owner.kind;
+    var col = columnOf(m, page);
+    var colWhole = kind !== "column" && kind !== "item" ? true : !!col && !col.cut;
+    var loaded = function (id) { return !!id && !!m.pages[id]; };
+    if (/^[0-9]$/.test(key)) {
+      if (kind === "item") return true; // page numbers and contents lead into the item itself
+      var e = entryByNumber(page, key === "0" ? 10 : parseInt(key, 10));
+      return !e || loaded(e.to);
+    }
+    if (key === "INFO") return true;
+    if (COLOURS.indexOf(key) >= 0) return m.columnsKnown;
+    if (page.entries.length && (key === "UP" || key === "DOWN")) {
+      var idx = 0;
+      for (var j = 0; j < page.entries.length; j++) if (page.entries[j].number === state.focus) idx = j;
+      var next = idx + (key === "UP" ? -1 : 1);
+      if (next >= 0 && next < page.entries.length) return true;
+      if (page.keys[key]) return loaded(page.keys[key]);
+      key = key === "UP" ? "LEFT" : "RIGHT"; // runs on into the menu's next page
+    } else if (page.entries.length && key === "OK") {
+      var f = entryByNumber(page, state.focus);
+      return !f || loaded(f.to);
+    }
+    if (page.keys[key]) return loaded(page.keys[key]);
+    if (key === "LEFT") return true; // an earlier page is never cut away
+    if (key === "RIGHT") return kind !== "column" || colWhole || !!sibling(m, page, +1);
+    if (key === "BACK") return kind === "home" || kind === "column" || colWhole || (!!col && !!entryFor(m.pages[menuPageFor(col.pages, page.owner.id)], page.owner.id));
+    if (key === "CH_UP" || key === "CH_DOWN") return m.columnsKnown;
+    return true;
   }
 
   function press(key, t0) {
@@ -1009,7 +1179,7 @@
   window.tvViewer = {
     state: state,
     poll: poll,
-    press: function (key) { if (state.m) press(key, now()); },
+    press: function (key) { if (state.m && state.m.pages[state.pageId]) pressed(key, now()); },
     latencies: function () { return state.latencies.map(function (l) { return l.ms; }); },
     /** Page images still loading or decoding (preloads included). */
     pending: function () {
