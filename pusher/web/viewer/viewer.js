@@ -71,10 +71,12 @@
     typed: "", // digits of a page number being entered on an item page
     typedTimer: null,
     legendFor: null, // the manifest model the legend was drawn from
-    waiting: [] // {key, t0} pressed while the page they lead to was not loaded yet, in order
+    waiting: [], // {key, t0} pressed while the page they lead to was not loaded yet, in order
+    rebuild: null // at start-up: builds the partial model again soon, if parts came in
   };
   var cache = {}; // href -> HTMLImageElement (decoded, or decoding)
   var parts = Object.create(null); // href -> parsed <part> element, while a manifest names it
+  var refused = Object.create(null); // href -> true: a part whose bytes were refused
   var validators = { etag: "", modified: "" }; // of the channel.xml last applied
   var recent = [];
 
@@ -301,7 +303,9 @@
     }
     function fetchPart(q) {
       inflight++;
-      get(q.href, {}, function (xhr) {
+      // A part refused once is asked for past the browser's cache: it was stored as immutable,
+      // and the headend may have put the right bytes under its name since.
+      get(q.href, { "Cache-Control": refused[q.href] ? "no-cache" : "" }, function (xhr) {
         inflight--;
         if (finished) return;
         if (xhr.status !== 200) {
@@ -312,9 +316,11 @@
             var of = el.getAttribute("column");
             if (of !== null && of !== q.column) throw new Error("part of another column");
             parts[q.href] = el;
+            delete refused[q.href];
             childRefs(el).forEach(function (h, i) { need(h, q.column, q.at.concat(i)); });
           } catch (err) {
             failed = failed || q.href + ": " + err.message;
+            refused[q.href] = true;
           }
         }
         if (!failed && progress) progress(q.href);
@@ -889,20 +895,36 @@
     var homeHref = refs.length && refs[0].column === "" ? refs[0].href : "";
     var lastBuild = -1e9;
     var buildMs = 0;
+    var dirty = false; // parts came in since the last partial model
+    var timer = null;
     function partly() {
+      timer = null;
+      if (!dirty) return;
+      dirty = false;
       var t = now();
-      var m;
+      var m = null;
       try {
         m = buildModel(root, true);
       } catch (err) {
-        return; // no home page yet
+        // No home page yet.
       }
       buildMs = now() - t;
       lastBuild = now();
+      if (!m) return;
       apply(m);
       if (!state.problem && !state.waiting.length) visible(el.status, false);
     }
+    // A rebuild walks all that is in: not more often than every 4 builds' time (22,000 parts).
+    function soon() {
+      if (timer) return;
+      var wait = lastBuild + Math.max(100, 4 * buildMs) - now();
+      if (wait <= 0) partly();
+      else timer = setTimeout(partly, wait);
+    }
+    state.rebuild = early ? soon : null;
     loadParts(refs, function (failed) {
+      if (timer) clearTimeout(timer);
+      state.rebuild = null;
       if (failed) {
         // Parts land before the root that names them; one missing is a headend being repaired.
         // Not remembered as seen: the next poll fetches channel.xml in full and tries again.
@@ -924,9 +946,9 @@
       if (state.problem !== "image") problem("", "");
       apply(m);
       done();
-    }, early ? function (href) {
-      // Rebuilding costs a walk of what is in: not more often than every 4 builds' time.
-      if (!state.m ? href === homeHref : state.waiting.length && now() - lastBuild > Math.max(100, 4 * buildMs)) partly();
+    }, early ? function () {
+      dirty = true;
+      if (state.m ? state.waiting.length : parts[homeHref]) soon();
     } : null);
   }
 
@@ -1041,16 +1063,15 @@
   /** A key from the remote: pressed now, or after the keys waiting before it, or (a partial
    *  model) once the page it leads to is loaded. */
   function pressed(key, t0) {
-    if (state.waiting.length || !sure(key)) {
-      state.waiting.push({ key: key, t0: t0 });
-      if (!state.problem) {
-        el.status.textContent = "正在载入…";
-        visible(el.status, true);
-      }
-      publish();
-      return;
+    if (!state.waiting.length && sure(key)) return press(key, t0);
+    state.waiting.push({ key: key, t0: t0 });
+    if (state.rebuild) state.rebuild(); // parts that came in since may be what it needs
+    drain();
+    if (state.waiting.length && !state.problem) {
+      el.status.textContent = "正在载入…";
+      visible(el.status, true);
     }
-    press(key, t0);
+    publish();
   }
 
   /** The keys waiting that the model now answers, in the order they were pressed. */
