@@ -64,20 +64,31 @@ document.addEventListener("DOMContentLoaded", function () {
 """
 
 
-def start(browser: Any, url: str, query: str) -> tuple[float, float, int]:
-    """(ms to home shown, ms to every part, parts fetched) for one fresh box."""
+def start(browser: Any, url: str, query: str) -> tuple[float, float, int, float, int]:
+    """(ms to home shown, ms to every part, parts fetched) for one fresh box, then (ms to every
+    part, parts asked of the network) for the same box rebooted (reloaded: its HTTP cache and
+    localStorage kept)."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     page = ctx.new_page()
     fetched = [0]
-    page.on("request", lambda r: fetched.__setitem__(0, fetched[0] + 1) if r.url.endswith(".xml") and "/assets/" in r.url else None)
+
+    def count(r: Any) -> None:
+        if r.url.endswith(".xml") and "/assets/" in r.url and not r.url.endswith("/channel.xml"):
+            fetched[0] += 1
+
+    page.on("request", count)
     # The times are taken in the page, by an observer of the viewer's data attributes: polling
     # from here every few ms cost the box's CPU as much as the parts did.
     page.add_init_script(WATCH)
     page.goto(f"{url}?poll=600000{query}", wait_until="commit")
     page.wait_for_function("() => window.__whole", polling=50, timeout=300_000)
     home, whole = page.evaluate("() => [window.__home, window.__whole]")
+    first = fetched[0]
+    page.reload(wait_until="commit")
+    page.wait_for_function("() => window.__whole", polling=50, timeout=300_000)
+    again = page.evaluate("() => window.__whole")
     ctx.close()
-    return float(home), float(whole), fetched[0]
+    return float(home), float(whole), first, float(again), fetched[0] - first
 
 
 def load() -> str:
@@ -102,10 +113,11 @@ def main() -> None:
         print(load())
         settings = [k for k in args.inflight.split(",") if k]
         viewers: list[tuple[str, Path, str]] = [(f"inflight={k}", preview.VIEWER_DIR, f"&inflight={k}") for k in settings]
+        viewers.append(("inflight=6 store=0", preview.VIEWER_DIR, "&inflight=6&store=0"))
         if args.rev:
             viewers.insert(0, (f"viewer@{args.rev}", viewer_at(args.rev, Path(tmp) / "old"), ""))
         server, url = preview.serve_preview(folder)
-        results: dict[str, list[tuple[float, float, int]]] = {name: [] for name, _, _ in viewers}
+        results: dict[str, list[tuple[float, float, int, float, int]]] = {name: [] for name, _, _ in viewers}
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -118,11 +130,10 @@ def main() -> None:
                 browser.close()
         finally:
             server.close()
-        print(f"{'viewer':<22}{'home ms':>10}{'all parts ms':>14}{'parts GET':>11}   (median of {args.rounds})")
+        print(f"{'viewer':<22}{'home ms':>9}{'all ms':>9}{'GETs':>7}{'reload all ms':>15}{'GETs':>7}   (median of {args.rounds})")
         for name, rows in results.items():
-            home = statistics.median(r[0] for r in rows)
-            whole = statistics.median(r[1] for r in rows)
-            print(f"{name:<22}{home:>10.0f}{whole:>14.0f}{rows[-1][2]:>11}")
+            med = [statistics.median(r[k] for r in rows) for k in range(5)]
+            print(f"{name:<22}{med[0]:>9.0f}{med[1]:>9.0f}{med[2]:>7.0f}{med[3]:>15.0f}{med[4]:>7.0f}")
         print(load())
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
@@ -215,5 +216,44 @@ def test_a_broken_part_among_many_keeps_the_last_good_channel(tmp_path: Path, bu
         t.wait(version="2", status="ok")
         t.shown("col-notices-1")
         assert sorted(t.page.evaluate("() => window.tvViewer.parts()")) == sorted(parts_of(folder))
+    finally:
+        server.close()
+
+
+def test_a_rebooted_box_fetches_only_the_parts_that_changed(tmp_path: Path, builder: Builder, tv) -> None:
+    folder = tmp_path / "headend"
+    builder.write(folder, many_spec())
+    server, url = preview.serve_preview(folder)
+    try:
+        t = tv(url)
+        t.shown("home-1", status="ok")
+        assert t.page.evaluate("() => window.tvViewer.stored().sort()") == parts_of(folder)
+        fetched: list[str] = []
+
+        def on_request(r: Any) -> None:
+            if m := PART.match(urlsplit(r.url).path):
+                fetched.append(m.group(1))
+
+        t.page.on("request", on_request)
+        t.page.reload()
+        t.shown("home-1", status="ok")
+        assert fetched == [], "every part read from storage"
+        assert model_of(t) == model_from_manifest(folder)
+        # A new version while the box is off; one stored part damaged.
+        before = set(parts_of(folder))
+        builder.write(folder, many_spec(2, MANY + 1))
+        changed = set(parts_of(folder)) - before
+        damaged = sorted(before & set(parts_of(folder)))[0]
+        t.page.evaluate("h => localStorage.setItem('tvpusher:' + h, '<part')", damaged)
+        t.page.reload()
+        t.shown("home-1", status="ok", version="2")
+        assert sorted(fetched) == sorted(changed | {damaged})
+        assert model_of(t) == model_from_manifest(folder)
+        # Only the parts of the channel applied are kept.
+        assert t.page.evaluate("() => window.tvViewer.stored().sort()") == parts_of(folder)
+        fetched.clear()
+        t.page.goto(f"{url}?poll=150&store=0")
+        t.shown("home-1", status="ok")
+        assert sorted(fetched) == parts_of(folder), "?store=0 fetches everything"
     finally:
         server.close()

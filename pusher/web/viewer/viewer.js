@@ -44,6 +44,10 @@
   // Parts requested at a time: a browser keeps ~6 connections a host on HTTP/1.1, more wait in
   // its own queue, in no order of ours (bench/viewer_startup_bench.py measures 1/4/6/8).
   var INFLIGHT = Math.max(1, Math.min(32, parseInt(params.inflight, 10) || 6));
+  // Characters of parts kept in localStorage across reloads (?store=0: none). Browsers allow
+  // an origin about 5 M; a year in one column (22,000 parts) is more, its first ones are kept.
+  var STORE_CHARS = 3000000;
+  var STORE_PREFIX = "tvpusher:";
   var COLOUR_WORDS = { red: "红", green: "绿", yellow: "黄", blue: "蓝" };
 
   var el = {
@@ -77,6 +81,7 @@
   var cache = {}; // href -> HTMLImageElement (decoded, or decoding)
   var parts = Object.create(null); // href -> parsed <part> element, while a manifest names it
   var refused = Object.create(null); // href -> true: a part whose bytes were refused
+  var store = openStore(params.store !== "0");
   var validators = { etag: "", modified: "" }; // of the channel.xml last applied
   var recent = [];
 
@@ -218,6 +223,70 @@
     return out;
   }
 
+  /**
+   * Parts kept across reloads in localStorage (a rebooted box asks only for what changed):
+   * a part's bytes never change under its name, so a stored one is as good as a fetched one.
+   * At most STORE_CHARS characters; only the parts of the channel last applied are kept. null
+   * when there is no localStorage (or ?store=0).
+   */
+  function openStore(wanted) {
+    if (!wanted) return null;
+    var ls;
+    try {
+      ls = window.localStorage;
+      ls.setItem(STORE_PREFIX + "probe", "1");
+      ls.removeItem(STORE_PREFIX + "probe");
+    } catch (e) {
+      return null;
+    }
+    var s = { ls: ls, of: Object.create(null), chars: 0, full: false };
+    for (var i = 0; i < ls.length; i++) {
+      var k = ls.key(i);
+      if (k && k.indexOf(STORE_PREFIX + "assets/") === 0) {
+        var n = (ls.getItem(k) || "").length;
+        s.of[k.slice(STORE_PREFIX.length)] = n;
+        s.chars += n;
+      }
+    }
+    return s;
+  }
+
+  function stored(href) {
+    if (!store || store.of[href] === undefined) return null;
+    try {
+      return store.ls.getItem(STORE_PREFIX + href);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function storePart(href, xml) {
+    if (!store || store.full || store.of[href] !== undefined) return;
+    if (store.chars + xml.length > STORE_CHARS) {
+      store.full = true;
+      return;
+    }
+    try {
+      store.ls.setItem(STORE_PREFIX + href, xml);
+      store.of[href] = xml.length;
+      store.chars += xml.length;
+    } catch (e) {
+      store.full = true; // the browser's quota, smaller than ours
+    }
+  }
+
+  function unstore(href) {
+    if (!store || store.of[href] === undefined) return;
+    store.chars -= store.of[href];
+    delete store.of[href];
+    store.full = false;
+    try {
+      store.ls.removeItem(STORE_PREFIX + href);
+    } catch (e) {
+      // Nothing to do: it is gone from the index, so it is not read again.
+    }
+  }
+
   /** -1, 0 or 1: a before b in the order parts are fetched. A part's place is [column number,
    *  child index, child index, ...]; compared by the child indices first, then the column, so
    *  the columns' tops come first, then each column's first menu page and the items it lists,
@@ -301,7 +370,29 @@
         done(failed);
       }
     }
+    /** "" once a part's text is checked and kept (its children queued), else the reason. */
+    function take(q, xml) {
+      try {
+        var el = parseXml(xml, "part");
+        var of = el.getAttribute("column");
+        if (of !== null && of !== q.column) throw new Error("part of another column");
+        parts[q.href] = el;
+        delete refused[q.href];
+        childRefs(el).forEach(function (h, i) { need(h, q.column, q.at.concat(i)); });
+        return "";
+      } catch (err) {
+        return err.message;
+      }
+    }
     function fetchPart(q) {
+      var kept = stored(q.href);
+      if (kept !== null) {
+        if (!take(q, kept)) {
+          if (progress) progress(q.href);
+          return;
+        }
+        unstore(q.href); // damaged in storage: fetched again
+      }
       inflight++;
       // A part refused once is asked for past the browser's cache: it was stored as immutable,
       // and the headend may have put the right bytes under its name since.
@@ -311,16 +402,12 @@
         if (xhr.status !== 200) {
           failed = failed || q.href + ": HTTP " + xhr.status;
         } else {
-          try {
-            var el = parseXml(xhr.responseText, "part");
-            var of = el.getAttribute("column");
-            if (of !== null && of !== q.column) throw new Error("part of another column");
-            parts[q.href] = el;
-            delete refused[q.href];
-            childRefs(el).forEach(function (h, i) { need(h, q.column, q.at.concat(i)); });
-          } catch (err) {
-            failed = failed || q.href + ": " + err.message;
+          var why = take(q, xhr.responseText);
+          if (why) {
+            failed = failed || q.href + ": " + why;
             refused[q.href] = true;
+          } else {
+            storePart(q.href, xhr.responseText);
           }
         }
         if (!failed && progress) progress(q.href);
@@ -341,6 +428,7 @@
     }
     rootRefs(root).forEach(function (r) { mark(r.href); });
     for (var h in parts) if (!keep[h]) delete parts[h];
+    if (store) for (var s in store.of) if (!keep[s]) unstore(s);
   }
 
   /** The model of a parsed channel.xml (formats 2 and 3: with the parts it names, from
@@ -1210,6 +1298,8 @@
     },
     /** The column manifests (parts) kept, by href. */
     parts: function () { return Object.keys(parts); },
+    /** The parts kept in localStorage across reloads, by href. */
+    stored: function () { return store ? Object.keys(store.of) : []; },
     pollMs: POLL_MS,
     preload: PRELOAD
   };
