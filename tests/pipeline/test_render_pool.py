@@ -171,10 +171,9 @@ def test_a_worker_that_dies_fails_only_its_item(screened: Path, no_orphans: None
         rt.close()
 
 
-def test_stopping_hands_back_what_is_not_drawn(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """SIGTERM sets ``rt.stopping``: the batch stored, the one drawing finished or handed back,
-    no more claimed; nothing fails and nothing stays claimed."""
-    rt = runtime(screened, "pool", 2)
+def stop_after_first_batch(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """SIGTERM as the daemon sets it, right after the stage stored its first batch; returns the
+    stage's own store, to put back."""
     store = stage._store_batch
 
     def then_stop(*args: Any) -> None:
@@ -182,6 +181,14 @@ def test_stopping_hands_back_what_is_not_drawn(screened: Path, no_orphans: None,
         rt.stopping.set()
 
     monkeypatch.setattr(stage, "_store_batch", then_stop)
+    return store
+
+
+def test_stopping_hands_back_what_is_not_drawn(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM sets ``rt.stopping``: the batch stored, the one drawing finished or handed back,
+    no more claimed; nothing fails and nothing stays claimed."""
+    rt = runtime(screened, "pool", 2)
+    store = stop_after_first_batch(rt, monkeypatch)
     try:
         rep = render_items(rt)
         after = states(rt)
@@ -301,13 +308,7 @@ def test_a_stopped_stage_keeps_no_worker(screened: Path, no_orphans: None, monke
     """SIGTERM (``rt.stopping``): the daemon is going, its workers go with the stage call."""
     monkeypatch.setattr(render_pool, "KEEP_ALIVE", 60.0)
     rt = runtime(screened, "stopped", 2)
-    store = stage._store_batch
-
-    def then_stop(*args: Any) -> None:
-        store(*args)
-        rt.stopping.set()
-
-    monkeypatch.setattr(stage, "_store_batch", then_stop)
+    stop_after_first_batch(rt, monkeypatch)
     try:
         assert render_items(rt).workers == 2
         assert render_pool.kept_workers() == 0 and not descendants()
