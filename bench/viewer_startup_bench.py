@@ -56,10 +56,12 @@ def viewer_at(rev: str, into: Path) -> Path:
 WATCH = """
 document.addEventListener("DOMContentLoaded", function () {
   var b = document.body;
-  new MutationObserver(function () {
+  function check() {
     if (!window.__home && b.dataset.shown && b.dataset.shown === b.dataset.page) window.__home = performance.now();
     if (!window.__whole && b.dataset.status === "ok") window.__whole = performance.now();
-  }).observe(b, { attributes: true });
+  }
+  check();
+  new MutationObserver(check).observe(b, { attributes: true });
 });
 """
 
@@ -81,11 +83,11 @@ def start(browser: Any, url: str, query: str) -> tuple[float, float, int, float,
     # from here every few ms cost the box's CPU as much as the parts did.
     page.add_init_script(WATCH)
     page.goto(f"{url}?poll=600000{query}", wait_until="commit")
-    page.wait_for_function("() => window.__whole", polling=50, timeout=300_000)
+    page.wait_for_function("() => window.__whole", polling=50, timeout=180_000)
     home, whole = page.evaluate("() => [window.__home, window.__whole]")
     first = fetched[0]
     page.reload(wait_until="commit")
-    page.wait_for_function("() => window.__whole", polling=50, timeout=300_000)
+    page.wait_for_function("() => window.__whole", polling=50, timeout=180_000)
     again = page.evaluate("() => window.__whole")
     ctx.close()
     return float(home), float(whole), first, float(again), fetched[0] - first
