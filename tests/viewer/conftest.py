@@ -71,18 +71,18 @@ class Tv:
     def data(self) -> dict[str, str]:
         return dict(self.page.evaluate("() => Object.assign({}, document.body.dataset)"))
 
-    def wait(self, **want: str) -> dict[str, str]:
+    def wait(self, timeout_ms: int = 5000, **want: str) -> dict[str, str]:
         """Waits until every body data attribute has the wanted value."""
         try:
             self.page.wait_for_function(
-                "want => Object.keys(want).every(k => document.body.dataset[k] === want[k])", arg=want, timeout=5000
+                "want => Object.keys(want).every(k => document.body.dataset[k] === want[k])", arg=want, timeout=timeout_ms
             )
         except Exception as exc:
             raise AssertionError(f"viewer never reached {want}; state {self.data()}") from exc
         return self.data()
 
-    def shown(self, page_id: str, **more: str) -> dict[str, str]:
-        return self.wait(shown=page_id, page=page_id, **more)
+    def shown(self, page_id: str, timeout_ms: int = 5000, **more: str) -> dict[str, str]:
+        return self.wait(timeout_ms, shown=page_id, page=page_id, **more)
 
     def src(self) -> str:
         return str(self.page.get_attribute("#page", "src"))
