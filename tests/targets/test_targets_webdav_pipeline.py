@@ -114,13 +114,18 @@ def page(i: int) -> tuple[str, bytes]:
     return f"assets/{hashlib.sha256(data).hexdigest()}.png", data
 
 
-def test_a_page_and_its_read_back_leave_together_on_a_kept_alive_connection(raw: Raw) -> None:
-    t = target(raw.url)
+def put_pages(url: str, n: int) -> None:
+    """Pages 0…n-1 pushed in order on one target, which is closed after."""
+    t = target(url)
     try:
-        for i in range(5):
+        for i in range(n):
             t.put(*page(i))
     finally:
         t.close()
+
+
+def test_a_page_and_its_read_back_leave_together_on_a_kept_alive_connection(raw: Raw) -> None:
+    put_pages(raw.url, 5)
     puts = [s for s in raw.seen if s.method == "PUT"]
     gets = [s for s in raw.seen if s.method == "GET"]
     assert len(puts) == len(gets) == 5 and raw.connections == 1
@@ -146,12 +151,7 @@ def test_a_read_back_lost_to_a_silent_close_is_asked_again(raw: Raw) -> None:
         return None
 
     raw.answer = answer
-    t = target(raw.url)
-    try:
-        for i in range(3):
-            t.put(*page(i))
-    finally:
-        t.close()
+    put_pages(raw.url, 3)
     assert closed and raw.connections == 2
     assert [s.method for s in raw.seen if s.path == closed[0]] == ["PUT", "GET", "GET"]
 
