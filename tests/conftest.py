@@ -7,6 +7,7 @@ import contextlib
 import functools
 import os
 import shutil
+import signal
 import socket
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,13 @@ from pusher.web.httpserve import StaticServer
 hypothesis_settings.register_profile("repeatable", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+# A suite started as a background job (`cmd &` in a script) inherits SIGINT ignored, and an
+# ignored signal stays ignored across exec: every CLI the tests start would then shrug off the
+# Ctrl-C they send it (`pusher preview` sat out a 10 s wait). A handled signal is reset to the
+# default on exec, so handling it here gives each child what a terminal's Ctrl-C would reach.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 #: Real pages and texts the tests read, kept in the repository (see fixtures/README.md).
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
