@@ -73,6 +73,8 @@
     shownHref: null,
     token: 0, // bumps on every navigation, so a late image load cannot win over a newer one
     latencies: [],
+    /** The page a key is turning to while its image loads, and when the key came. */
+    turning: null,
     problem: "", // "" | "manifest" | "fetch" | "image"
     typed: "", // digits of a page number being entered on an item page
     typedTimer: null,
@@ -657,6 +659,7 @@
     var token = ++state.token;
     var img = image(page.href);
     var t0 = opts.t0;
+    state.turning = t0 === undefined ? null : { pageId: pageId, t0: t0 };
     if (ready(img)) {
       swap(page, img, t0);
     } else {
@@ -697,6 +700,7 @@
     layout();
     drawFocus();
     drawPager();
+    state.turning = null;
     if (t0 !== undefined) measure(page.id, t0);
     preload(page);
     publish();
@@ -1051,7 +1055,10 @@
     document.title = m.name || document.title;
     drawTicker();
     var keepFocus = old && old.pages[state.pageId] && old.pages[state.pageId].owner.kind === m.pages[pageId].owner.kind;
-    go(pageId, { focus: keepFocus ? focus : 0 });
+    // A part that lands while a key's page is still loading redraws that page: the key's
+    // time goes with it, or its paint would never be measured.
+    var turning = state.turning && state.turning.pageId === pageId ? state.turning.t0 : undefined;
+    go(pageId, { focus: keepFocus ? focus : 0, t0: turning });
     drain();
   }
 
