@@ -1,7 +1,7 @@
 """Render STAGE benchmark: claim → draw → asset cache → rows, end to end, on N screened items,
 with ``render.workers`` = 1 and = 2 in the same run, against headless Chromium on the same text.
 
-    python bench/render_stage_bench.py [--items 1000] [--workers 1,2] [--chromium-pages 20] [--profile] [--cold]
+    python bench/render_stage_bench.py [--items 1000] [--workers 1,2] [--chromium-pages 20] [--profile [tottime]] [--cold]
 
 The items are ``pipeline_bench``'s generated portal (notices of the sample portal's template,
 plus the sample portal's own), polled and screened once into a template workdir; each run
@@ -17,8 +17,11 @@ Printed per run: wall ms per HD page, wall ms × workers per page ("per core": w
 workers and fork server, read from /proc, reaped workers included through their parent's
 cutime), and the speed-up of each run over workers=1. On a loaded machine the wall figures and
 the speed-up are bound by the neighbours' load; the CPU figures are the steadier ones.
+"draw ms/page" is the drawing alone (wall time inside ``render_item``, summed over the items, in
+whichever process drew them): the rest of "ms/page/core" is the stage around it.
 "stage cpu" is this process alone (claims, asset cache, rows; with workers=1 the drawing too).
-``--profile`` prints where the stage spends its time in this process (workers=1 run).
+``--profile`` prints where the stage spends its time in this process (the run with the most workers),
+by cumulative time, or by own time with ``--profile tottime``.
 
 Chromium: the first ``--chromium-pages`` pages the stage drew, as HTML with the renderer's
 geometry (``render_bench.page_html``), screenshotted by headless Chromium, each page's best of
@@ -99,7 +102,7 @@ def warm_up(cfg: dict, tmp: Path, workers: int) -> None:  # type: ignore[type-ar
           f"{tree_cpu() - c0:.2f} s CPU; {render_pool.kept_workers()} workers kept", flush=True)  # fmt: skip
 
 
-def run(cfg: dict, tmp: Path, workers: int, profile: bool) -> tuple[dict[str, float], list[PageImage]]:  # type: ignore[type-arg]
+def run(cfg: dict, tmp: Path, workers: int, profile: str) -> tuple[dict[str, float], list[PageImage]]:  # type: ignore[type-arg]
     rt = runtime(cfg, tmp, workers)
     rt.renderer.profile  # noqa: B018 - the stage's own fonts opened before the clock, as in a daemon
     prof = cProfile.Profile() if profile else None
@@ -119,10 +122,11 @@ def run(cfg: dict, tmp: Path, workers: int, profile: bool) -> tuple[dict[str, fl
     pages = [PageImage(rt.assets.read(r.sha256), r.width, r.height, tuple(json.loads(r.layout)["lines"])) for r in rows]
     rt.close()
     if prof:
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(prof).sort_stats(profile).print_stats(30)
     n = max(1, rep.pages)
     return {"items": rep.items, "pages": rep.pages, "failed": rep.failed, "wall": wall, "cpu": cpu,
-            "own": own, "ms": wall / n * 1000, "core_ms": wall * workers / n * 1000, "cpu_ms": cpu / n * 1000}, pages  # fmt: skip
+            "own": own, "draw_ms": rep.draw_seconds / n * 1000,
+            "ms": wall / n * 1000, "core_ms": wall * workers / n * 1000, "cpu_ms": cpu / n * 1000}, pages  # fmt: skip
 
 
 def main() -> None:
@@ -130,7 +134,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=1000)
     ap.add_argument("--workers", default="1,2", help="runs in this order, e.g. 1,2,1,2 to interleave them on a noisy machine")
     ap.add_argument("--chromium-pages", type=int, default=20)
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile", nargs="?", const="cumulative", default="", choices=["cumulative", "tottime"])
     ap.add_argument("--cold", action="store_true", help="no warm-up: every run starts its pool's workers inside its clock")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tvp-render-stage-"))
@@ -151,18 +155,20 @@ def main() -> None:
         results: dict[int, dict[str, float]] = {}  # the best (lowest wall) run of each worker count
         drawn: dict[int, list[PageImage]] = {}
         cols = ("workers", 7), ("items", 7), ("pages", 7), ("wall s", 8), ("cpu s", 8), ("ms/page", 9), ("ms/page/core", 13)
-        print("".join(f"{c:>{w}}" for c, w in (*cols, ("cpu ms/page", 12), ("stage cpu s", 12), ("speed-up", 9))), flush=True)
-        for w in [int(x) for x in args.workers.split(",")]:
+        cols += ("cpu ms/page", 12), ("draw ms/page", 13), ("stage cpu s", 12), ("speed-up", 9)
+        print("".join(f"{c:>{w}}" for c, w in cols), flush=True)
+        counts = [int(x) for x in args.workers.split(",")]
+        for w in counts:
             if args.cold:
                 render_pool.shutdown()
             elif w not in drawn:
                 warm_up(cfg, tmp, w)
-            r, drawn[w] = run(cfg, tmp, w, args.profile and w == 1)
+            r, drawn[w] = run(cfg, tmp, w, args.profile if w == max(counts) else "")
             if w not in results or r["wall"] < results[w]["wall"]:
                 results[w] = r
             base = results[min(results)]
             print(f"{w:>7}{r['items']:>7.0f}{r['pages']:>7.0f}{r['wall']:>8.2f}{r['cpu']:>8.2f}{r['ms']:>9.2f}{r['core_ms']:>13.2f}"
-                  f"{r['cpu_ms']:>12.2f}{r['own']:>12.2f}{base['wall'] / r['wall']:>8.2f}×", flush=True)  # fmt: skip
+                  f"{r['cpu_ms']:>12.2f}{r['draw_ms']:>13.2f}{r['own']:>12.2f}{base['wall'] / r['wall']:>8.2f}×", flush=True)  # fmt: skip
         if len(results) > 1:
             one = results[min(results)]
             best = [f"workers={w} {r['wall']:.2f} s ({one['wall'] / r['wall']:.2f}×)" for w, r in results.items()]

@@ -39,6 +39,7 @@ class RenderReport:
     bytes: int = 0
     failed: int = 0
     workers: int = 0  # processes that drew (1: this one; more: the pool's workers)
+    draw_seconds: float = 0.0  # of the items stored, the drawing alone (in whichever process drew)
 
 
 def store_pages(rt: Runtime, owner: str, version: int, pages: Sequence[PageImage]) -> list[Page]:
@@ -233,6 +234,7 @@ def _store_batch(rt: Runtime, node: str, batch: _Batch, drawn: dict[int, Drawn],
     for d, pages in stored:
         metrics.observe_render(d.seconds, [r["bytes"] for r in pages])
         report.items += 1
+        report.draw_seconds += d.seconds
         report.pages += len(pages)
         report.bytes += sum(r["bytes"] for r in pages)
 
