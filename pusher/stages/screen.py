@@ -22,7 +22,7 @@ import logging
 import os
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,6 +80,22 @@ def fetch_attachments(rt: Runtime, source: str, doc: Document) -> list[tuple[str
     return files
 
 
+#: Verdicts written to the store in one transaction: a transaction an item was a third of a
+#: year's screening (issue 19); a crash loses at most this many verdicts (the items stay NEW
+#: and are screened again).
+SCREEN_BATCH = 64
+
+
+@dataclass
+class _Verdict:
+    item_id: int
+    version: int
+    doc: Document  # as polled
+    full: Document  # as screened (the attachment's text as body, for a page that only points at it)
+    files: list[tuple[str, bytes | str]]
+    screening: Screening
+
+
 def screen_items(rt: Runtime, limit: int = 500) -> int:
     """Screen NEW items (after taking off the air what a changed gate or attachment now fails)."""
     try:
@@ -92,9 +108,12 @@ def screen_items(rt: Runtime, limit: int = 500) -> int:
             for i in db.exec(select(Item).where(col(Item.state) == ItemState.NEW).order_by(col(Item.id)).limit(limit))
         ]
     done = 0
+    verdicts: list[_Verdict] = []
     for item_id, version, doc, source in work:
         if rt.stopping.is_set():
             break
+        if item_id is None:
+            continue
         try:
             files = fetch_attachments(rt, source, doc)
             # A page that only says 详见附件 airs its attachment's text, screened as body.
@@ -106,22 +125,39 @@ def screen_items(rt: Runtime, limit: int = 500) -> int:
         except Exception:  # a gate bug this item trips: it stays NEW (off the air), the others go on
             log.exception("gate crashed on item %s", item_id)
             continue
-        with rt.store.write() as db:
-            item = db.get(Item, item_id)
-            if item is None or item.version != version or item.state != ItemState.NEW:
+        verdicts.append(_Verdict(item_id, version, doc, full, files, verdict))
+        if len(verdicts) >= SCREEN_BATCH:
+            done += _store_verdicts(rt, verdicts)
+            verdicts = []
+    return done + _store_verdicts(rt, verdicts)
+
+
+def _store_verdicts(rt: Runtime, verdicts: Sequence[_Verdict]) -> int:
+    """The verdicts in one transaction; an item changed meanwhile is left for the next round."""
+    if not verdicts:
+        return 0
+    stored: list[_Verdict] = []
+    with rt.store.write() as db:
+        items = {it.id: it for it in db.exec(select(Item).where(col(Item.id).in_([v.item_id for v in verdicts])))}
+        for v in verdicts:
+            item = items.get(v.item_id)
+            if item is None or item.version != v.version or item.state != ItemState.NEW:
                 continue  # changed meanwhile: the next round screens the new version
-            new = NEXT_STATE[verdict.action]
-            set_state(item, new, f"gate: {verdict.action.value}" + (f" ({len(verdict.findings)} findings)" if verdict.findings else ""))
-            if full is not doc:  # the item's body is now the page's pointer plus the attachment (content_hash stays the page's)
-                item.body, item.text = blocks_to_json(full.blocks), full.text
-            item.screened_title = verdict.document.title
-            item.screened_body = blocks_to_json(verdict.document.blocks)
-            item.findings = findings_json(verdict)
-            log.info("item %s screened: %s", item_id, new.value, extra={"item": item_id, "state": new.value})
-        if files and item_id is not None:
-            _remember_attachments(rt, item_id, version, files)
-        done += 1
-    return done
+            new = NEXT_STATE[v.screening.action]
+            findings = f" ({len(v.screening.findings)} findings)" if v.screening.findings else ""
+            set_state(item, new, f"gate: {v.screening.action.value}{findings}")
+            if v.full is not v.doc:  # the item's body is now the page's pointer plus the attachment (content_hash stays the page's)
+                item.body, item.text = blocks_to_json(v.full.blocks), v.full.text
+            item.screened_title = v.screening.document.title
+            item.screened_body = blocks_to_json(v.screening.document.blocks)
+            item.findings = findings_json(v.screening)
+            stored.append(v)
+    for v in stored:
+        state = NEXT_STATE[v.screening.action].value
+        log.info("item %s screened: %s", v.item_id, state, extra={"item": v.item_id, "state": state})
+        if v.files:
+            _remember_attachments(rt, v.item_id, v.version, v.files)
+    return len(stored)
 
 
 # ------------------------------------------------------------------ re-screening ----
