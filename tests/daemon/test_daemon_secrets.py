@@ -85,10 +85,19 @@ def test_redaction_patterns() -> None:
 
 
 def test_formatted_tracebacks_are_redacted_too(capsys: object) -> None:
+    root = logging.getLogger()
+    # The daemon's setup replaces the root handlers with one on this test's captured stderr:
+    # left there, every later test of this worker logs into a closed file (and its CLI's stderr
+    # reads "--- Logging error ---").
+    saved = root.handlers[:], root.level
     logs.setup("INFO", json_lines=True)
     try:
-        raise RuntimeError("connect failed: password=hunter2")
-    except RuntimeError:
-        logging.getLogger("tvpusher.test").exception("boom")
+        try:
+            raise RuntimeError("connect failed: password=hunter2")
+        except RuntimeError:
+            logging.getLogger("tvpusher.test").exception("boom")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
     err = capsys.readouterr().err  # type: ignore[attr-defined]
     assert "hunter2" not in err and "password=***" in err
