@@ -194,9 +194,27 @@ class ChannelWork:
         if self.daemon.stopping.is_set() or self.rt is None:
             return
         from pusher.stages import render_items
+        from pusher.stages.render import RenderReport
 
         rt = self.rt
-        self._guarded("render", lambda: self.daemon.if_free(self._render_lock, lambda: self.daemon.rendering(lambda: render_items(rt))))
+
+        def drain() -> None:
+            # A backlog (a first start, a portal publishing its archive) is drawn call after
+            # call, not a call's worth each worker interval (1,000 new items waited 40 s for
+            # their pages, then the publish interval for the channel, issue 19); once drawn,
+            # the leader's publish round is woken to put them on air.
+            drawn = 0
+            while not rt.stopping.is_set():
+                # The process's drawing slots are taken a call at a time: other channels draw between.
+                rep = self.daemon.rendering(lambda: render_items(rt))
+                assert isinstance(rep, RenderReport)
+                if not rep.items and not rep.failed:
+                    break
+                drawn += rep.items
+            if drawn and self.leader and not rt.stopping.is_set():
+                self.wake_publish()
+
+        self._guarded("render", lambda: self.daemon.if_free(self._render_lock, drain))
 
     def deliver_worker(self) -> None:
         if self.daemon.stopping.is_set() or self.rt is None:

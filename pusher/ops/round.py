@@ -30,6 +30,9 @@ STEPS: tuple[Step, ...] = ("screen", "render", "publish", "deliver")
 #: What an alert or a retraction runs: nothing new to screen or draw, the channel must go out now.
 PUBLISH_AND_DELIVER: tuple[Step, ...] = ("publish", "deliver")
 
+#: Items screened by one call of the stage (a round calls it until fewer come back).
+SCREEN_CALL = 500
+
 #: ``wrap(step, fn)`` runs ``fn`` for a step: the daemon takes its locks and logs failures there.
 Wrap = Callable[[Step, Callable[[], object]], object]
 
@@ -77,7 +80,13 @@ def run_round(
             wrap(step, fn)
 
     def do_screen() -> None:
-        rep.screened = screen_items(rt)
+        # Everything waiting, a call's worth at a time: a backlog left past one call waited
+        # for the next round (issue 19).
+        while not rt.stopping.is_set():
+            n = screen_items(rt, limit=SCREEN_CALL)
+            rep.screened += n
+            if n < SCREEN_CALL:
+                break
 
     def do_render() -> None:
         # A `pusher push` killed while drawing leaves its claims for the lease (120 s): the
