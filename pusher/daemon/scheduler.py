@@ -7,8 +7,10 @@ their work in the channel's store (:mod:`pusher.store.claims`). A channel's lead
 (:mod:`pusher.daemon.leader`: a PostgreSQL advisory lock, or a file lock beside a SQLite
 database) also runs one poll job per source at its own interval and the publish job (screen →
 render → publish → deliver) at the channel's interval, woken at once when a poll found
-something. When the leader dies a follower's next election takes over; a node that finds it
-lost the lock drops the leader's jobs before they run again.
+something. A render worker draws until nothing waits (on the leader it screens too, so a long
+poll's items are drawn while it polls on) and then wakes the publish round. When the leader
+dies a follower's next election takes over; a node that finds it lost the lock drops the
+leader's jobs before they run again.
 
 Several channels (:mod:`pusher.config.channels`): each has its own Runtime, store, leadership
 and jobs (ids ``<channel>/poll:<source>``, ``<channel>/publish``…), so one channel whose portal
@@ -101,6 +103,7 @@ class ChannelWork:
         self.said_lost = False
         self._publish_lock = threading.Lock()
         self._render_lock = threading.Lock()  # one renderer per process and channel: claims are per node
+        self._screen_lock = threading.Lock()  # the publish round or the leader's render worker, not both
         self._deliver_lock = threading.Lock()  # the outbox's lease is per process
         self._again = threading.Event()
         if rt is not None:
@@ -193,22 +196,28 @@ class ChannelWork:
     def render_worker(self) -> None:
         if self.daemon.stopping.is_set() or self.rt is None:
             return
-        from pusher.stages import render_items
+        from pusher.ops.round import SCREEN_CALL
+        from pusher.stages import render_items, screen_items
         from pusher.stages.render import RenderReport
+        from pusher.stages.screen import new_waiting
 
         rt = self.rt
 
         def drain() -> None:
             # A backlog (a first start, a portal publishing its archive) is drawn call after
             # call, not a call's worth each worker interval (1,000 new items waited 40 s for
-            # their pages, then the publish interval for the channel, issue 19); once drawn,
-            # the leader's publish round is woken to put them on air.
+            # their pages, then the publish interval for the channel, issue 19). On the leader
+            # the worker screens too, so that what a long poll stores is drawn while it polls
+            # on; once drawn, the publish round is woken to put it on air.
             drawn = 0
             while not rt.stopping.is_set():
+                screened: object = 0
+                if self.leader and new_waiting(rt):
+                    screened = self.daemon.if_free(self._screen_lock, lambda: screen_items(rt, limit=SCREEN_CALL)) or 0
                 # The process's drawing slots are taken a call at a time: other channels draw between.
                 rep = self.daemon.rendering(lambda: render_items(rt))
                 assert isinstance(rep, RenderReport)
-                if not rep.items and not rep.failed:
+                if not rep.items and not rep.failed and not screened:
                     break
                 drawn += rep.items
             if drawn and self.leader and not rt.stopping.is_set():
@@ -323,6 +332,7 @@ class ChannelWork:
         assert rt is not None
         daemon = self.daemon
         steps: dict[str, Callable[[Callable[[], object]], object]] = {
+            "screen": lambda fn: daemon.locked(self._screen_lock, fn),
             "render": lambda fn: daemon.locked(self._render_lock, lambda: daemon.rendering(fn)),
             "deliver": lambda fn: daemon.locked(self._deliver_lock, fn),
         }

@@ -96,6 +96,13 @@ class _Verdict:
     screening: Screening
 
 
+def new_waiting(rt: Runtime) -> bool:
+    """Whether any item waits to be screened (one index probe: the render worker asks it every
+    few seconds)."""
+    with rt.store.read() as db:
+        return db.exec(select(Item.id).where(col(Item.state) == ItemState.NEW).limit(1)).first() is not None
+
+
 def screen_items(rt: Runtime, limit: int = 500) -> int:
     """Screen NEW items (after taking off the air what a changed gate or attachment now fails)."""
     try:

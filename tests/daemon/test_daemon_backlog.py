@@ -96,3 +96,30 @@ def test_a_round_screens_everything_waiting(demo_rt: Runtime, monkeypatch: pytes
     rep = run_round(demo_rt, steps=("screen",))
     assert _count(demo_rt, ItemState.NEW) == 0
     assert rep.screened == new  # held and rejected ones included: each got its verdict
+
+
+@pytest.mark.parametrize("leader", [True, False])
+def test_the_leaders_render_worker_screens_what_a_poll_stored(demo_rt: Runtime, small_calls: list[int], leader: bool) -> None:
+    for s in demo_rt.settings.sources:
+        poll_source(demo_rt, s.name)
+    new = _count(demo_rt, ItemState.NEW)
+    work = Daemon(demo_rt).channels[0]
+    work.leader = leader
+    work.wake_publish = lambda: None  # type: ignore[method-assign]
+    work.render_worker()
+    if leader:  # screened and drawn while the poll (here: done) would go on
+        assert _count(demo_rt, ItemState.NEW) == 0 and _count(demo_rt, ItemState.SCREENED) == 0
+        assert sum(small_calls) == _count(demo_rt, ItemState.RENDERED) > 0
+    else:  # a follower only draws: screening is the leader's
+        assert _count(demo_rt, ItemState.NEW) == new and sum(small_calls) == 0
+
+
+def test_the_worker_leaves_screening_to_a_round_that_holds_it(demo_rt: Runtime, small_calls: list[int]) -> None:
+    for s in demo_rt.settings.sources:
+        poll_source(demo_rt, s.name)
+    new = _count(demo_rt, ItemState.NEW)
+    work = Daemon(demo_rt).channels[0]
+    work.leader = True
+    with work._screen_lock:  # the publish round is screening
+        work.render_worker()
+    assert _count(demo_rt, ItemState.NEW) == new  # not screened twice at once
