@@ -128,7 +128,10 @@ def render_items(rt: Runtime, limit: int = 200) -> RenderReport:
                     drawer = _drawer(rt, min(limit, _waiting(rt) + len(ids)))
                     report.workers = drawer.workers if isinstance(drawer, DrawPool) else 1
                     if report.workers > 1:
-                        log.info("drawing on %d worker processes", report.workers)
+                        # Said when the workers start; a kept pool's next call (a backlog draws
+                        # dozens in a row) says it at debug level.
+                        warm = isinstance(drawer, DrawPool) and drawer.warm
+                        log.log(logging.DEBUG if warm else logging.INFO, "drawing on %d worker processes", report.workers)
                 batch.handle = drawer.start(list(batch.jobs.values()))
                 flying.append(batch)
             if not flying:

@@ -180,6 +180,11 @@ class DrawPool:
         self.started = 0  # pools started (a broken one is replaced)
         self.disabled = False  # workers cannot start: everything is drawn in this process
 
+    @property
+    def warm(self) -> bool:
+        """Whether its workers are running (a pool kept from an earlier stage call)."""
+        return self._pool is not None
+
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             ctx = multiprocessing.get_context("forkserver")

@@ -11,6 +11,7 @@ portal's 33 items are a backlog (the figure itself is a cost trade-off, measured
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing.forkserver
 import multiprocessing.resource_tracker
 import os
@@ -253,10 +254,14 @@ def screened_again(rt: Runtime) -> int:
     return len(items)
 
 
-def test_workers_are_kept_for_the_next_call(screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_are_kept_for_the_next_call(
+    screened: Path, no_orphans: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A daemon's next round with a backlog draws on the same workers (fonts open, glyphs
-    cached); ``shutdown`` stops them and waits (the fixture checks that none is left)."""
+    cached); ``shutdown`` stops them and waits (the fixture checks that none is left). Their
+    start is said once, at info level: a backlog's dozens of calls in a row do not repeat it."""
     monkeypatch.setattr(render_pool, "KEEP_ALIVE", 60.0)
+    caplog.set_level(logging.DEBUG, logger="tvpusher.render")
     rt = runtime(screened, "kept", 2)
     try:
         first = render_items(rt)
@@ -268,6 +273,8 @@ def test_workers_are_kept_for_the_next_call(screened: Path, no_orphans: None, mo
         assert (second.workers, second.items, second.failed) == (2, first.items, 0)
         assert descendants() == workers  # the same two processes drew
         assert pages_of(rt) == pages
+        said = [r.levelno for r in caplog.records if r.getMessage() == "drawing on 2 worker processes"]
+        assert said == [logging.INFO, logging.DEBUG]
     finally:
         render_pool.shutdown()
         rt.close()
