@@ -196,7 +196,6 @@ class ChannelWork:
     def render_worker(self) -> None:
         if self.daemon.stopping.is_set() or self.rt is None:
             return
-        from pusher.ops.round import SCREEN_CALL
         from pusher.stages import render_items, screen_items
         from pusher.stages.render import RenderReport
         from pusher.stages.screen import new_waiting
@@ -211,9 +210,8 @@ class ChannelWork:
             # on; once drawn, the publish round is woken to put it on air.
             drawn = 0
             while not rt.stopping.is_set():
-                screened: object = 0
-                if self.leader and new_waiting(rt):
-                    screened = self.daemon.if_free(self._screen_lock, lambda: screen_items(rt, limit=SCREEN_CALL)) or 0
+                # if_free answers None while the publish round holds the screening: nothing done here.
+                screened = self.leader and new_waiting(rt) and bool(self.daemon.if_free(self._screen_lock, lambda: screen_items(rt)))
                 # The process's drawing slots are taken a call at a time: other channels draw between.
                 rep = self.daemon.rendering(lambda: render_items(rt))
                 assert isinstance(rep, RenderReport)

@@ -19,6 +19,7 @@ from pusher.runtime import Runtime
 from pusher.stages import deliver, publish, render_items, screen_items
 from pusher.stages.outbox import DeliveryReport
 from pusher.stages.render import RenderReport
+from pusher.stages.screen import SCREEN_CALL
 from pusher.states import ItemState
 from pusher.store import claims
 from pusher.store.models import ChannelVersion, Item
@@ -29,9 +30,6 @@ Step = Literal["screen", "render", "publish", "deliver"]
 STEPS: tuple[Step, ...] = ("screen", "render", "publish", "deliver")
 #: What an alert or a retraction runs: nothing new to screen or draw, the channel must go out now.
 PUBLISH_AND_DELIVER: tuple[Step, ...] = ("publish", "deliver")
-
-#: Items screened by one call of the stage (a round calls it until fewer come back).
-SCREEN_CALL = 500
 
 #: ``wrap(step, fn)`` runs ``fn`` for a step: the daemon takes its locks and logs failures there.
 Wrap = Callable[[Step, Callable[[], object]], object]

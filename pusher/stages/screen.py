@@ -80,6 +80,9 @@ def fetch_attachments(rt: Runtime, source: str, doc: Document) -> list[tuple[str
     return files
 
 
+#: Items one call screens at most (a round calls it until fewer come back).
+SCREEN_CALL = 500
+
 #: Verdicts written to the store in one transaction: a transaction an item was a third of a
 #: year's screening (issue 19); a crash loses at most this many verdicts (the items stay NEW
 #: and are screened again).
@@ -103,7 +106,7 @@ def new_waiting(rt: Runtime) -> bool:
         return db.exec(select(Item.id).where(col(Item.state) == ItemState.NEW).limit(1)).first() is not None
 
 
-def screen_items(rt: Runtime, limit: int = 500) -> int:
+def screen_items(rt: Runtime, limit: int = SCREEN_CALL) -> int:
     """Screen NEW items (after taking off the air what a changed gate or attachment now fails)."""
     try:
         rescreen_on_air(rt)
