@@ -85,12 +85,18 @@ def test_a_missing_part_keeps_the_last_good_channel(served: str, headend: Path, 
     t = tv(served)
     t.shown("home-1", status="ok")
     before = parts_of(headend)
-    builder.write(headend, base_spec(2).with_(items=[*ITEMS[:-1]]))
-    new = sorted(parts_of(headend) - before)
+    # Built aside and copied without its new parts: written in place and then deleted, the
+    # viewer could read the whole version in between (it polls every 150 ms; it did once).
+    aside = headend.parent / "aside"
+    shutil.copytree(headend, aside)
+    builder.write(aside, base_spec(2).with_(items=[*ITEMS[:-1]]))
+    new = sorted(parts_of(aside) - before)
     assert new
-    hidden = {h: (headend / h).read_bytes() for h in new}
-    for h in new:
-        (headend / h).unlink()
+    hidden = {h: (aside / h).read_bytes() for h in new}
+    for f in sorted((aside / "assets").iterdir()):
+        if f"assets/{f.name}" not in hidden and not (headend / "assets" / f.name).exists():
+            write_atomic(headend / "assets" / f.name, f.read_bytes())
+    write_atomic(headend / "channel.xml", (aside / "channel.xml").read_bytes())
     # channel.xml names parts that are not there (a headend that lost files): not applied.
     t.wait(status="error-fetch")
     assert t.data()["version"] == "1" and t.data()["shown"] == "home-1"
