@@ -5,13 +5,19 @@ Baseline in the same run: plain sequential httpx GETs of the same list and detai
 floor any poller pays for the network.
 
     python bench/pipeline_bench.py [--items 200] [--status] [--keep DIR] [--idle-rounds K] [--profile FILE]
+                                   [--rss] [--portal-in-process]
+
+The portal is served by a process of its own, as a real portal is another machine's: served
+from a thread of this one (``--portal-in-process``, the bench before stop 25) its Python shared
+one interpreter lock with the poller, and the poll and the GETs baseline paid for both.
 
 ``--status`` prints what ``pusher status`` shows an operator for the channel the round built.
 ``--keep DIR`` builds the portal and the workdir in DIR and leaves them there; given a DIR a
 previous ``--keep`` filled, the full round is skipped and only idle rounds run (to iterate on
 the idle round at a large N without paying the full round each time). ``--idle-rounds K`` runs
 K idle rounds (the first follows the full round; later ones show the steady state), and
-``--profile FILE`` writes a cProfile of the last idle round to FILE. ``--rss`` prints the peak
+``--profile FILE`` writes a cProfile of the last idle round to FILE (with ``--profile-stage S``,
+of stage S of the full round instead). ``--rss`` prints the peak
 resident memory of each stage of the full round (the kernel's high-water mark, reset before
 each stage), of the whole round, and of the largest render worker process.
 """
@@ -19,12 +25,16 @@ each stage), of the whole round, and of the largest render worker process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -63,7 +73,11 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="build in this folder and keep it; reuse it (idle rounds only) if it is filled")
     ap.add_argument("--idle-rounds", type=int, default=1, help="idle rounds to run and time")
     ap.add_argument("--profile", type=Path, help="write a cProfile of the last idle round here")
+    ap.add_argument(
+        "--profile-stage", choices=("poll", "screen", "render", "publish", "deliver"), help="--profile this stage of the full round"
+    )
     ap.add_argument("--rss", action="store_true", help="peak RSS of each stage of the full round")
+    ap.add_argument("--portal-in-process", action="store_true", help="serve the portal from a thread of this process")
     args = ap.parse_args()
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="tvp-bench-"))
     reuse = (tmp / "work").is_dir()
@@ -74,7 +88,7 @@ def main() -> None:
         urls = make_portal(tmp / "portal", args.items)
     # A kept workdir's items know the portal by its port: serve it there again.
     port = int(_stored_url(tmp / "work").rsplit(":", 1)[1]) if reuse else 0
-    with StaticServer(tmp / "portal", port=port) as srv:
+    with _portal(tmp / "portal", port, separate=not args.portal_in_process) as srv:
         cfg = demo_config(srv.url, tmp / "work")
         cfg["sources"] = [s for s in cfg["sources"] if s["name"] == "notices"]
         cfg["sources"][0]["options"]["max_items"] = args.items + 50
@@ -98,9 +112,12 @@ def main() -> None:
             ):
                 if rss:
                     rss.start()
+                prof = cProfile.Profile() if args.profile and args.profile_stage == name else None
                 t = time.perf_counter()
-                result = fn()
+                result = prof.runcall(fn) if prof else fn()
                 times[name] = time.perf_counter() - t
+                if prof:
+                    prof.dump_stats(str(args.profile))
                 print(f"{name:8s} {times[name]:7.2f} s   {result!r:.100}" + (rss.stop() if rss else ""))
             if rss:
                 print(rss.summary())
@@ -108,7 +125,7 @@ def main() -> None:
         # Each stage of the idle round timed, so that what still scales with the items shows.
         rounds: list[dict[str, float]] = []
         for k in range(args.idle_rounds):
-            prof = cProfile.Profile() if args.profile and k == args.idle_rounds - 1 else None
+            prof = cProfile.Profile() if args.profile and not args.profile_stage and k == args.idle_rounds - 1 else None
             idle_ms: dict[str, float] = {}
             for name, fn in (
                 ("poll", lambda: poll_source(rt, "notices")),
@@ -156,6 +173,29 @@ def main() -> None:
     )
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _portal(root: Path, port: int, *, separate: bool) -> Iterator[StaticServer]:
+    """The portal's server, bound here; with ``separate`` it serves from a forked process."""
+    srv = StaticServer(root, port=port)
+    if not separate:
+        with srv:
+            yield srv
+        return
+    pid = os.fork()
+    if pid == 0:  # the child serves until it is told to stop
+        try:
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            srv.httpd.serve_forever()
+        finally:
+            os._exit(0)
+    srv.httpd.socket.close()  # the child's copy accepts
+    try:
+        yield srv
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
 
 
 class _Rss:
