@@ -272,15 +272,42 @@ def _menu_title(r: TvRenderer, c: Canvas, title: str) -> int:
     return y + m.rule + m.body // 3
 
 
-def _entry_lines(label: str, width: int, f: Face, most: int = 2) -> list[str]:
+#: Titles whose menu lines a face remembers. A column's menu is drawn again whenever one of
+#: its items changes, and breaking its titles (jieba, balancing) was a third of the drawing: a
+#: year's column (15,000 titles) broke them all again for one new notice (issue 19).
+ENTRY_LINES_CACHE = 32768
+
+
+def _entry_lines(label: str, width: int, f: Face, most: int = 2) -> tuple[str, ...]:
     """A title on at most ``most`` lines, broken between words and balanced; only a title longer
-    than that is cut, on its last line, with an ellipsis."""
+    than that is cut, on its last line, with an ellipsis. Kept on the face (it lives as long as
+    its renderer), so a discarded renderer takes its titles with it."""
+    known: dict[str, tuple[int, ...] | tuple[str, ...]] = f.memo.setdefault(("entry", width, most), {})
+    got = known.get(label)
+    if got is None:
+        if len(known) >= ENTRY_LINES_CACHE:
+            known.clear()
+        lines = _break_entry(label, width, f, most)
+        # Most titles are split whole: their line lengths are kept, not a second copy of the
+        # text (a year's column: 2 MB, not 5).
+        got = known[label] = tuple(len(ln) for ln in lines) if "".join(lines) == label else lines
+        return lines
+    if got and isinstance(got[0], str):
+        return got
+    out, pos = [], 0
+    for n in got:
+        out.append(label[pos : pos + int(n)])
+        pos += int(n)
+    return tuple(out)
+
+
+def _break_entry(label: str, width: int, f: Face, most: int) -> tuple[str, ...]:
     lines = balanced(label, width, f.advance) or [""]
     if len(lines) > most:
         lines = wrap(label, width, f.advance, words=True)
         head = lines[: most - 1]
         lines = [*head, fit(label[len("".join(head)) :].lstrip(), width, f)]
-    return lines
+    return tuple(lines)
 
 
 MIN_ENTRIES = 4  # entries a menu page shows when one-line titles make room for them
@@ -312,8 +339,8 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
     text_w = m.content_width - 2 * pad - num_w - (date_col + m.body // 2 if date_col else 0)
     rows = [(e, _entry_lines(e.label, text_w, r.body), date_of(e)) for e in menu.entries]
 
-    def page_from(i: int, one_line: bool) -> list[tuple[MenuEntry, list[str], str]]:
-        page: list[tuple[MenuEntry, list[str], str]] = []
+    def page_from(i: int, one_line: bool) -> list[tuple[MenuEntry, tuple[str, ...], str]]:
+        page: list[tuple[MenuEntry, tuple[str, ...], str]] = []
         used = 0
         for e, lines, date in rows[i:]:
             if one_line and len(lines) > 1:
@@ -328,7 +355,7 @@ def column_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]
 
     # A page lists its titles whole (two lines at most); when that leaves fewer than
     # MIN_ENTRIES on a page (the 长辈版's large type), that page's titles take one line each.
-    chunks: list[list[tuple[MenuEntry, list[str], str]]] = []
+    chunks: list[list[tuple[MenuEntry, tuple[str, ...], str]]] = []
     i = 0
     while i < len(rows) or not chunks:
         page = page_from(i, one_line=False)
@@ -412,7 +439,7 @@ def home_pages(r: TvRenderer, menu: Menu, ctx: PageContext) -> list[PageImage]:
             c.text(x + pad, y + r.title.baseline(tile_h), str(i), r.title, "accent", "band", record=False)
             label = _tile_label(e.label, text_w, r.bold)
             note_lines = (
-                _entry_lines(e.note, text_w, r.small)[:note_n]
+                list(_entry_lines(e.note, text_w, r.small)[:note_n])
                 if e.note and note_n > 1
                 else [fit(e.note, text_w, r.small)]
                 if e.note

@@ -203,6 +203,8 @@ class Face:
         self._adv: dict[str, float] = {}
         self._steps: dict[str, tuple[Image.Image, int, int] | None] = {}
         self._glyphs: dict[tuple[str, tuple[int, ...]], Glyph | None] = {}
+        # What callers worked out for this face and want again (menu title lines): it goes with it.
+        self.memo: dict[tuple[Any, ...], Any] = {}
 
     def advance(self, ch: str) -> float:
         a = self._adv.get(ch)

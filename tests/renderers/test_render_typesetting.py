@@ -228,6 +228,27 @@ def test_menu_titles_break_between_words(profile: str) -> None:
     assert broken > 10
 
 
+def test_menu_title_lines_are_remembered_by_the_face_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column drawn again (one new notice) breaks only the titles it has not met: the same
+    lines come back, and the face's memory never grows past its bound."""
+    from renderers import chrome
+
+    r = renderer("hd")
+    f = face(r.body.chain, r.body.size)  # a face of its own, with an empty memory
+    width = r.m.content_width // 2
+    labels = menu_labels()
+    first = [_entry_lines(t, width, f) for t in labels]
+    assert first == [chrome._break_entry(t, width, f, 2) for t in labels]
+    [known] = f.memo.values()
+    assert [_entry_lines(t, width, f) for t in labels] == first and len(known) == len(set(labels))
+    long = "关于" + "永康市人民政府关于进一步加强和改进政府信息公开工作若干意见" * 3 + "的通知"  # cut: kept as text
+    assert _entry_lines(long, width, f)[-1].endswith("…") and _entry_lines(long, width, f) == chrome._break_entry(long, width, f, 2)
+    monkeypatch.setattr(chrome, "ENTRY_LINES_CACHE", 3)
+    for t in labels:
+        _entry_lines(t + "。", width, f)
+    assert 0 < len(known) <= 3
+
+
 def test_menu_render_records_entries() -> None:
     r = renderer("sd")
     entries = tuple(MenuEntry(f"k{i}", t) for i, t in enumerate(menu_labels()[:5]))
