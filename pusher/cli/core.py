@@ -325,7 +325,9 @@ def demo(
             workdir.mkdir(parents=True, exist_ok=True)
             write_demo_config(portal.url, workdir)
             out.print("仅提供示例门户网站（Ctrl-C 停止）", markup=False)
-            with contextlib.suppress(KeyboardInterrupt):
+            from pusher.web.preview import term_as_interrupt
+
+            with contextlib.suppress(KeyboardInterrupt), term_as_interrupt():
                 threading.Event().wait()
             return
         rt = Runtime(demo_settings(portal.url, workdir))

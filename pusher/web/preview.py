@@ -12,9 +12,11 @@ answered 304 from its ETag or Last-Modified, as nginx does for a static file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -134,11 +136,31 @@ def serve_preview(folder: Path, host: str = "127.0.0.1", port: int = 0) -> tuple
 
 
 def preview_forever(folder: Path, host: str = "127.0.0.1", port: int = 0, on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve until interrupted (Ctrl-C ends it with ``KeyboardInterrupt``, after closing)."""
+    """Serve until interrupted (Ctrl-C, or SIGTERM, ends it with ``KeyboardInterrupt``, after closing)."""
     server = _open(folder, host, port)
     try:
-        if on_ready is not None:
-            on_ready(server.url)
-        server.serve_forever()
+        with term_as_interrupt():
+            if on_ready is not None:
+                on_ready(server.url)
+            server.serve_forever()
     finally:
         server.server_close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def term_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a service manager) stops a foreground server as Ctrl-C does. Killed by
+    the default action instead, ``pusher demo`` skipped its clean-up: no "已停止", and Python's
+    resource tracker reported the render pool's semaphores as leaked."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

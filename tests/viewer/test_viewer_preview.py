@@ -134,7 +134,8 @@ def test_missing_folder_and_busy_port_are_config_errors(folder: Path, tmp_path: 
         server.close()
 
 
-def test_pusher_preview_prints_url_serves_and_stops_on_ctrl_c(folder: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_pusher_preview_prints_url_serves_and_stops_on_ctrl_c(folder: Path, sig: signal.Signals) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("PUSHER_CONFIG", None)
     code = "from pusher.cli import run; run()"
@@ -152,7 +153,7 @@ def test_pusher_preview_prints_url_serves_and_stops_on_ctrl_c(folder: Path) -> N
         assert m, line
         assert Path(m.group(2)) == folder.resolve()
         assert _get(m.group(1) + "channel.xml")[2] == b"<channel/>"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
         assert out.strip().endswith("已停止")
