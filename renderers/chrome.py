@@ -289,10 +289,10 @@ def _entry_lines(label: str, width: int, f: Face, most: int = 2) -> tuple[str, .
             known.clear()
         lines = _break_entry(label, width, f, most)
         # Most titles are split whole: their line lengths are kept, not a second copy of the
-        # text (a year's column: 2 MB, not 5).
-        got = known[label] = tuple(len(ln) for ln in lines) if "".join(lines) == label else lines
+        # text (a year's column: 2 MB, not 5). A title cut with an ellipsis keeps its lines.
+        known[label] = tuple(len(ln) for ln in lines) if "".join(lines) == label else lines
         return lines
-    if got and isinstance(got[0], str):
+    if isinstance(got[0], str):
         return got
     out, pos = [], 0
     for n in got:

@@ -154,8 +154,8 @@ def _interrupt(signum: int, frame: object) -> None:
 @contextlib.contextmanager
 def term_as_interrupt() -> Iterator[None]:
     """SIGTERM (``kill``, a service manager) stops a foreground server as Ctrl-C does. Killed by
-    the default action instead, ``pusher demo`` skipped its clean-up: no "已停止", and Python's
-    resource tracker reported the render pool's semaphores as leaked."""
+    the default action instead, ``pusher preview`` never said "已停止", and ``pusher demo`` left
+    its render pool to Python's resource tracker, which reported the semaphores as leaked."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
